@@ -1,0 +1,51 @@
+# mialab: `make lab` opens the course, `make test` runs every test. Both set up .venv first if needed.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+# torch is pinned; leave TORCH_INDEX empty for PyPI (CPU wheels on macOS/Windows and on this course's
+# reference machine). On Linux elsewhere use TORCH_INDEX=https://download.pytorch.org/whl/cpu for a
+# small CPU build, or .../whl/cu128 for CUDA (see README, "GPU").
+TORCH_VERSION ?= 2.13.0
+TORCH_INDEX   ?=
+STAMP  := $(VENV)/.mialab-installed
+export MIALAB_PROGRESS ?= 1
+
+.PHONY: setup lab test test-unit test-notebooks release execute benchmark clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "mialab needs Python >= 3.10")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# torch first and pinned, so nothing later pulls a CUDA build
+	$(PY) -m pip install --quiet "torch==$(TORCH_VERSION)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX) --extra-index-url https://pypi.org/simple)
+	$(PY) -m pip install --quiet -e ".[course,dev]"
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+test: $(STAMP)
+	MIALAB_PROGRESS=0 $(PY) -m pytest tests
+	MIALAB_PROGRESS=0 $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg solutions
+
+test-unit: $(STAMP)
+	MIALAB_PROGRESS=0 $(PY) -m pytest tests
+
+test-notebooks: $(STAMP)
+	MIALAB_PROGRESS=0 $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg solutions
+
+# re-run the solution notebooks in place (stores outputs), then regenerate the student notebooks
+execute: $(STAMP)
+	MIALAB_PROGRESS=0 $(PY) -m mialab.course execute solutions/*.ipynb
+
+release: $(STAMP)
+	$(PY) -m mialab.course release
+
+benchmark: $(STAMP)
+	MIALAB_PROGRESS=0 $(PY) benchmarks/notebooks.py
+	MIALAB_PROGRESS=0 $(PY) benchmarks/many_models.py
+
+clean:
+	rm -rf $(VENV) datasets/cache .pytest_cache

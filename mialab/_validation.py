@@ -1,0 +1,137 @@
+"""Checks at the public boundary: each names the argument, what was expected, what came, and what to do."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def _describe(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return f"{type(value).__name__}"
+
+
+def as_array(value, name: str, *, ndim: int | None = None, dtype=float, allow_empty: bool = False) -> np.ndarray:
+    """Turn `value` into a finite NumPy array of `ndim` dimensions, or raise a clear error."""
+    if value is None:
+        raise TypeError(f"`{name}` is None; pass a NumPy array (or a list) of numbers.")
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
+        value = value.detach().cpu().numpy()
+    try:
+        array = np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"`{name}` must be an array of numbers; got {_describe(value)} that NumPy cannot read as numbers ({error})."
+        ) from None
+    if ndim is not None and array.ndim != ndim:
+        want = {1: "one value per record, shape (n,)", 2: "a 2-D array, shape (n, k)"}.get(ndim, f"{ndim} dimensions")
+        raise ValueError(f"`{name}` must have {want}; got shape {array.shape}.")
+    if not allow_empty and array.size == 0:
+        raise ValueError(f"`{name}` is empty; pass at least one record.")
+    if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
+        bad = int(np.size(array) - np.isfinite(array).sum())
+        raise ValueError(f"`{name}` contains {bad} NaN or infinite value(s); remove or fix those records first.")
+    return array
+
+
+def as_scores(scores, name: str = "scores") -> np.ndarray:
+    """Membership scores: a finite float array of shape (n,)."""
+    return as_array(scores, name, ndim=1, dtype=float)
+
+
+def as_membership(is_member, name: str = "is_member", *, n: int | None = None, both_classes: bool = True) -> np.ndarray:
+    """A boolean membership mask of shape (n,), with members and non-members both present."""
+    array = as_array(is_member, name, ndim=1, dtype=None)
+    if array.dtype != bool:
+        if not np.isin(array, [0, 1]).all():
+            raise ValueError(f"`{name}` must be booleans (True = member) or 0/1; got values {np.unique(array)[:5]}.")
+        array = array.astype(bool)
+    if n is not None and array.shape[0] != n:
+        raise ValueError(f"`{name}` has {array.shape[0]} entries but there are {n} scores; pass one entry per record.")
+    if both_classes and (array.all() or not array.any()):
+        which = "members" if array.all() else "non-members"
+        raise ValueError(
+            f"`{name}` holds only {which}; membership metrics need both members and non-members. "
+            "Evaluate on a set that mixes target-train records with held-out records."
+        )
+    return array
+
+
+def as_labels(y, name: str = "y", *, n: int | None = None, n_classes: int | None = None) -> np.ndarray:
+    """Integer class labels of shape (n,), in range(n_classes) when that is given."""
+    array = as_array(y, name, ndim=1, dtype=None)
+    if np.issubdtype(array.dtype, np.floating):
+        if not np.all(np.isfinite(array)) or not np.all(array == np.round(array)):
+            raise ValueError(f"`{name}` must hold whole-number class labels; got non-integer values.")
+    elif not np.issubdtype(array.dtype, np.integer) and array.dtype != bool:
+        raise TypeError(f"`{name}` must hold integer class labels; got dtype {array.dtype}.")
+    array = array.astype(np.int64)
+    if n is not None and array.shape[0] != n:
+        raise ValueError(f"`{name}` has {array.shape[0]} labels but there are {n} records; pass one label per record.")
+    if array.min() < 0 or (n_classes is not None and array.max() >= n_classes):
+        top = "" if n_classes is None else f" up to {n_classes - 1}"
+        raise ValueError(f"`{name}` has labels out of range (min {array.min()}, max {array.max()}); expected 0{top}.")
+    return array
+
+
+def as_proba(probs, name: str = "probs", *, n: int | None = None, atol: float = 1e-3) -> np.ndarray:
+    """Class probabilities of shape (n, k): each row non-negative and summing to 1."""
+    array = as_array(probs, name, ndim=2, dtype=float)
+    if n is not None and array.shape[0] != n:
+        raise ValueError(f"`{name}` has {array.shape[0]} rows but there are {n} records; pass one row per record.")
+    if (array < 0).any() or (array > 1 + atol).any():
+        raise ValueError(f"`{name}` must hold probabilities in [0, 1]; got min {array.min():.3g}, max {array.max():.3g}. "
+                         "If these are logits, apply a softmax first.")
+    sums = array.sum(axis=1)
+    if not np.allclose(sums, 1.0, atol=atol):
+        worst = int(np.argmax(np.abs(sums - 1)))
+        raise ValueError(f"each row of `{name}` must sum to 1; row {worst} sums to {sums[worst]:.4g}. "
+                         "If these are logits, apply a softmax first.")
+    return array
+
+
+def as_features(X, name: str = "X", *, n: int | None = None) -> np.ndarray:
+    """A finite 2-D (or image-shaped) float array of records."""
+    array = as_array(X, name, dtype=np.float32)
+    if array.ndim < 2:
+        raise ValueError(f"`{name}` must have one row per record, shape (n, n_features); got shape {array.shape}. "
+                         "For a single record use X[None, :].")
+    if n is not None and array.shape[0] != n:
+        raise ValueError(f"`{name}` has {array.shape[0]} records but {n} were expected; check that X and y match.")
+    return array
+
+
+def check_positive_int(value, name: str, *, minimum: int = 1) -> int:
+    """An integer >= minimum."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"`{name}` must be an integer >= {minimum}; got {value!r}.")
+    return int(value)
+
+
+def check_fraction(value, name: str, *, low: float = 0.0, high: float = 1.0, inclusive: bool = False) -> float:
+    """A float strictly between low and high (or within them when inclusive)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise ValueError(f"`{name}` must be a number between {low} and {high}; got {value!r}.")
+    ok = low <= value <= high if inclusive else low < value < high
+    if not ok:
+        raise ValueError(f"`{name}` must be between {low} and {high}; got {value!r}.")
+    return float(value)
+
+
+def check_choice(value, name: str, choices) -> str:
+    """One of a fixed set of strings."""
+    if value not in choices:
+        raise ValueError(f"`{name}` must be one of {sorted(choices)}; got {value!r}.")
+    return value
+
+
+def check_random_state(random_state) -> np.random.Generator:
+    """A NumPy Generator from an int seed (or a Generator)."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if random_state is None or isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
+        raise ValueError(f"`random_state` must be an integer seed (for example 0); got {random_state!r}. "
+                         "The course seeds everything so results repeat.")
+    return np.random.default_rng(int(random_state))

@@ -1,0 +1,51 @@
+"""environment.yml (the conda route) names the same dependencies as pyproject.toml."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~\[; ]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    requirements = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        requirements += extra
+    return requirements
+
+
+def _environment():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda, pip = [], []
+    for dep in env["dependencies"]:
+        if isinstance(dep, dict):
+            pip += [d for d in dep["pip"] if not d.startswith("-")]
+        else:
+            conda.append(dep)
+    return conda, pip
+
+
+def test_environment_names_the_same_dependencies_as_pyproject():
+    conda, pip = _environment()
+    env_names = {_name(d) for d in conda + pip} - {"python", "pip"}
+    assert env_names == {_name(r) for r in _pyproject()}
+
+
+def test_torch_is_pinned_to_the_same_release_everywhere():
+    _, pip = _environment()
+    pins = [r for r in _pyproject() if _name(r) == "torch"] + [d for d in pip if _name(d) == "torch"]
+    assert len(pins) == 2 and len({p.replace(" ", "") for p in pins}) == 1 and "==" in pins[0]
+    assert re.search(r"TORCH_VERSION \?= " + re.escape(pins[0].split("==")[1]), (ROOT / "Makefile").read_text())
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert readme.index("make lab") < readme.index("make test") < readme.index("environment.yml")
