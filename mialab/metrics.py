@@ -1,0 +1,223 @@
+"""Membership metrics: ROC, AUC, advantage, TPR at a fixed FPR, thresholds, bootstrap intervals, exposure.
+
+Every function takes `scores` (n,) float, higher = more likely a member, and `is_member` (n,) bool.
+A threshold `t` calls a record a member when its score is >= t. Curves use every distinct score as a
+threshold; no threshold is chosen with the true labels except by `choose_threshold`, on attacker-side data.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn import metrics as _sk
+
+from ._validation import as_array, as_membership, as_scores, check_choice, check_fraction, check_positive_int, \
+    check_random_state
+from .checks._guard import reference
+
+
+class FewNonMembersWarning(UserWarning):
+    """An FPR below 1 / n_nonmembers: the TPR there rests on zero false positives."""
+
+
+def _inputs(scores, is_member) -> tuple[np.ndarray, np.ndarray]:
+    scores = as_scores(scores)
+    return scores, as_membership(is_member, n=len(scores))
+
+
+def _roc(scores, is_member):
+    return _sk.roc_curve(is_member, scores, drop_intermediate=False)
+
+
+def _tpr_at(fpr: np.ndarray, tpr: np.ndarray, at: float) -> float:
+    return float(tpr[fpr <= at].max())  # the threshold above every score gives (0, 0), so never empty
+
+
+def _warn_if_unmeasurable(at: float, n_nonmembers: int) -> None:
+    if at * n_nonmembers < 1:
+        warnings.warn(
+            f"TPR at FPR {at:g} is measured on {n_nonmembers} non-members, where even one false positive is an FPR "
+            f"of {1 / n_nonmembers:.2g}: the value rests on zero false positives. Use at least "
+            f"{math.ceil(1 / at)} non-members to measure this FPR.", FewNonMembersWarning, stacklevel=4)
+
+
+def _pct(at: float) -> str:
+    return f"{100 * at:g}%"
+
+
+@reference
+def roc_curve(scores, is_member) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ROC over all distinct scores: (fpr, tpr, thresholds), each (n_distinct + 1,); thresholds[0] is inf."""
+    scores, is_member = _inputs(scores, is_member)
+    return _roc(scores, is_member)
+
+
+@reference
+def auc(scores, is_member) -> float:
+    """Area under the ROC curve: P(member score > non-member score), ties counting 1/2."""
+    scores, is_member = _inputs(scores, is_member)
+    return float(_sk.roc_auc_score(is_member, scores))
+
+
+@reference
+def advantage(scores, is_member) -> float:
+    """Membership advantage max_t (TPR - FPR) over all thresholds (Yeom et al., 2018); in [0, 1]."""
+    fpr, tpr, _ = _roc(*_inputs(scores, is_member))
+    return float(np.max(tpr - fpr))
+
+
+@reference
+def tpr_at_fpr(scores, is_member, fpr: float = 0.001) -> float:
+    """Highest TPR over thresholds whose FPR is <= `fpr` (Carlini et al., 2022).
+
+    Measuring an FPR of `fpr` needs at least 1 / fpr non-members (1000 for 0.1%); with fewer, the only
+    allowed FPR is 0 and the value rests on zero false positives (a FewNonMembersWarning says so).
+    """
+    at = check_fraction(fpr, "fpr")
+    scores, is_member = _inputs(scores, is_member)
+    _warn_if_unmeasurable(at, int((~is_member).sum()))
+    fprs, tprs, _ = _roc(scores, is_member)
+    return _tpr_at(fprs, tprs, at)
+
+
+def choose_threshold(scores, is_member, criterion: str = "accuracy") -> float:
+    """The threshold that maximises `criterion` ("accuracy" or "advantage") on ATTACKER-side data.
+
+    Returns one of the scores (the highest among equally good ones), or inf when calling nobody a member is best.
+    """
+    check_choice(criterion, "criterion", {"accuracy", "advantage"})
+    scores, is_member = _inputs(scores, is_member)
+    fpr, tpr, thresholds = _roc(scores, is_member)
+    if criterion == "advantage":
+        gain = tpr - fpr
+    else:
+        n1, n0 = int(is_member.sum()), int((~is_member).sum())
+        gain = np.rint(tpr * n1) + np.rint((1 - fpr) * n0)  # correct calls
+    return float(thresholds[int(np.argmax(gain))])
+
+
+@reference
+def threshold_metrics(scores, is_member, threshold: float) -> dict[str, float]:
+    """Accuracy, precision, recall, TPR and FPR of calling members the records with score >= `threshold`."""
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or math.isnan(threshold):
+        raise ValueError(f"`threshold` must be a number (a score value); got {threshold!r}.")
+    scores, is_member = _inputs(scores, is_member)
+    called = scores >= threshold
+    tp, fp = int((called & is_member).sum()), int((called & ~is_member).sum())
+    n1, n0 = int(is_member.sum()), int((~is_member).sum())
+    return {"accuracy": (tp + n0 - fp) / (n1 + n0),
+            "precision": tp / (tp + fp) if tp + fp else 0.0,
+            "recall": tp / n1, "tpr": tp / n1, "fpr": fp / n0}
+
+
+def _bootstrap(statistic, scores, is_member, n_boot: int, level: float, rng) -> tuple[np.ndarray, np.ndarray]:
+    members, nonmembers = np.flatnonzero(is_member), np.flatnonzero(~is_member)
+    values = []
+    for _ in range(n_boot):
+        idx = np.concatenate([rng.choice(members, len(members)), rng.choice(nonmembers, len(nonmembers))])
+        values.append(np.atleast_1d(np.asarray(statistic(scores[idx], is_member[idx]), dtype=float)))
+    low, high = np.quantile(np.stack(values), [(1 - level) / 2, (1 + level) / 2], axis=0)
+    return low, high
+
+
+def bootstrap_ci(metric, scores, is_member, n_boot: int = 200, level: float = 0.95,
+                 random_state: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of `metric(scores, is_member)`, resampling members and non-members separately."""
+    if not callable(metric):
+        raise TypeError(f"`metric` must be a function metric(scores, is_member) -> float, such as "
+                        f"mialab.metrics.auc; got {type(metric).__name__}.")
+    n_boot = check_positive_int(n_boot, "n_boot")
+    level = check_fraction(level, "level")
+    rng = check_random_state(random_state)
+    scores, is_member = _inputs(scores, is_member)
+    low, high = _bootstrap(metric, scores, is_member, n_boot, level, rng)
+    return float(low[0]), float(high[0])
+
+
+@dataclass(repr=False)
+class AttackResult:
+    """An attack's numbers: AUC, advantage, TPR at fixed FPRs, its ROC curve and, if asked, bootstrap intervals."""
+
+    auc: float
+    advantage: float
+    tpr_at: dict[float, float]
+    fpr: np.ndarray
+    tpr: np.ndarray
+    n_members: int
+    n_nonmembers: int
+    ci: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def _named(self) -> dict[str, float]:
+        return {"auc": self.auc, "advantage": self.advantage,
+                **{f"tpr@{_pct(at)}fpr": value for at, value in self.tpr_at.items()}}
+
+    def summary(self, decimals: int = 2) -> dict:
+        """The numbers rounded to `decimals`, with `<name>_ci` intervals when computed: for printing."""
+        decimals = check_positive_int(decimals, "decimals", minimum=0)
+        out = {name: round(float(value), decimals) for name, value in self._named().items()}
+        out.update({f"{name}_ci": (round(low, decimals), round(high, decimals)) for name, (low, high) in self.ci.items()})
+        out.update(n_members=self.n_members, n_nonmembers=self.n_nonmembers)
+        return out
+
+    def __str__(self) -> str:
+        parts = []
+        for name, value in self._named().items():
+            label = {"auc": "AUC", "advantage": "advantage"}.get(name) or name.upper()
+            digits = 3 if name.startswith("tpr") else 2
+            interval = f" [{self.ci[name][0]:.{digits}f}, {self.ci[name][1]:.{digits}f}]" if name in self.ci else ""
+            parts.append(f"{label} {value:.{digits}f}{interval}")
+        return " · ".join(parts) + f" (n={self.n_members} members, {self.n_nonmembers} non-members)"
+
+    def __repr__(self) -> str:
+        return f"<AttackResult: {self}>"
+
+
+def _headline(fprs):
+    def statistic(scores, is_member):
+        fpr, tpr, _ = _roc(scores, is_member)
+        return [_sk.auc(fpr, tpr), np.max(tpr - fpr), *[_tpr_at(fpr, tpr, at) for at in fprs]]
+    return statistic
+
+
+@reference
+def evaluate(scores, is_member, *, fprs=(0.001, 0.01), n_boot: int = 0, random_state: int = 0) -> AttackResult:
+    """AUC, advantage, TPR at each FPR in `fprs` and the ROC curve; bootstrap intervals when n_boot > 0.
+
+    scores (n,), is_member (n,) bool. Intervals: `n_boot` stratified resamples, 95% percentile interval.
+    """
+    if isinstance(fprs, numbers.Real):
+        fprs = (fprs,)
+    if not isinstance(fprs, (tuple, list, np.ndarray)):
+        raise TypeError(f"`fprs` must be a tuple of false-positive rates such as (0.001, 0.01); got {fprs!r}.")
+    fprs = tuple(check_fraction(at, "fprs") for at in np.asarray(fprs, dtype=object).ravel().tolist())
+    n_boot = check_positive_int(n_boot, "n_boot", minimum=0)
+    rng = check_random_state(random_state)
+    scores, is_member = _inputs(scores, is_member)
+    n1, n0 = int(is_member.sum()), int((~is_member).sum())
+    for at in fprs:
+        _warn_if_unmeasurable(at, n0)
+    fpr, tpr, _ = _roc(scores, is_member)
+    statistic = _headline(fprs)
+    auc_, adv, *tprs = statistic(scores, is_member)
+    result = AttackResult(auc=float(auc_), advantage=float(adv), tpr_at=dict(zip(fprs, map(float, tprs))),
+                          fpr=fpr, tpr=tpr, n_members=n1, n_nonmembers=n0)
+    if n_boot:
+        low, high = _bootstrap(statistic, scores, is_member, n_boot, 0.95, rng)
+        result.ci = {name: (float(lo), float(hi)) for name, lo, hi in zip(result._named(), low, high)}
+    return result
+
+
+def exposure(canary_rank, n_candidates: int):
+    """Exposure log2(n_candidates) - log2(rank) of a canary ranked `canary_rank` (1 = most likely) among
+    `n_candidates` (Carlini et al., 2019, The Secret Sharer). Scalar or array of ranks in, same shape out."""
+    n = check_positive_int(n_candidates, "n_candidates")
+    ranks = as_array(canary_rank, "canary_rank", dtype=float)
+    if not np.all(ranks == np.round(ranks)) or ranks.min() < 1 or ranks.max() > n:
+        raise ValueError(f"`canary_rank` must hold whole-number ranks from 1 (most likely) to n_candidates={n}; "
+                         f"got values from {ranks.min():g} to {ranks.max():g}.")
+    out = np.log2(n) - np.log2(ranks)
+    return float(out) if out.ndim == 0 else out

@@ -1,0 +1,122 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from mialab import metrics, plots  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def simulated(n=500, shift=1.0, seed=0):
+    rng = np.random.default_rng(seed)
+    is_member = np.r_[np.ones(n, bool), np.zeros(n, bool)]
+    return rng.normal(size=2 * n) + shift * is_member, is_member
+
+
+def legend_texts(ax):
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+# --- plot_roc ---------------------------------------------------------------------------------------------
+
+def test_plot_roc_draws_log_log_curve_with_chance_line_and_auc_legend():
+    result = metrics.evaluate(*simulated(), fprs=(0.01,))
+    ax = plots.plot_roc(result)
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert ax.get_xlabel() == "False positive rate" and ax.get_ylabel() == "True positive rate"
+    assert ax.get_xlim() == pytest.approx((1e-3, 1))
+    chance = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert len(chance) == 1 and len(ax.get_lines()) == 2
+    assert legend_texts(ax) == [f"AUC {result.auc:.2f}", "chance"]
+
+
+def test_plot_roc_draws_one_labelled_curve_per_result():
+    results = {"weak": metrics.evaluate(*simulated(shift=0.2), fprs=(0.01,)),
+               "strong": metrics.evaluate(*simulated(shift=2.0), fprs=(0.01,))}
+    ax = plots.plot_roc(results)
+    assert len(ax.get_lines()) == 3
+    assert legend_texts(ax)[:2] == [f"{name} (AUC {r.auc:.2f})" for name, r in results.items()]
+
+
+def test_plot_roc_extends_below_one_in_a_thousand_when_there_are_enough_nonmembers():
+    ax = plots.plot_roc(metrics.evaluate(*simulated(n=4000), fprs=(0.01,)))
+    assert ax.get_xlim()[0] == pytest.approx(1 / 4000)
+
+
+def test_plot_roc_linear_axes_on_request_and_draws_on_given_axes():
+    _, ax = plt.subplots()
+    assert plots.plot_roc(metrics.evaluate(*simulated(), fprs=(0.01,)), ax=ax, log=False) is ax
+    assert ax.get_xscale() == "linear" and ax.get_xlim() == pytest.approx((0, 1))
+
+
+@pytest.mark.parametrize("results", [None, {}, {"a": 0.8}, [0.1, 0.2], np.array([0.5])])
+def test_plot_roc_rejects_anything_but_attack_results(results):
+    with pytest.raises(TypeError, match="results"):
+        plots.plot_roc(results)
+
+
+def test_plot_roc_rejects_an_ax_that_is_not_axes():
+    with pytest.raises(TypeError, match="ax"):
+        plots.plot_roc(metrics.evaluate(*simulated(), fprs=(0.01,)), ax="left")
+
+
+# --- plot_score_histograms --------------------------------------------------------------------------------
+
+def test_plot_score_histograms_overlays_members_and_nonmembers():
+    scores, is_member = simulated()
+    ax = plots.plot_score_histograms(scores, is_member, xlabel="confidence", title="Members score higher")
+    assert legend_texts(ax) == ["members", "non-members"]
+    assert ax.get_xlabel() == "confidence" and ax.get_ylabel() == "Density"
+    assert ax.get_title() == "Members score higher"
+    assert len(ax.collections) + len(ax.patches) >= 2
+
+
+def test_plot_score_histograms_handles_constant_scores():
+    ax = plots.plot_score_histograms(np.ones(10), np.arange(10) < 5)
+    assert legend_texts(ax) == ["members", "non-members"]
+
+
+@pytest.mark.parametrize("name, scores, is_member", [
+    ("scores", np.array([0.1, np.nan, 0.3]), np.array([True, False, True])),
+    ("scores", np.ones((3, 2)), np.array([True, False, True])),
+    ("is_member", np.array([0.1, 0.2, 0.3]), np.array([True, False])),
+    ("is_member", np.array([0.1, 0.2, 0.3]), np.ones(3, bool)),
+    ("scores", np.array([]), np.array([], bool)),
+])
+def test_plot_score_histograms_rejects_bad_input(name, scores, is_member):
+    with pytest.raises(ValueError, match=name):
+        plots.plot_score_histograms(scores, is_member)
+
+
+# --- plot_train_test --------------------------------------------------------------------------------------
+
+def test_plot_train_test_draws_two_marked_lines_and_shades_the_gap():
+    x, train, test = [250, 500, 1000], [1.0, 0.95, 0.9], [0.5, 0.6, 0.7]
+    ax = plots.plot_train_test(x, train, test, xlabel="training records", title="Gap closes")
+    lines = ax.get_lines()
+    assert [line.get_label() for line in lines] == ["train", "test"]
+    assert all(line.get_marker() not in (None, "", "None") for line in lines)
+    np.testing.assert_array_equal(lines[0].get_ydata(), train)
+    assert len(ax.collections) == 1  # the shaded gap
+    assert ax.get_xlabel() == "training records" and ax.get_ylabel() == "accuracy" and ax.get_title() == "Gap closes"
+    assert legend_texts(ax) == ["train", "test", "gap"]
+
+
+@pytest.mark.parametrize("name, x, train, test", [
+    ("train", [1, 2, 3], [0.9, 0.8], [0.5, 0.5, 0.5]),
+    ("test", [1, 2, 3], [0.9, 0.8, 0.7], [0.5]),
+    ("x", [], [], []),
+    ("train", [1, 2], [0.9, np.nan], [0.5, 0.5]),
+    ("x", [[1, 2]], [0.9, 0.8], [0.5, 0.5]),
+])
+def test_plot_train_test_rejects_bad_input(name, x, train, test):
+    with pytest.raises(ValueError, match=name):
+        plots.plot_train_test(x, train, test)
