@@ -31,7 +31,7 @@ test: $(STAMP)
 	MIALAB_PROGRESS=0 $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg solutions
 
 test-unit: $(STAMP)
-	MIALAB_PROGRESS=0 $(PY) -m pytest tests
+	MIALAB_PROGRESS=0 $(PY) -m pytest tests -m "not notebook"
 
 test-notebooks: $(STAMP)
 	MIALAB_PROGRESS=0 $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg solutions
@@ -39,6 +39,7 @@ test-notebooks: $(STAMP)
 # re-run the solution notebooks in place (stores outputs), then regenerate the student notebooks
 execute: $(STAMP)
 	MIALAB_PROGRESS=0 $(PY) -m mialab.course execute solutions/*.ipynb
+	$(PY) -m mialab.course release
 
 release: $(STAMP)
 	$(PY) -m mialab.course release

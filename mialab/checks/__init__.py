@@ -107,10 +107,9 @@ def run_cases(exercise: str, func: Callable, cases: list[Case]) -> int:
     return len(cases)
 
 
-def passed(exercise: str, detail: str = "") -> bool:
-    """Print the pass line (checked by nbval) and return True."""
+def passed(exercise: str, detail: str = "") -> None:
+    """Print the pass line (checked by nbval). Returns None, so a notebook cell shows only that line."""
     print(f"✅ {exercise}: correct{'' if not detail else ' — ' + detail}.")
-    return True
 
 
 def require(condition: bool, exercise: str, message: str, hint: str) -> None:

@@ -1,0 +1,70 @@
+"""Time each solution notebook: median of 3 runs, each in a fresh kernel, on a copy of solutions/ (left untouched).
+
+    python benchmarks/notebooks.py [solutions/NN_topic.ipynb ...] [--repeat 3] [--budget 60] [--strict]
+
+Prints one line per notebook (median and every run, in seconds) and the total; a notebook whose median is over
+the budget (the course's 60 s per notebook on a 2-core laptop) is flagged. --strict exits 1 when one is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mialab.course import read_notebook, run_notebook  # noqa: E402
+
+
+def time_notebook(path: Path, repeat: int, timeout: int) -> list[float]:
+    """Wall-clock seconds of `repeat` runs of the notebook at `path`, each in a fresh kernel (kernel start included)."""
+    times = []
+    for _ in range(repeat):
+        nb = read_notebook(path)
+        start = time.perf_counter()
+        run_notebook(nb, path.parent, timeout=timeout)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: solutions/*.ipynb")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per notebook (default: 3)")
+    parser.add_argument("--budget", type=float, default=60.0, help="seconds per notebook (default: 60)")
+    parser.add_argument("--timeout", type=int, default=600, help="seconds per cell (default: 600)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a notebook is over the budget")
+    args = parser.parse_args(argv)
+
+    sources = [p.resolve() for p in args.notebooks] or sorted((ROOT / "solutions").glob("*.ipynb"))
+    if not sources:
+        print("no solution notebooks found", file=sys.stderr)
+        return 1
+    over, total = [], 0.0
+    with tempfile.TemporaryDirectory(prefix="mialab-bench-") as tmp:
+        for source in sources:
+            # a copy of the notebook's folder, so a notebook that writes files next to itself changes nothing
+            folder = Path(tmp) / source.parent.name
+            if not folder.exists():
+                shutil.copytree(source.parent, folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+            times = time_notebook(folder / source.name, args.repeat, args.timeout)
+            median = statistics.median(times)
+            total += median
+            flag = "  OVER BUDGET" if median > args.budget else ""
+            if flag:
+                over.append(source.name)
+            runs = ", ".join(f"{t:.1f}" for t in times)
+            print(f"{source.name:<40} median {median:6.1f} s   (runs: {runs}){flag}", flush=True)
+    print(f"{'total (sum of medians)':<40}        {total:6.1f} s   budget {args.budget:g} s per notebook; "
+          f"{len(over)} over{': ' + ', '.join(over) if over else ''}")
+    return 1 if over and args.strict else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
