@@ -1,0 +1,110 @@
+"""The target as the attacker sees it: a black box that answers queries in one of four output modes and counts them.
+
+    target = BlackBox(model, output="top_k", k=3)
+    answers = target.query(X)        # (n, n_classes), all but each row's 3 largest probabilities set to 0
+    target.n_queries                 # records answered so far
+
+The model sits in a private attribute (`_model`) and the box offers no way to its weights or training data. That
+is a teaching convention that marks what an attacker may use, not a security boundary: Python hides nothing.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ._validation import as_features, as_proba, check_choice, check_positive_int
+
+OUTPUTS = ("probabilities", "top_k", "rounded", "label")
+
+
+def _model_n_classes(model) -> int | None:
+    if getattr(model, "n_classes", None) is not None:
+        return int(model.n_classes)
+    if getattr(model, "classes_", None) is not None:
+        return len(model.classes_)
+    return None
+
+
+class BlackBox:
+    """A model behind a query interface: query(X (n, d)) -> its answers, shaped by `output`.
+
+    output:
+        "probabilities"  the class probabilities, float (n, n_classes)
+        "top_k"          the same with all but each row's k largest set to 0, float (n, n_classes); rows are not
+                         renormalised, so they sum to less than 1 (Shokri et al. 2017, Salem et al. 2019 defences)
+        "rounded"        the probabilities rounded to `decimals` decimals, float (n, n_classes) (Shokri et al. 2017)
+        "label"          the predicted class only, int64 (n,) (the label-only setting, Choquette-Choo et al. 2021)
+    model: a torch module (answers through mialab.models.predict_proba) or any object with predict_proba(X)
+    (a scikit-learn classifier, a defended model). n_queries counts the records answered since the last
+    reset_queries().
+    """
+
+    def __init__(self, model, output: str = "probabilities", k: int = 3, decimals: int = 2):
+        from torch import nn
+
+        self._is_torch = isinstance(model, nn.Module)
+        if not self._is_torch and not callable(getattr(model, "predict_proba", None)):
+            raise TypeError(f"`model` must be a torch module or have a predict_proba(X) method; got "
+                            f"{type(model).__name__}. Train one with mialab.models.train first.")
+        self._model = model
+        self.output = check_choice(output, "output", OUTPUTS)
+        self.k = check_positive_int(k, "k")
+        if isinstance(decimals, bool) or not isinstance(decimals, numbers.Integral) or decimals < 0:
+            raise ValueError(f"`decimals` must be an integer >= 0 (digits kept after the decimal point); "
+                             f"got {decimals!r}.")
+        self.decimals = int(decimals)
+        self._n_classes = _model_n_classes(model)
+        self._check_k()
+        self.n_queries = 0
+
+    @property
+    def n_classes(self) -> int | None:
+        """The number of classes the model answers over (None until known: a model that does not say, not queried)."""
+        return self._n_classes
+
+    def _check_k(self) -> None:
+        if self.output == "top_k" and self._n_classes is not None and self.k > self._n_classes:
+            raise ValueError(f"`k` = {self.k} is larger than the model's number of classes ({self._n_classes}); "
+                             f"pass 1 <= k <= {self._n_classes}.")
+
+    def _probabilities(self, X: np.ndarray) -> np.ndarray:
+        if self._is_torch:
+            from .models import predict_proba
+            return predict_proba(self._model, X)
+        n_features = getattr(self._model, "n_features_in_", None)
+        if n_features is not None and X.ndim == 2 and X.shape[1] != n_features:
+            raise ValueError(f"`X` has {X.shape[1]} features per record but the model takes {n_features}.")
+        return as_proba(self._model.predict_proba(X), "the model's predict_proba output", n=len(X))
+
+    def query(self, X) -> np.ndarray:
+        """The model's answers on X (n, d): (n, n_classes) float, or (n,) int64 for output="label"."""
+        X = as_features(X)
+        probs = self._probabilities(X)
+        if self._n_classes is None:
+            self._n_classes = probs.shape[1]
+            self._check_k()
+        self.n_queries += len(X)
+        if self.output == "probabilities":
+            return probs
+        if self.output == "rounded":
+            return np.round(probs, self.decimals)
+        if self.output == "label":
+            labels = probs.argmax(axis=1)
+            classes = getattr(self._model, "classes_", None)
+            if classes is not None and np.issubdtype(np.asarray(classes).dtype, np.integer):
+                labels = np.asarray(classes)[labels]
+            return labels.astype(np.int64)
+        top = np.argpartition(-probs, self.k - 1, axis=1)[:, :self.k]
+        answers = np.zeros_like(probs)
+        np.put_along_axis(answers, top, np.take_along_axis(probs, top, axis=1), axis=1)
+        return answers
+
+    def reset_queries(self) -> None:
+        """Set the query counter back to 0."""
+        self.n_queries = 0
+
+    def __repr__(self) -> str:
+        detail = {"top_k": f", k={self.k}", "rounded": f", decimals={self.decimals}"}.get(self.output, "")
+        return f"BlackBox(output={self.output!r}{detail}, n_queries={self.n_queries})"

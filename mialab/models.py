@@ -1,0 +1,502 @@
+"""Small torch models and their training loops: an MLP, a small CNN, and many MLPs trained at once.
+
+Arrays in are NumPy (or anything NumPy reads): X (n, n_features) float, y (n,) int labels. Probabilities out are
+float64 (n, n_classes), rows summing to 1. Training is Adam on the mean cross-entropy over minibatches, seeded by
+`random_state`; weight decay is Adam's L2 term (`weight_decay * w` added to the gradient).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import numbers
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._validation import as_array, as_features, as_labels, check_choice, check_fraction, check_positive_int
+from .progress import progress
+
+ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
+_ACTIVATION_FUNCTIONS = {"tanh": torch.tanh, "relu": torch.relu}
+_PROGRESS_DELAY_S = 2.0  # a bar appears only when training takes longer than this
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# checks shared by the public functions
+# ---------------------------------------------------------------------------------------------------------------
+
+def _check_seed(random_state) -> int:
+    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral) or random_state < 0:
+        raise ValueError(f"`random_state` must be an integer seed >= 0 (for example 0); got {random_state!r}. "
+                         "The course seeds everything so results repeat.")
+    return int(random_state)
+
+
+def _check_number(value, name: str, *, positive: bool) -> float:
+    bad = isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value)
+    if bad or value < 0 or (positive and value == 0):
+        want = "a number > 0" if positive else "a number >= 0"
+        raise ValueError(f"`{name}` must be {want}; got {value!r}.")
+    return float(value)
+
+
+def _check_hidden(hidden) -> tuple[int, ...]:
+    if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
+        hidden = (hidden,)
+    try:
+        widths = tuple(hidden)
+    except TypeError:
+        raise ValueError(f"`hidden` must be a tuple of layer widths, for example (256,); got {hidden!r}.") from None
+    for width in widths:
+        check_positive_int(width, "each width in `hidden`")
+    return tuple(int(w) for w in widths)
+
+
+def _check_dropout(dropout) -> float:
+    return 0.0 if dropout == 0 else check_fraction(dropout, "dropout")
+
+
+def _check_module(model) -> nn.Module:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"`model` must be a torch module (for example mialab.models.MLP); got {type(model).__name__}.")
+    if next(model.parameters(), None) is None:
+        raise ValueError("`model` has no parameters to train or predict with.")
+    return model
+
+
+def _device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+def _features(model: nn.Module, X) -> np.ndarray:
+    """X as float32 records that `model` accepts: the right number of features per record."""
+    X = as_features(X)
+    n_features = getattr(model, "n_features", None)
+    if n_features is not None and int(np.prod(X.shape[1:])) != n_features:
+        raise ValueError(f"`X` has records of shape {X.shape[1:]} ({int(np.prod(X.shape[1:]))} features) but the "
+                         f"model takes {n_features} features per record; pass the same columns it was built for.")
+    return X
+
+
+def _n_classes(model: nn.Module, X: np.ndarray) -> int:
+    n_classes = getattr(model, "n_classes", None)
+    if n_classes is None:
+        n_classes = _logits(model, X[:1]).shape[1]
+    return int(n_classes)
+
+
+def _adam(params, lr: float, weight_decay: float) -> torch.optim.Adam:
+    """Adam with the fused kernel (one pass over all parameters) where this torch supports it."""
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+
+
+@contextlib.contextmanager
+def _seeded(seed: int):
+    """Run a block with torch's global RNG seeded, then put the global RNG back as it was."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# models
+# ---------------------------------------------------------------------------------------------------------------
+
+class MLP(nn.Module):
+    """A multilayer perceptron: X (n, n_features) -> logits (n, n_classes); records of any shape are flattened.
+
+    `hidden` gives the widths of the hidden layers (() is a linear model), each followed by tanh or relu and, when
+    dropout > 0, a dropout layer. `random_state` seeds the initial weights (torch's default initialisation), so
+    the same arguments build the same model. The purchase target of Shokri et al. (2017) is MLP(600, 100).
+    """
+
+    def __init__(self, n_features: int, n_classes: int, hidden=(256,), activation: str = "tanh",
+                 dropout: float = 0.0, random_state: int = 0):
+        super().__init__()
+        self.n_features = check_positive_int(n_features, "n_features")
+        self.n_classes = check_positive_int(n_classes, "n_classes", minimum=2)
+        self.hidden = _check_hidden(hidden)
+        self.activation = check_choice(activation, "activation", ACTIVATIONS)
+        self.dropout = _check_dropout(dropout)
+        layers = []
+        widths = (self.n_features, *self.hidden)
+        with _seeded(_check_seed(random_state)):
+            for n_in, n_out in zip(widths[:-1], widths[1:]):
+                layers += [nn.Linear(n_in, n_out), ACTIVATIONS[activation]()]
+                if self.dropout > 0:
+                    layers.append(nn.Dropout(self.dropout))
+            layers.append(nn.Linear(widths[-1], self.n_classes))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.flatten(1))
+
+    def linear_layers(self) -> list[nn.Linear]:
+        """The linear layers, input to output."""
+        return [layer for layer in self.net if isinstance(layer, nn.Linear)]
+
+
+class SmallCNN(nn.Module):
+    """A small convolutional net for 8x8 grey images (the digits): X (n, 64) or (n, 1, 8, 8) -> logits (n, n_classes).
+
+    Two 3x3 convolutions (16 and 32 channels, relu), a 2x2 max-pool, then a linear layer. `random_state` seeds
+    the initial weights.
+    """
+
+    n_features = 64
+
+    def __init__(self, n_classes: int = 10, random_state: int = 0):
+        super().__init__()
+        self.n_classes = check_positive_int(n_classes, "n_classes", minimum=2)
+        with _seeded(_check_seed(random_state)):
+            self.features = nn.Sequential(
+                nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(),
+                nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(),
+                nn.MaxPool2d(2),
+            )
+            self.head = nn.Linear(32 * 4 * 4, self.n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x.reshape(-1, 1, 8, 8)).flatten(1))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# training and prediction, one model
+# ---------------------------------------------------------------------------------------------------------------
+
+def train(model: nn.Module, X, y, *, epochs: int = 30, batch_size: int = 64, lr: float = 1e-3,
+          weight_decay: float = 0.0, random_state: int = 0, progress_desc: str | None = None) -> nn.Module:
+    """Train `model` in place on X (n, n_features), y (n,) with Adam on minibatches; returns the model (in eval mode).
+
+    Each epoch visits the records once in a fresh random order (ceil(n / batch_size) steps, the last one smaller).
+    `random_state` seeds the order and dropout; the initial weights come from the model's own random_state.
+    """
+    model = _check_module(model)
+    X = _features(model, X)
+    y = as_labels(y, n=len(X), n_classes=_n_classes(model, X))
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    lr = _check_number(lr, "lr", positive=True)
+    weight_decay = _check_number(weight_decay, "weight_decay", positive=False)
+    seed = _check_seed(random_state)
+
+    device = _device(model)
+    X_t, y_t = torch.from_numpy(X).to(device), torch.from_numpy(y).to(device)
+    order = torch.Generator().manual_seed(seed)
+    optimizer = _adam(model.parameters(), lr, weight_decay)
+    model.train()
+    with _seeded(seed):
+        for _ in progress(range(epochs), desc=progress_desc or "training", delay=_PROGRESS_DELAY_S):
+            perm = torch.randperm(len(X), generator=order).to(device)
+            for start in range(0, len(X), batch_size):
+                rows = perm[start:start + batch_size]
+                loss = F.cross_entropy(model(X_t[rows]), y_t[rows])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+    return model.eval()
+
+
+@torch.no_grad()
+def _logits(model: nn.Module, X: np.ndarray, batch_size: int = 4096) -> torch.Tensor:
+    was_training = model.training
+    model.eval()
+    try:
+        device = _device(model)
+        X_t = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+        return torch.cat([model(X_t[i:i + batch_size].to(device)).cpu() for i in range(0, len(X_t), batch_size)])
+    finally:
+        model.train(was_training)
+
+
+def logits(model: nn.Module, X, batch_size: int = 4096) -> np.ndarray:
+    """The model's raw outputs (before the softmax): X (n, n_features) -> float64 (n, n_classes)."""
+    model = _check_module(model)
+    X = _features(model, X)
+    return _logits(model, X, check_positive_int(batch_size, "batch_size")).double().numpy()
+
+
+def predict_proba(model: nn.Module, X, batch_size: int = 4096) -> np.ndarray:
+    """Class probabilities (softmax of the logits, eval mode): X (n, n_features) -> float64 (n, n_classes)."""
+    model = _check_module(model)
+    X = _features(model, X)
+    return torch.softmax(_logits(model, X, check_positive_int(batch_size, "batch_size")).double(), dim=1).numpy()
+
+
+def predict(model: nn.Module, X) -> np.ndarray:
+    """The most likely class of each record: X (n, n_features) -> int64 (n,)."""
+    return predict_proba(model, X).argmax(axis=1).astype(np.int64)
+
+
+def accuracy(model: nn.Module, X, y) -> float:
+    """The fraction of records whose predicted class is y: X (n, n_features), y (n,) -> float."""
+    model = _check_module(model)
+    X = _features(model, X)
+    y = as_labels(y, n=len(X), n_classes=_n_classes(model, X))
+    return float(np.mean(predict(model, X) == y))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# many MLPs at once
+# ---------------------------------------------------------------------------------------------------------------
+
+class ModelStack:
+    """`n_models` MLPs of one shape, stored as stacked weights; predict_proba(X) -> (n_models, n, n_classes).
+
+    weights[l] has shape (n_models, n_in, n_out) and biases[l] (n_models, n_out), layer l from input to output.
+    stack[j] is model j as a plain MLP (a copy); seeds[j] is the random_state it was initialised and shuffled with.
+    """
+
+    def __init__(self, weights, biases, *, activation: str = "tanh", dropout: float = 0.0, seeds=None):
+        self.weights = [w.detach().contiguous() for w in weights]
+        self.biases = [b.detach().contiguous() for b in biases]
+        self.activation = check_choice(activation, "activation", ACTIVATIONS)
+        self.dropout = float(dropout)
+        self.seeds = list(range(self.n_models)) if seeds is None else [int(s) for s in seeds]
+
+    @property
+    def n_models(self) -> int:
+        return self.weights[0].shape[0]
+
+    @property
+    def n_features(self) -> int:
+        return self.weights[0].shape[1]
+
+    @property
+    def n_classes(self) -> int:
+        return self.weights[-1].shape[2]
+
+    @property
+    def hidden(self) -> tuple[int, ...]:
+        return tuple(w.shape[2] for w in self.weights[:-1])
+
+    def __len__(self) -> int:
+        return self.n_models
+
+    def __repr__(self) -> str:
+        shape = " -> ".join(str(w) for w in (self.n_features, *self.hidden, self.n_classes))
+        return f"ModelStack(n_models={self.n_models}, {shape}, {self.activation})"
+
+    def __getitem__(self, j) -> MLP:
+        if isinstance(j, bool) or not isinstance(j, numbers.Integral) or not -self.n_models <= j < self.n_models:
+            raise IndexError(f"model index must be an integer in [0, {self.n_models}); got {j!r}.")
+        model = MLP(self.n_features, self.n_classes, hidden=self.hidden, activation=self.activation,
+                    dropout=self.dropout)
+        with torch.no_grad():
+            for layer, w, b in zip(model.linear_layers(), self.weights, self.biases):
+                layer.weight.copy_(w[j].T)
+                layer.bias.copy_(b[j])
+        return model.eval()
+
+    def _check_X(self, X) -> np.ndarray:
+        X = as_features(X)
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            raise ValueError(f"`X` must have shape (n, {self.n_features}) for these models; got {X.shape}.")
+        return X
+
+    @torch.no_grad()
+    def _logits(self, X: np.ndarray, batch_size: int) -> torch.Tensor:
+        m, d = self.n_models, self.n_features
+        act = _ACTIVATION_FUNCTIONS[self.activation]
+        widest = max(w.shape[2] for w in self.weights)
+        chunk = max(1, min(batch_size, 2 ** 24 // (m * widest)))   # at most ~64 MB of activations at a time
+        first = self.weights[0].permute(1, 0, 2).reshape(d, -1)      # every model's first layer as one matrix
+        out = []
+        for start in range(0, len(X), chunk):
+            x = torch.from_numpy(X[start:start + chunk])
+            h = (x @ first).reshape(len(x), m, -1).transpose(0, 1) + self.biases[0][:, None, :]
+            for w, b in zip(self.weights[1:], self.biases[1:]):
+                h = torch.baddbmm(b[:, None, :], act(h), w)
+            out.append(h)
+        return torch.cat(out, dim=1)
+
+    def logits(self, X, batch_size: int = 4096) -> np.ndarray:
+        """Every model's raw outputs: X (n, n_features) -> float64 (n_models, n, n_classes)."""
+        X = self._check_X(X)
+        return self._logits(X, check_positive_int(batch_size, "batch_size")).double().numpy()
+
+    def predict_proba(self, X, batch_size: int = 4096) -> np.ndarray:
+        """Every model's class probabilities: X (n, n_features) -> float64 (n_models, n, n_classes)."""
+        X = self._check_X(X)
+        return torch.softmax(self._logits(X, check_positive_int(batch_size, "batch_size")).double(), dim=2).numpy()
+
+    def predict(self, X) -> np.ndarray:
+        """Every model's most likely class: X (n, n_features) -> int64 (n_models, n)."""
+        return self.predict_proba(X).argmax(axis=2).astype(np.int64)
+
+    def accuracy(self, X, y) -> np.ndarray:
+        """Each model's accuracy on X (n, n_features), y (n,) -> (n_models,)."""
+        X = self._check_X(X)
+        y = as_labels(y, n=len(X), n_classes=self.n_classes)
+        return (self.predict(X) == y).mean(axis=1)
+
+
+def _check_masks(masks, n_records: int) -> np.ndarray:
+    masks = as_array(masks, "masks", dtype=None)
+    if masks.ndim != 2:
+        raise ValueError(f"`masks` must be boolean of shape (n_records, n_models), one column per model; got shape "
+                         f"{masks.shape}. For a single model pass mask[:, None].")
+    if masks.dtype != bool:
+        if not np.isin(masks, [0, 1]).all():
+            raise ValueError("`masks` must hold booleans (True = the model trains on the record) or 0/1.")
+        masks = masks.astype(bool)
+    if masks.shape[0] != n_records:
+        raise ValueError(f"`masks` has {masks.shape[0]} rows but X has {n_records} records; pass one row per record "
+                         "(shape (n_records, n_models)).")
+    empty = np.flatnonzero(~masks.any(axis=0))
+    if len(empty):
+        raise ValueError(f"model(s) {empty[:10].tolist()} have no training records (an all-False column of `masks`); "
+                         "give every model at least one record.")
+    return masks
+
+
+def _epoch_batches(rows: list[torch.Tensor], generators: list[torch.Generator], batch_size: int, n_steps: int):
+    """One epoch of minibatches for every model: record indices (n_steps, m, batch_size), loss weights of the same
+    shape (1 / batch length for real rows, 0 for padding) and which models take a step (n_steps, m)."""
+    m = len(rows)
+    index = torch.zeros(m, n_steps * batch_size, dtype=torch.long)
+    weight = torch.zeros(m, n_steps * batch_size)
+    for j, (own, generator) in enumerate(zip(rows, generators)):
+        index[j, :len(own)] = own[torch.randperm(len(own), generator=generator)]
+        weight[j, :len(own)] = 1.0
+    index = index.reshape(m, n_steps, batch_size).transpose(0, 1)
+    weight = weight.reshape(m, n_steps, batch_size).transpose(0, 1)
+    count = weight.sum(dim=2)
+    return index, weight / count.clamp(min=1)[:, :, None], count > 0
+
+
+_GROUP_BYTES = 96 * 2 ** 20
+# Weights, gradients and Adam moments of one group (16 bytes per parameter). On a busy 2-core EPYC (32 MB L3),
+# groups of 8 to 32 purchase MLPs ran within 10% of each other on one thread and all 64 at once 25% slower (the
+# Adam step streams from memory); on two threads larger groups did better (fewer thread barriers per flop), 32 at
+# once within 10% of 64. 96 MB holds 32 purchase MLPs.
+
+
+def _group_size(n_params: int, n_models: int | None = None) -> int:
+    """How many models to train together: about _GROUP_BYTES of state each, groups of near-equal size."""
+    largest = max(1, _GROUP_BYTES // (16 * n_params))
+    if n_models is None:
+        return largest
+    return math.ceil(n_models / math.ceil(n_models / largest))
+
+
+class _Group:
+    """Models trained together: stacked weights (m, n_in, n_out) and biases (m, n_out), one fused Adam."""
+
+    def __init__(self, initial: list[MLP], lr: float, weight_decay: float):
+        layers = [model.linear_layers() for model in initial]
+        self.weights = [torch.stack([ls[l].weight.detach().T for ls in layers]).contiguous().requires_grad_()
+                        for l in range(len(layers[0]))]
+        self.biases = [torch.stack([ls[l].bias.detach() for ls in layers]).contiguous().requires_grad_()
+                       for l in range(len(layers[0]))]
+        # Adam sees each model's slice of each stacked tensor as its own parameter: a model that sits out a step
+        # gets no gradient, and Adam skips it (its step count included) exactly as if it trained alone.
+        stacked = [t.detach() for t in (*self.weights, *self.biases)]
+        self.slices = [[t[j] for t in stacked] for j in range(len(initial))]
+        self.optimizer = _adam([p for per_model in self.slices for p in per_model], lr, weight_decay)
+
+    def step(self, loss: torch.Tensor, active: list[bool]) -> None:
+        loss.backward()
+        tensors = (*self.weights, *self.biases)
+        grads = [t.grad for t in tensors]
+        for j, (per_model, on) in enumerate(zip(self.slices, active)):
+            for p, g in zip(per_model, grads):
+                p.grad = g[j] if on else None
+        self.optimizer.step()
+        for t in tensors:
+            t.grad = None
+
+
+def _train_group(X_t, y_t, rows, seeds, dropout_seeds, *, hidden, activation, dropout, epochs, batch_size, lr,
+                 weight_decay, n_classes, bar) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    n_features = X_t.shape[1]
+    group = _Group([MLP(n_features, n_classes, hidden, activation, random_state=s) for s in seeds], lr, weight_decay)
+    orders = [torch.Generator().manual_seed(s) for s in seeds]
+    masks_rng = [torch.Generator().manual_seed(s) for s in dropout_seeds]
+    n_steps = max(math.ceil(len(r) / batch_size) for r in rows)
+    act = _ACTIVATION_FUNCTIONS[activation]
+    for _ in range(epochs):
+        index, weight, active = _epoch_batches(rows, orders, batch_size, n_steps)
+        for step in range(n_steps):
+            h = X_t[index[step]]                                               # (m, batch_size, n_features)
+            for layer, (w, b) in enumerate(zip(group.weights, group.biases)):
+                if layer:
+                    h = act(h)
+                    if dropout > 0:
+                        keep = torch.stack([torch.rand(h.shape[1:], generator=g) for g in masks_rng]) >= dropout
+                        h = h * keep / (1 - dropout)
+                h = torch.baddbmm(b[:, None, :], h, w)
+            losses = F.cross_entropy(h.reshape(-1, n_classes), y_t[index[step]].reshape(-1), reduction="none")
+            group.step(losses @ weight[step].reshape(-1), active[step].tolist())
+        bar.update(1)
+    return group.weights, group.biases
+
+
+def train_many(X, y, masks, *, hidden=(256,), activation: str = "tanh", dropout: float = 0.0, epochs: int = 30,
+               batch_size: int = 64, lr: float = 1e-3, weight_decay: float = 0.0, n_classes: int | None = None,
+               random_state: int = 0, group_size: int | None = None, progress_desc: str | None = None) -> ModelStack:
+    """Train one MLP per column of `masks` at once: model j learns X[masks[:, j]], y[masks[:, j]] -> a ModelStack.
+
+    X (n, d), y (n,), masks bool (n, n_models). Model j is the model that
+        train(MLP(d, n_classes, hidden, activation, random_state=s), X[masks[:, j]], y[masks[:, j]], random_state=s)
+    gives, with s = stack.seeds[j] (drawn from `random_state`): the same initial weights, the same minibatches and
+    the same Adam steps, so results match that loop up to float rounding (dropout masks differ). It is faster
+    because one batched matmul (torch.baddbmm) serves a group of models and one fused Adam updates them all.
+    Groups hold `group_size` models (default: about 96 MB of weights, gradients and Adam moments per group, 32
+    purchase MLPs); the grouping changes the speed, never the result.
+
+    Models may have different numbers of records. Each still takes exactly ceil(n_j / batch_size) steps per epoch
+    over its own records in its own random order; a group runs its largest number, batches are padded to
+    `batch_size` rows whose padding has zero loss weight, and a model that has finished its epoch sits out the
+    remaining steps (no gradient, so Adam leaves its weights, moments and step count alone). The summed loss is
+    each model's mean minibatch loss, so each model's gradient is its solo gradient. `n_classes` defaults to
+    y.max() + 1 over all records, so every model has the same outputs even if its records miss a class.
+    (The first layer is dense; for 0/1 inputs such as purchase a sparse one could skip most of its work.)
+    """
+    X = as_features(X)
+    if X.ndim != 2:
+        raise ValueError(f"`X` must have shape (n_records, n_features); got {X.shape}. Flatten images first.")
+    y = as_labels(y, n=len(X))
+    n_classes = int(y.max()) + 1 if n_classes is None else check_positive_int(n_classes, "n_classes", minimum=2)
+    if n_classes < 2:
+        raise ValueError("`y` holds a single class (0); pass labels of at least two classes, or pass n_classes.")
+    y = as_labels(y, n=len(X), n_classes=n_classes)
+    masks = _check_masks(masks, len(X))
+    hidden = _check_hidden(hidden)
+    activation = check_choice(activation, "activation", ACTIVATIONS)
+    dropout = _check_dropout(dropout)
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    lr = _check_number(lr, "lr", positive=True)
+    weight_decay = _check_number(weight_decay, "weight_decay", positive=False)
+    seed = _check_seed(random_state)
+    widths = (X.shape[1], *hidden, n_classes)
+    if group_size is None:
+        group_size = _group_size(sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:])), masks.shape[1])
+    group_size = check_positive_int(group_size, "group_size")
+
+    m = masks.shape[1]
+    seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(m)]
+    dropout_seeds = [int(s) for s in np.random.SeedSequence([seed, 1]).generate_state(m)]
+    X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
+    rows = [torch.from_numpy(np.flatnonzero(masks[:, j])) for j in range(m)]
+    starts = range(0, m, group_size)
+    weights, biases = [], []
+    with progress(total=len(starts) * epochs, desc=progress_desc or f"training {m} models",
+                  delay=_PROGRESS_DELAY_S) as bar:
+        for start in starts:
+            part = slice(start, start + group_size)
+            w, b = _train_group(X_t, y_t, rows[part], seeds[part], dropout_seeds[part], hidden=hidden,
+                                activation=activation, dropout=dropout, epochs=epochs, batch_size=batch_size, lr=lr,
+                                weight_decay=weight_decay, n_classes=n_classes, bar=bar)
+            weights.append(w)
+            biases.append(b)
+    return ModelStack([torch.cat(layer) for layer in zip(*weights)], [torch.cat(layer) for layer in zip(*biases)],
+                      activation=activation, dropout=dropout, seeds=seeds)
