@@ -9,6 +9,10 @@ TORCH_VERSION ?= 2.13.0
 TORCH_INDEX   ?=
 STAMP  := $(VENV)/.mialab-installed
 export MIALAB_PROGRESS ?= 1
+# Tests and notebook runs use one torch thread: the course's models are small (batches of 64), where a second
+# thread buys little, and a busy 2-core machine (a CI runner, a laptop with a browser open) slows down up to 10x
+# when torch's two threads fight other processes for the cores. `make lab` leaves torch's default.
+TEST_ENV := MIALAB_PROGRESS=0 OMP_NUM_THREADS=1
 
 .PHONY: setup lab test test-unit test-notebooks release execute benchmark clean
 
@@ -27,25 +31,25 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
 
 test: $(STAMP)
-	MIALAB_PROGRESS=0 $(PY) -m pytest tests
-	MIALAB_PROGRESS=0 $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg solutions
+	$(TEST_ENV) $(PY) -m pytest tests
+	$(TEST_ENV) $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg solutions
 
 test-unit: $(STAMP)
-	MIALAB_PROGRESS=0 $(PY) -m pytest tests -m "not notebook"
+	$(TEST_ENV) $(PY) -m pytest tests -m "not notebook"
 
 test-notebooks: $(STAMP)
-	MIALAB_PROGRESS=0 $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg solutions
+	$(TEST_ENV) $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg solutions
 
 # re-run the solution notebooks in place (stores outputs), then regenerate the student notebooks
 execute: $(STAMP)
-	MIALAB_PROGRESS=0 $(PY) -m mialab.course execute solutions/*.ipynb
+	$(TEST_ENV) $(PY) -m mialab.course execute solutions/*.ipynb
 	$(PY) -m mialab.course release
 
 release: $(STAMP)
 	$(PY) -m mialab.course release
 
 benchmark: $(STAMP)
-	MIALAB_PROGRESS=0 $(PY) benchmarks/notebooks.py
+	$(TEST_ENV) $(PY) benchmarks/notebooks.py
 	MIALAB_PROGRESS=0 $(PY) benchmarks/many_models.py
 
 clean:
