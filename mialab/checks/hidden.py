@@ -1,0 +1,367 @@
+"""Hidden tests for grading: the student's function on inputs drawn fresh at grading time, compared with
+the reference, with the reference blocked while the student's code runs. Messages name the exercise,
+never the inputs or the expected values.
+
+Check cells call these through `mialab.checks.grading.hidden_test("nbNN", "<exercise>", func)`, which loads
+this file and the references it uses afresh, so a notebook that patched mialab cannot change them."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from . import CheckError, NotDoneError, NOT_DONE
+from ._guard import blocked
+
+
+def _quiet(func, *args, **kwargs):
+    """Call a reference function with its few-non-members warning silenced (hidden inputs are small)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return func(*args, **kwargs)
+
+
+# the metrics an exercise of notebook 00 asks the student to write themselves
+_METRICS = ("metrics.roc_curve", "metrics.auc", "metrics.advantage", "metrics.tpr_at_fpr", "metrics.evaluate",
+            "metrics.threshold_metrics")
+
+
+def _fresh_rng() -> np.random.Generator:
+    return np.random.default_rng(int.from_bytes(os.urandom(8), "little"))
+
+
+def _call(exercise: str, func, *args, block=()):
+    __tracebackhide__ = True
+    if not callable(func):
+        raise CheckError(f"{exercise}: the graded name is not a function any more.")
+    try:
+        with blocked(*block):
+            return func(*args)
+    except NotImplementedError:
+        raise NotDoneError(f"{exercise} {NOT_DONE}.") from None
+    except Exception as error:
+        if type(error).__name__ == "ReferenceBlocked":  # of the notebook's copy of mialab or the fresh one
+            raise CheckError(f"{exercise}: your function calls mialab's own implementation of this exercise "
+                             "(or changes how grading blocks it); write the computation yourself.") from None
+        raise CheckError(f"{exercise}: your function raised {type(error).__name__} on a fresh input "
+                         "drawn at grading time.") from None
+
+
+def _agree(exercise: str, got, expected, tol: float = 1e-6) -> None:
+    __tracebackhide__ = True
+    try:
+        ok = np.allclose(np.asarray(got, dtype=float), np.asarray(expected, dtype=float), atol=tol, rtol=0)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise CheckError(f"{exercise}: your function gives a wrong answer on fresh inputs drawn at grading "
+                         "time (it may pass the notebook's checks by fitting those cases only).")
+
+
+def _score_sets(rng, n_sets=5):
+    for _ in range(n_sets):
+        n = int(rng.integers(20, 400))
+        is_member = rng.random(n) < rng.uniform(0.2, 0.8)
+        is_member[:2] = [True, False]
+        scores = rng.normal(size=n) + rng.uniform(0, 2) * is_member
+        if rng.random() < 0.5:  # ties, as a rounded black box gives
+            scores = np.round(scores, 1)
+        yield scores, is_member
+
+
+def test_membership_advantage(membership_advantage) -> None:
+    """Exercise 0.1 on fresh random scores."""
+    from ..metrics import advantage
+    rng = _fresh_rng()
+    for scores, is_member in _score_sets(rng):
+        expected = _quiet(advantage, scores, is_member)
+        _agree("Exercise 0.1", _call("Exercise 0.1", membership_advantage, scores.copy(), is_member.copy(), block=_METRICS), expected)
+
+
+def test_tpr_at_fpr(tpr_at_fpr) -> None:
+    """Exercise 0.2 on fresh random scores."""
+    from ..metrics import tpr_at_fpr as reference
+    rng = _fresh_rng()
+    for scores, is_member in _score_sets(rng):
+        fpr = float(rng.choice([0.01, 0.05, 0.1, 0.3]))
+        expected = _quiet(reference, scores, is_member, fpr=fpr)
+        _agree("Exercise 0.2", _call("Exercise 0.2", tpr_at_fpr, scores.copy(), is_member.copy(), fpr, block=_METRICS), expected)
+
+
+def _probs(rng, n, k):
+    logits = rng.normal(scale=rng.uniform(0.5, 3), size=(n, k))
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    return p / p.sum(1, keepdims=True)
+
+
+def test_generalization_gap(generalization_gap) -> None:
+    """Exercise 1.1 on fresh random probabilities."""
+    rng = _fresh_rng()
+    for _ in range(5):
+        k, n_in, n_out = int(rng.integers(2, 20)), int(rng.integers(5, 200)), int(rng.integers(5, 200))
+        p_in, p_out = _probs(rng, n_in, k), _probs(rng, n_out, k)
+        y_in, y_out = rng.integers(k, size=n_in), rng.integers(k, size=n_out)
+        expected = np.mean(p_in.argmax(1) == y_in) - np.mean(p_out.argmax(1) == y_out)
+        _agree("Exercise 1.1", _call("Exercise 1.1", generalization_gap, p_in, y_in, p_out, y_out), expected)
+
+
+def test_correctness_attack(correctness_attack) -> None:
+    """Exercise 1.2 on fresh random probabilities."""
+    rng = _fresh_rng()
+    for _ in range(5):
+        n, k = int(rng.integers(1, 300)), int(rng.integers(2, 20))
+        p, y = _probs(rng, n, k), rng.integers(k, size=n)
+        _agree("Exercise 1.2", _call("Exercise 1.2", correctness_attack, p, y), (p.argmax(1) == y).astype(float))
+
+
+def test_confidence_attack(confidence_attack) -> None:
+    """Exercise 1.3 on fresh random probabilities."""
+    rng = _fresh_rng()
+    for _ in range(5):
+        n, k = int(rng.integers(1, 300)), int(rng.integers(2, 20))
+        p, y = _probs(rng, n, k), rng.integers(k, size=n)
+        _agree("Exercise 1.3", _call("Exercise 1.3", confidence_attack, p, y), p[np.arange(n), y])
+
+
+def test_leakage_table(leakage_table) -> None:
+    """Exercise 1.4 on fresh random targets."""
+    from ..metrics import advantage
+    rng = _fresh_rng()
+    targets, gaps, advs = [], [], []
+    for _ in range(int(rng.integers(2, 6))):
+        k, n_in, n_out = int(rng.integers(2, 10)), int(rng.integers(10, 100)), int(rng.integers(10, 100))
+        t = {"probs_in": _probs(rng, n_in, k), "y_in": rng.integers(k, size=n_in),
+             "probs_out": _probs(rng, n_out, k), "y_out": rng.integers(k, size=n_out)}
+        targets.append(t)
+        gaps.append(np.mean(t["probs_in"].argmax(1) == t["y_in"]) - np.mean(t["probs_out"].argmax(1) == t["y_out"]))
+        scores = np.concatenate([t["probs_in"][np.arange(n_in), t["y_in"]], t["probs_out"][np.arange(n_out), t["y_out"]]])
+        advs.append(_quiet(advantage, scores, np.arange(n_in + n_out) < n_in))
+    got = _call("Exercise 1.4", leakage_table, targets)
+    if not (isinstance(got, tuple) and len(got) == 2):
+        raise CheckError("Exercise 1.4: expected a tuple (gaps, advantages).")
+    _agree("Exercise 1.4", got[0], gaps)
+    _agree("Exercise 1.4", got[1], advs)
+
+
+# ===================================================================================== notebook 04 (loss and metric attacks)
+def _nb04_loss(probs, y):
+    return -np.log(np.clip(probs[np.arange(len(y)), y], 1e-12, None))
+
+
+def test_loss_attack(loss_attack) -> None:
+    """Exercise 4.1 on fresh random probabilities and thresholds."""
+    rng = _fresh_rng()
+    for _ in range(5):
+        n, k = int(rng.integers(1, 300)), int(rng.integers(2, 20))
+        p, y = _probs(rng, n, k), rng.integers(k, size=n)
+        losses = _nb04_loss(p, y)
+        threshold = float(np.quantile(losses, rng.uniform(0.1, 0.9))) + 1e-7
+        got = _call("Exercise 4.1", loss_attack, p.copy(), y.copy(), threshold)
+        if np.shape(got) != (n,):
+            raise CheckError("Exercise 4.1: the output has the wrong shape on fresh inputs drawn at grading time.")
+        _agree("Exercise 4.1", np.asarray(got, bool), losses <= threshold)
+
+
+def test_yeom_advantage(yeom_advantage) -> None:
+    """Exercise 4.2 on fresh random members and non-members."""
+    rng = _fresh_rng()
+    for _ in range(5):
+        k, n_in, n_out = int(rng.integers(2, 20)), int(rng.integers(5, 200)), int(rng.integers(5, 200))
+        p_in, p_out = _probs(rng, n_in, k), _probs(rng, n_out, k)
+        y_in, y_out = rng.integers(k, size=n_in), rng.integers(k, size=n_out)
+        threshold = _nb04_loss(p_in, y_in).mean()
+        expected = np.mean(_nb04_loss(p_in, y_in) <= threshold) - np.mean(_nb04_loss(p_out, y_out) <= threshold)
+        _agree("Exercise 4.2", _call("Exercise 4.2", yeom_advantage, p_in, y_in, p_out, y_out), expected)
+
+
+def test_modified_entropy(modified_entropy) -> None:
+    """Exercise 4.3 on fresh random probabilities, with the package's modified_entropy blocked."""
+    from ..attacks.features import modified_entropy as reference
+    rng = _fresh_rng()
+    for _ in range(5):
+        n, k = int(rng.integers(1, 300)), int(rng.integers(2, 20))
+        p, y = _probs(rng, n, k), rng.integers(k, size=n)
+        expected = reference(p, y)
+        got = _call("Exercise 4.3", modified_entropy, p.copy(), y.copy(), block=("features.modified_entropy",))
+        if np.shape(got) != (n,):
+            raise CheckError("Exercise 4.3: the output has the wrong shape on fresh inputs drawn at grading time.")
+        _agree("Exercise 4.3", got, expected, tol=1e-6)
+# ===================================================================================== end of notebook 04
+
+
+# ===================================================================================== notebook 02 (shadow models)
+_SHADOW = ("shadow.attack_dataset", "shadow.shadow_attack_dataset", "shadow.fit_attack_models")
+
+
+def test_attack_dataset(build_attack_dataset) -> None:
+    """Exercise 2.1 on fresh random shadow outputs."""
+    from ..attacks.shadow import attack_dataset
+    rng = _fresh_rng()
+    for _ in range(4):
+        s, n, k = int(rng.integers(1, 5)), int(rng.integers(6, 80)), int(rng.integers(2, 12))
+        probs = np.stack([_probs(rng, n, k) for _ in range(s)])
+        y = rng.integers(k, size=n)
+        side = rng.integers(3, size=(n, s))  # 0 member, 1 non-member, 2 unused
+        side[0], side[1] = 0, 1
+        members, nonmembers = side == 0, side == 1
+        expected = attack_dataset(probs, y, members, nonmembers)
+        got = _call("Exercise 2.1", build_attack_dataset, probs.copy(), y.copy(), members.copy(), nonmembers.copy(),
+                    block=_SHADOW)
+        if not (isinstance(got, tuple) and len(got) == 3):
+            raise CheckError("Exercise 2.1: expected a tuple (features, labels, is_member).")
+        for value, want in zip(got, expected):
+            if np.shape(value) != want.shape:
+                raise CheckError("Exercise 2.1: an output has the wrong shape on fresh inputs drawn at grading time.")
+            _agree("Exercise 2.1", value, want)
+
+
+def test_fit_attack_models(fit_attack_models) -> None:
+    """Exercise 2.2 on a fresh random attack training set."""
+    from ..attacks.shadow import fit_attack_models as reference
+    rng = _fresh_rng()
+    k, n = int(rng.integers(2, 6)), int(rng.integers(60, 200))
+    features = _probs(rng, n, k)
+    labels = rng.integers(k, size=n)
+    labels[:k] = np.arange(k)
+    is_member = rng.random(n) < 0.5
+    is_member[labels == 0] = True  # class 0: members only -> None
+    got = _call("Exercise 2.2", fit_attack_models, features.copy(), labels.copy(), is_member.copy(), k, block=_SHADOW)
+    expected = reference(features, labels, is_member, k)
+    if not (isinstance(got, (list, tuple)) and len(got) == k):
+        raise CheckError("Exercise 2.2: expected a list with one entry per class.")
+    for model, want in zip(got, expected):
+        if (model is None) != (want is None):
+            raise CheckError("Exercise 2.2: a class gets a model where it should get None, or the other way round, "
+                             "on fresh inputs drawn at grading time.")
+        if want is not None:
+            try:
+                out = model.predict_proba(features)[:, list(model.classes_).index(True)]
+            except Exception:
+                raise CheckError("Exercise 2.2: an entry is not a fitted scikit-learn classifier.") from None
+            _agree("Exercise 2.2", out, want.predict_proba(features)[:, list(want.classes_).index(True)])
+
+
+def test_shadow_threshold_metrics(shadow_threshold_metrics) -> None:
+    """Exercise 2.3 on fresh random shadow and target scores."""
+    from ..metrics import choose_threshold, threshold_metrics
+    rng = _fresh_rng()
+    sets = list(_score_sets(rng, n_sets=8))
+    for (s_scores, s_member), (scores, is_member) in zip(sets[::2], sets[1::2]):
+        t = choose_threshold(s_scores, s_member)
+        m = threshold_metrics(scores, is_member, t)
+        got = _call("Exercise 2.3", shadow_threshold_metrics, s_scores.copy(), s_member.copy(), scores.copy(),
+                    is_member.copy(), block=_METRICS + _SHADOW)
+        if not (isinstance(got, tuple) and len(got) == 3):
+            raise CheckError("Exercise 2.3: expected a tuple (threshold, precision, recall).")
+        _agree("Exercise 2.3", got, [t, m["precision"], m["recall"]])
+# ================================================================================= end of notebook 02 (shadow models)
+
+
+# ===================================================================================== notebook 05 (LiRA, RMIA, label-only)
+_NB05 = ("features.logit_scale", "lira.log_likelihood_ratio")
+
+
+def test_logit_scale(logit_scale) -> None:
+    """Exercise 5.1 on fresh random probabilities, some rows certain (one-hot)."""
+    from ..attacks.features import logit_scale as reference
+    rng = _fresh_rng()
+    for _ in range(5):
+        n, k = int(rng.integers(1, 300)), int(rng.integers(2, 20))
+        p, y = _probs(rng, n, k), rng.integers(k, size=n)
+        certain = rng.random(n) < 0.1
+        p[certain] = np.eye(k)[rng.integers(k, size=int(certain.sum()))]
+        expected = reference(p, y)
+        _agree("Exercise 5.1", _call("Exercise 5.1", logit_scale, p.copy(), y.copy(), block=_NB05), expected)
+
+
+def test_likelihood_ratio(likelihood_ratio) -> None:
+    """Exercise 5.2 on fresh random values and Gaussians."""
+    rng = _fresh_rng()
+    for _ in range(5):
+        n = int(rng.integers(1, 300))
+        x, mean_in, mean_out = rng.normal(0, 5, n), rng.normal(2, 3, n), rng.normal(-2, 3, n)
+        std_in, std_out = rng.uniform(0.1, 3, n), rng.uniform(0.1, 3, n)
+        expected = (-0.5 * ((x - mean_in) / std_in) ** 2 - np.log(std_in)) \
+            - (-0.5 * ((x - mean_out) / std_out) ** 2 - np.log(std_out))
+        got = _call("Exercise 5.2", likelihood_ratio, x.copy(), mean_in.copy(), std_in.copy(), mean_out.copy(),
+                    std_out.copy(), block=_NB05)
+        if np.shape(got) != (n,):
+            raise CheckError("Exercise 5.2: the output has the wrong shape on fresh inputs drawn at grading time.")
+        _agree("Exercise 5.2", got, expected, tol=1e-6)
+
+
+def test_tpr_at_low_fpr(tpr_at_low_fpr) -> None:
+    """Exercise 5.3 on fresh random score matrices (records x targets) and vectors."""
+    from ..metrics import tpr_at_fpr
+    rng = _fresh_rng()
+    for scores, is_member in _score_sets(rng, n_sets=6):
+        fpr = float(rng.choice([0.001, 0.01, 0.05, 0.1, 0.3]))
+        if rng.random() < 0.5 and len(scores) >= 4:  # pooled over targets: (n, T) with both classes per column
+            t = int(rng.integers(2, 4))
+            n = len(scores) // t * t
+            scores, is_member = scores[:n].reshape(t, -1).T, is_member[:n].reshape(t, -1).T
+        expected = _quiet(tpr_at_fpr, np.ravel(scores), np.ravel(is_member), fpr=fpr)
+        got = _call("Exercise 5.3", tpr_at_low_fpr, scores.copy(), is_member.copy(), fpr, block=_METRICS)
+        _agree("Exercise 5.3", got, expected)
+# ===================================================================================== end of notebook 05
+
+
+# ===================================================================================== notebook 03 (ML-Leaks)
+_MLLEAKS = ("features.sorted_top_k", "features.entropy", "mlleaks.posterior_scores", "mlleaks.noise_threshold")
+
+
+def _probs_with_zeros(rng, n, k):
+    p = _probs(rng, n, k)
+    if rng.random() < 0.5:  # exact zeros (0 log 0 = 0) and one-hot rows, as a top-k or rounded answer has
+        p[rng.random((n, k)) < 0.3] = 0.0
+        p[0] = 0.0
+        p[0, int(rng.integers(k))] = 1.0
+        p[p.sum(1) == 0, 0] = 1.0
+        p /= p.sum(1, keepdims=True)
+    return p
+
+
+def test_top_k_features(top_k_features) -> None:
+    """Exercise 3.1 on fresh random posteriors."""
+    from ..attacks.features import sorted_top_k
+    rng = _fresh_rng()
+    for _ in range(5):
+        n, c = int(rng.integers(1, 300)), int(rng.integers(2, 30))
+        k = int(rng.integers(1, c + 1))
+        p = _probs_with_zeros(rng, n, c)
+        got = _call("Exercise 3.1", top_k_features, p.copy(), k, block=_MLLEAKS)
+        if np.shape(got) != (n, k):
+            raise CheckError("Exercise 3.1: the output has the wrong shape on fresh inputs drawn at grading time.")
+        _agree("Exercise 3.1", got, sorted_top_k(p, k))
+
+
+def test_entropy_attack(entropy_attack) -> None:
+    """Exercise 3.2 on fresh random posteriors."""
+    from ..attacks.mlleaks import posterior_scores
+    rng = _fresh_rng()
+    for _ in range(5):
+        n, c = int(rng.integers(1, 300)), int(rng.integers(2, 30))
+        p = _probs_with_zeros(rng, n, c)
+        expected = posterior_scores(p, "entropy")
+        got = _call("Exercise 3.2", entropy_attack, p.copy(), block=_MLLEAKS)
+        if np.shape(got) != (n,):
+            raise CheckError("Exercise 3.2: the output has the wrong shape on fresh inputs drawn at grading time.")
+        _agree("Exercise 3.2", got, expected)
+
+
+def test_pick_threshold(pick_threshold) -> None:
+    """Exercise 3.3 on fresh random answers to noise."""
+    from ..attacks.mlleaks import noise_threshold
+    rng = _fresh_rng()
+    for _ in range(5):
+        n, c = int(rng.integers(5, 500)), int(rng.integers(2, 30))
+        p = _probs_with_zeros(rng, n, c)
+        percentile = float(rng.choice([50, 80, 90, 95, 99, float(rng.uniform(0, 100))]))
+        expected = noise_threshold(p, percentile)
+        got = _call("Exercise 3.3", pick_threshold, p.copy(), percentile, block=_MLLEAKS)
+        if np.ndim(got) != 0:
+            raise CheckError("Exercise 3.3: expected a single number (the threshold).")
+        _agree("Exercise 3.3", got, expected)
+# ================================================================================= end of notebook 03 (ML-Leaks)
