@@ -142,13 +142,14 @@ def test_release_does_not_depend_on_the_stored_outputs(tmp_path):
 
 def test_solution_region_becomes_nbgraders_stub_at_the_regions_indent():
     cell = {c.id: c for c in _student(FIXTURE).cells}["fx-04"]
-    assert cell.source == ('def double(x):\n    """Twice x: a number or an array -> the same shape."""\n'
+    assert cell.source == ('def membership_advantage(scores, is_member):\n    """Largest TPR - FPR over all '
+                           'thresholds: scores (n,), is_member (n,) bool -> float."""\n'
                            "    # YOUR CODE HERE\n    raise NotImplementedError()")
 
 
 def test_hidden_tests_and_their_markers_are_removed_from_check_cells():
     cell = {c.id: c for c in _student(FIXTURE).cells}["fx-05"]
-    assert cell.source == "# NBVAL_CHECK_OUTPUT\ncheck_double(double)"
+    assert cell.source == "# NBVAL_CHECK_OUTPUT\ncheck_membership_advantage(membership_advantage, scores, is_member)"
 
 
 def test_student_notebook_keeps_the_solution_notebooks_cell_ids():
@@ -245,7 +246,7 @@ def test_no_solution_or_hidden_test_line_reaches_the_student_notebook(source):
     text = "\n".join(cell.source for cell in student.cells)
     assert not any(marker.lstrip("# ") in text for marker in SOLUTION_MARKERS + HIDDEN_MARKERS)
     if source == FIXTURE:
-        assert len(secret) == 8  # the test checks something: 6 solution lines, 2 hidden-test lines
+        assert len(secret) == 12  # the test checks something: 8 solution lines, 4 hidden-test lines
 
 
 @pytest.mark.parametrize("source", EVERY, ids=IDS)

@@ -1,4 +1,4 @@
-"""python -m mialab.course {release,execute}: see `python -m mialab.course --help`."""
+"""python -m mialab.course {release,execute,nbgrader-course,export-grades,points-table}: see --help."""
 
 from __future__ import annotations
 
@@ -21,11 +21,28 @@ def main(argv=None) -> int:
     exe.add_argument("notebooks", nargs="*", type=Path, help="default: solutions/*.ipynb")
     exe.add_argument("--timeout", type=int, default=600, help="seconds per cell (default: 600)")
 
+    course = commands.add_parser("nbgrader-course", help="lay out an nbgrader course directory from solutions/")
+    course.add_argument("dest", type=Path, help="the course directory (created if missing)")
+    course.add_argument("--solutions", default="solutions", help="folder of solution notebooks (default: solutions)")
+    course.add_argument("--assignment", action="append", dest="assignments", metavar="NAME",
+                        help="only this notebook, e.g. 00_membership_game (repeatable; default: all)")
+    course.add_argument("--timeout", type=int, default=None, help="seconds per cell under autograde (default: 600)")
+
+    grades = commands.add_parser("export-grades", help="write the gradebook as CSV, one column per graded cell")
+    grades.add_argument("course_dir", type=Path, help="the nbgrader course directory")
+    grades.add_argument("csv", type=Path, help="the CSV file to write")
+
+    table = commands.add_parser("points-table", help="print the points per notebook (markdown)")
+    table.add_argument("--solutions", default="solutions", help="folder of solution notebooks (default: solutions)")
+    table.add_argument("--update", type=Path, metavar="GUIDE", help="rewrite the table in GUIDE instead of printing")
+
     args = parser.parse_args(argv)
     from . import check_release, execute, release
     from ._notebook import NotebookError
 
     try:
+        if args.command in ("nbgrader-course", "export-grades", "points-table"):
+            return _grading(args)
         if args.command == "release":
             if args.check:
                 problems = check_release(args.solutions, args.out)
@@ -55,6 +72,29 @@ def main(argv=None) -> int:
             print(f"{path}: {'updated' if changed else 'unchanged'} ({time.perf_counter() - start:.0f} s)")
         return 0
     except (NotebookError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def _grading(args) -> int:
+    from . import grading
+
+    try:
+        if args.command == "nbgrader-course":
+            names = grading.make_course(args.dest, args.solutions, args.assignments,
+                                        timeout=args.timeout or grading.CELL_TIMEOUT)
+            print(f"{args.dest}: {len(names)} assignment(s) in source/ ({', '.join(names)}) and nbgrader_config.py.\n"
+                  f"next: cd {args.dest} && nbgrader generate_assignment {names[0]}   (see docs/instructor_guide.md)")
+        elif args.command == "export-grades":
+            count = grading.export_grades(args.course_dir, args.csv)
+            print(f"wrote {args.csv} ({count} row(s): student, notebook, points per graded cell, total)")
+        elif args.update:
+            changed = grading.update_guide_table(args.update, args.solutions)
+            print(f"{args.update}: {'points table updated' if changed else 'points table is up to date'}")
+        else:
+            print(grading.points_table(args.solutions))
+        return 0
+    except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 

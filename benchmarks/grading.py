@@ -1,0 +1,90 @@
+"""Time autograding one submission of each notebook against the notebook's own run time (budget: about 2x).
+
+    python benchmarks/grading.py [solutions/NN_topic.ipynb ...] [--budget 2.0] [--strict]
+
+For each notebook: one run of the solution notebook in a fresh kernel (as benchmarks/notebooks.py times it),
+then `nbgrader autograde` of that solution submitted as a student's work, in a temporary course with its own
+gradebook (the whole command: nbgrader's start, sanitizing, the run with the hidden tests, the gradebook).
+Prints one line per notebook (seconds; "extra" is autograde minus own run, mostly nbgrader's own start, a
+few seconds whatever the notebook; ratio; points scored / possible) and flags ratios over the budget;
+--strict exits 1 when one is over.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mialab.course import read_notebook, run_notebook  # noqa: E402
+from mialab.course.execute import kernel_env  # noqa: E402
+from mialab.course.grading import grade_rows, make_course, notebook_points  # noqa: E402
+
+
+def nbgrader(course: Path, *args: str) -> float:
+    """Run an nbgrader command in the course directory; returns its wall-clock seconds."""
+    env = {**kernel_env(), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True,
+                            text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    return time.perf_counter() - start
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: solutions/*.ipynb")
+    parser.add_argument("--budget", type=float, default=2.0, help="autograde / own run time (default: 2.0)")
+    parser.add_argument("--timeout", type=int, default=600, help="seconds per cell (default: 600)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a notebook is over the budget")
+    args = parser.parse_args(argv)
+
+    sources = [p.resolve() for p in args.notebooks] or sorted((ROOT / "solutions").glob("*.ipynb"))
+    if not sources:
+        print("no solution notebooks found", file=sys.stderr)
+        return 1
+    over = []
+    with tempfile.TemporaryDirectory(prefix="mialab-grading-bench-") as tmp:
+        course = Path(tmp) / "course"
+        for folder in {source.parent for source in sources}:
+            make_course(course, folder, [s.stem for s in sources if s.parent == folder], timeout=args.timeout)
+        generate = nbgrader(course, "generate_assignment", "*")
+        print(f"nbgrader generate_assignment, {len(sources)} notebook(s): {generate:.1f} s (once per course)\n")
+        print(f"{'notebook':<36} {'own run':>8} {'autograde':>10} {'extra':>7} {'ratio':>6}  points")
+        for source in sources:
+            # the notebook's own run, in a copy of its folder (a notebook may write files next to itself)
+            folder = Path(tmp) / "own" / source.parent.name
+            if not folder.exists():
+                shutil.copytree(source.parent, folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+            start = time.perf_counter()
+            run_notebook(read_notebook(folder / source.name), folder, timeout=args.timeout)
+            own = time.perf_counter() - start
+
+            submitted = course / "submitted" / "benchmark" / source.stem
+            submitted.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, submitted / source.name)
+            graded = nbgrader(course, "autograde", source.stem, "--student", "benchmark")
+            _, rows = grade_rows(course)
+            total = next(row["total"] for row in rows if row["notebook"] == source.stem)
+            possible = sum(points for _, _, points in notebook_points(source))
+            ratio = graded / own
+            flag = "  OVER BUDGET" if ratio > args.budget else ""
+            if flag:
+                over.append(source.name)
+            print(f"{source.stem:<36} {own:7.1f}s {graded:9.1f}s {graded - own:6.1f}s {ratio:6.2f}  "
+                  f"{total}/{possible:g}{flag}", flush=True)
+    print(f"\nbudget: autograde <= {args.budget:g} x own run; {len(over)} over{': ' + ', '.join(over) if over else ''}")
+    return 1 if over and args.strict else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Label-only attacks (Choquette-Choo et al. 2021): the black box answers only its predicted class.
+
+- the gap attack: member iff the target classifies the record correctly. On a balanced set of members and
+  non-members its accuracy is exactly 1/2 + (train accuracy - test accuracy) / 2 (`gap_attack_accuracy`).
+- the noise-robustness attack: query noisy copies of each record; members sit farther from the decision
+  boundary, so more of their copies keep the right label. For binary records (purchase) the noise flips random
+  bits; for images, Gaussian pixel noise or shifts by whole pixels.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .._validation import as_features, as_labels, check_choice, check_fraction, check_positive_int, \
+    check_random_state
+from .loss import CorrectnessAttack, _check_target
+
+NOISES = ("flip", "gaussian", "shift")
+
+
+def gap_attack_accuracy(train_accuracy: float, test_accuracy: float) -> float:
+    """The gap attack's accuracy on a balanced set of members and non-members: 1/2 + (train - test) / 2.
+
+    Its TPR is the train accuracy (members classified correctly) and its FPR the test accuracy, so accuracy =
+    (TPR + 1 - FPR) / 2. (Choquette-Choo et al. 2021, Sec. 4; Yeom et al. 2018, Theorem 2.)"""
+    for name, value in (("train_accuracy", train_accuracy), ("test_accuracy", test_accuracy)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
+            raise ValueError(f"`{name}` must be an accuracy in [0, 1]; got {value!r}.")
+    return 0.5 + (float(train_accuracy) - float(test_accuracy)) / 2
+
+
+def _labels(target, X) -> np.ndarray:
+    """The black box's predicted classes for X: its label answers, or the argmax of any probability answer."""
+    answers = np.asarray(target.query(X))
+    if answers.ndim == 1 and len(answers) == len(X):
+        return answers.astype(np.int64)
+    if answers.ndim == 2 and len(answers) == len(X):
+        return answers.argmax(axis=1).astype(np.int64)
+    raise ValueError(f"the target answered shape {answers.shape} for {len(X)} records; expected labels (n,) or "
+                     "probability vectors (n, k).")
+
+
+class GapAttack(CorrectnessAttack):
+    """The gap attack: score 1.0 where the label-only target classifies the candidate correctly, else 0.0.
+
+    The baseline every label-only attack must beat: its accuracy on balanced members and non-members is
+    1/2 + gap/2 (gap_attack_accuracy). predict() calls members the correctly classified records. Same as
+    mialab.attacks.loss.CorrectnessAttack (Yeom's 0-1-loss adversary), under the label-only name.
+
+    Threat model:
+        data:      none
+        knowledge: none
+        outputs:   any ("label", "probabilities", "rounded", "top_k"); only the predicted class is used
+        queries:   one per candidate record
+    Paper: C. A. Choquette-Choo, F. Tramèr, N. Carlini, N. Papernot, "Label-Only Membership Inference Attacks",
+    ICML 2021 (Sec. 4, the gap attack).
+    """
+
+
+def noisy_copies(X, n_copies: int, noise: str = "flip", strength: float = 0.02, *, image_shape=(8, 8),
+                 random_state: int = 0) -> np.ndarray:
+    """`n_copies` noisy copies of each record: X (n, d) -> (n_copies, n, d).
+
+    noise "flip": each feature of a 0/1 record flipped with probability `strength`; "gaussian": N(0, strength^2)
+    added to each feature; "shift": images (`image_shape`) moved by a random whole-pixel offset of at most
+    `strength` pixels in each direction (zero fill)."""
+    X = as_features(X)
+    n_copies = check_positive_int(n_copies, "n_copies")
+    check_choice(noise, "noise", NOISES)
+    rng = check_random_state(random_state)
+    flat = X.reshape(len(X), -1)
+    if noise == "flip":
+        strength = check_fraction(strength, "strength", low=0.0, high=1.0)
+        if not np.isin(flat, (0.0, 1.0)).all():
+            raise ValueError("noise='flip' needs 0/1 records (such as purchase); use noise='gaussian' for others.")
+        flips = rng.random((n_copies, *flat.shape)) < strength
+        return np.where(flips, 1.0 - flat, flat).astype(np.float32)
+    if noise == "gaussian":
+        if isinstance(strength, bool) or not isinstance(strength, numbers.Real) or not strength > 0:
+            raise ValueError(f"`strength` must be a standard deviation > 0 for noise='gaussian'; got {strength!r}.")
+        return (flat + rng.normal(0.0, strength, (n_copies, *flat.shape))).astype(np.float32)
+    from .lira import shifted_copies
+    if isinstance(strength, bool) or not isinstance(strength, numbers.Integral) or strength < 1:
+        raise ValueError(f"`strength` must be a whole number of pixels >= 1 for noise='shift'; got {strength!r}.")
+    offsets = rng.integers(-strength, strength + 1, size=(n_copies, 2))
+    out = np.empty((n_copies, *flat.shape), np.float32)
+    for c, (dy, dx) in enumerate(offsets):
+        out[c] = shifted_copies(flat, image_shape, shifts=((int(dy), int(dx)),))[0]
+    return out
+
+
+class NoiseRobustnessAttack:
+    """Choquette-Choo et al.'s data-augmentation / noise-robustness attack against a label-only black box.
+
+    score(target, X, y) -> (n,) in [0, 1]: the share of the record and its `n_copies` noisy copies (noisy_copies:
+    bit flips for 0/1 records, Gaussian noise or pixel shifts for images) that the target still classifies as y.
+    Members were fitted, so they tend to keep their label under noise; non-members near the decision boundary lose
+    it. Unlike the gap attack, two correctly classified records now get different scores. `strength` should match
+    the data (the paper tunes it on shadow models); predict() uses `threshold` (default: all queries correct).
+
+    Threat model:
+        data:      none (the paper uses shadow models only to tune the noise strength)
+        knowledge: what noise keeps records realistic (bit flips for purchase, shifts for images)
+        outputs:   the predicted label ("label"; any other output is reduced to its argmax)
+        queries:   n_copies + 1 per candidate record
+    Paper: C. A. Choquette-Choo, F. Tramèr, N. Carlini, N. Papernot, "Label-Only Membership Inference Attacks",
+    ICML 2021 (Sec. 5, data augmentation and noise robustness).
+    """
+
+    def __init__(self, n_copies: int = 20, noise: str = "flip", strength: float = 0.02, *, image_shape=(8, 8),
+                 threshold: float = 1.0, random_state: int = 0):
+        self.n_copies = check_positive_int(n_copies, "n_copies")
+        self.noise = check_choice(noise, "noise", NOISES)
+        self.strength = strength
+        self.image_shape = image_shape
+        self.threshold = check_fraction(threshold, "threshold", inclusive=True)
+        check_random_state(random_state)
+        self.random_state = random_state
+        # validate strength now, on a tiny record of the right kind
+        noisy_copies(np.zeros((1, int(np.prod(image_shape))), np.float32), 1, noise, strength,
+                     image_shape=image_shape, random_state=0)
+
+    def fit(self, X=None, y=None) -> "NoiseRobustnessAttack":
+        """Nothing to fit; returns self so the attack has the same shape as the others."""
+        return self
+
+    def score(self, target, X, y) -> np.ndarray:
+        """Share of the record and its noisy copies classified as y: X (n, d), y (n,) -> (n,) in [0, 1]."""
+        _check_target(target)
+        X = as_features(X)
+        y = as_labels(y, n=len(X))
+        copies = noisy_copies(X, self.n_copies, self.noise, self.strength, image_shape=self.image_shape,
+                              random_state=self.random_state)
+        queries = np.concatenate([X.reshape(len(X), -1)[None], copies]).reshape(-1, copies.shape[-1])
+        correct = (_labels(target, queries).reshape(self.n_copies + 1, len(X)) == y)
+        return correct.mean(axis=0)
+
+    def predict(self, target, X, y) -> np.ndarray:
+        """Member (True) where the share of correct answers is >= threshold: (n,) bool."""
+        return self.score(target, X, y) >= self.threshold

@@ -1,0 +1,164 @@
+"""Yeom et al. (2018): the loss-threshold attack and the correctness attack."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .._validation import as_features, as_labels, check_positive_int, check_random_state
+from .features import cross_entropy
+from .shadow import ShadowModels, query_probabilities, train_shadows
+
+
+def _check_target(target):
+    if not hasattr(target, "query"):
+        raise TypeError(f"`target` must be a mialab.blackbox.BlackBox (something with .query(X)); got "
+                        f"{type(target).__name__}. Wrap your model: BlackBox(model).")
+
+
+def mean_training_loss(shadows: ShadowModels, X, y) -> float:
+    """The shadow models' average cross-entropy on their own training records: the attacker's estimate of the
+    target's expected training loss. shadows from train_shadows on the pool X (n, d), y (n,) -> float."""
+    if not isinstance(shadows, ShadowModels):
+        raise TypeError(f"`shadows` must be the ShadowModels that train_shadows returns; got {type(shadows).__name__}.")
+    X = as_features(X, n=shadows.members.shape[0])
+    y = as_labels(y, n=len(X))
+    losses = []
+    for j in range(len(shadows)):
+        rows = shadows.members[:, j]
+        losses.append(cross_entropy(_proba(shadows.stack, j, X[rows]), y[rows]))
+    return float(np.mean(np.concatenate(losses)))
+
+
+def _proba(stack, j, X):
+    from ..models import predict_proba
+    return predict_proba(stack[j], X)
+
+
+class LossAttack:
+    """Yeom et al.'s threshold adversary: a record is a member when the target's loss on it is below the expected
+    training loss.
+
+    The score is minus the cross-entropy, -log p_y (higher = member), so AUC and ROC need no threshold. `threshold_`
+    is minus the expected training loss, in score units: predict() calls members the records with
+    score >= threshold_, i.e. loss <= expected loss. The attacker either knows the expected training loss (Yeom's
+    assumption; pass `expected_loss`, e.g. the target's reported training loss, then no fit is needed) or
+    estimates it: fit(X_pool, y_pool) trains `n_shadows` shadow models with the target's recipe on the attacker's
+    pool and takes their average loss on their own training records.
+
+    Threat model:
+        data:      none when `expected_loss` is given; else >= 2 * train_size labelled records from the target's
+                   distribution
+        knowledge: the expected training loss, or the target's training recipe to estimate it with shadows
+        outputs:   the probability of the true label ("probabilities"; "rounded" is renormalised, a rounded 0
+                   counts as loss -log 1e-12); top_k and label rejected
+        queries:   one per candidate record; none for fitting
+    Paper: S. Yeom, I. Giacomelli, M. Fredrikson, S. Jha, "Privacy Risk in Machine Learning: Analyzing the
+    Connection to Overfitting", IEEE CSF 2018 (Sec. 3.2 and 6).
+    """
+
+    def __init__(self, expected_loss: float | None = None, *, n_shadows: int = 1, train_size: int = 2500,
+                 hidden=(256,), epochs: int = 30, lr: float = 1e-3, weight_decay: float = 0.0, batch_size: int = 64,
+                 random_state: int = 0):
+        if expected_loss is not None:
+            if (isinstance(expected_loss, bool) or not isinstance(expected_loss, numbers.Real)
+                    or not np.isfinite(expected_loss) or expected_loss < 0):
+                raise ValueError(f"`expected_loss` must be a finite number >= 0 (an average cross-entropy); got "
+                                 f"{expected_loss!r}. Pass None to estimate it with shadow models in fit().")
+            self.expected_loss_ = float(expected_loss)
+        self.expected_loss = expected_loss
+        self.n_shadows = check_positive_int(n_shadows, "n_shadows")
+        self.train_size = check_positive_int(train_size, "train_size")
+        self.hidden, self.epochs, self.lr = hidden, epochs, lr
+        self.weight_decay, self.batch_size = weight_decay, batch_size
+        check_random_state(random_state)
+        self.random_state = random_state
+
+    @property
+    def threshold_(self) -> float:
+        """Minus the expected training loss: the score above which predict() calls a record a member."""
+        self._check_fitted()
+        return -self.expected_loss_
+
+    def fit(self, X, y, *, shadows: ShadowModels | None = None) -> "LossAttack":
+        """Estimate the expected training loss from shadows trained on the pool X (n, d), y (n,) (or `shadows`
+        already trained on it). Does nothing when `expected_loss` was given."""
+        if self.expected_loss is not None:
+            return self
+        X = as_features(X)
+        y = as_labels(y, n=len(X))
+        if shadows is None:
+            shadows = train_shadows(X, y, self.n_shadows, train_size=self.train_size, hidden=self.hidden,
+                                    epochs=self.epochs, lr=self.lr, weight_decay=self.weight_decay,
+                                    batch_size=self.batch_size, random_state=self.random_state)
+        self.shadows_ = shadows
+        self.expected_loss_ = mean_training_loss(shadows, X, y)
+        return self
+
+    def _check_fitted(self):
+        if not hasattr(self, "expected_loss_"):
+            raise RuntimeError("this LossAttack does not know the expected training loss: pass expected_loss=... or "
+                               "call .fit(X_pool, y_pool) first.")
+
+    def score(self, target, X, y) -> np.ndarray:
+        """Minus the target's loss on each candidate, X (n, d), y (n,) -> (n,) (higher = member)."""
+        _check_target(target)
+        X = as_features(X)
+        y = as_labels(y, n=len(X))
+        probs = query_probabilities(target, X)
+        return -cross_entropy(probs, as_labels(y, n=len(X), n_classes=probs.shape[1]))
+
+    def predict(self, target, X, y) -> np.ndarray:
+        """Member (True) where the loss is at most the expected training loss: (n,) bool."""
+        self._check_fitted()
+        return self.score(target, X, y) >= self.threshold_
+
+
+class CorrectnessAttack:
+    """Yeom et al.'s bounded-loss adversary under the 0-1 loss: a record is a member when the target classifies
+    it correctly.
+
+    score(target, X, y) -> (n,): 1.0 where the target's label equals y, else 0.0. Its advantage is exactly the
+    generalization gap (TPR = training accuracy, FPR = test accuracy); Yeom et al. prove that every bounded-loss
+    adversary's advantage equals the gap in expected loss. Needs no data, no fitting (fit is a no-op) and works
+    with any output, including label-only.
+
+    Threat model:
+        data:      none
+        knowledge: none
+        outputs:   any ("probabilities", "rounded", "top_k" or "label"); only the predicted label is used
+        queries:   one per candidate record
+    Paper: S. Yeom, I. Giacomelli, M. Fredrikson, S. Jha, "Privacy Risk in Machine Learning: Analyzing the
+    Connection to Overfitting", IEEE CSF 2018 (Sec. 3.2, Theorem 2); also the "gap attack" of Choquette-Choo et
+    al. 2021.
+    """
+
+    threshold_ = 0.5
+
+    def __init__(self, random_state: int = 0):
+        check_random_state(random_state)
+        self.random_state = random_state
+
+    def fit(self, X=None, y=None) -> "CorrectnessAttack":
+        """Nothing to fit; returns self so the attack has the same shape as the others."""
+        return self
+
+    def score(self, target, X, y) -> np.ndarray:
+        """1.0 where the target predicts the true label of each candidate, else 0.0: X (n, d), y (n,) -> (n,)."""
+        _check_target(target)
+        X = as_features(X)
+        y = as_labels(y, n=len(X))
+        answers = np.asarray(target.query(X))
+        if answers.ndim == 1:
+            predicted = answers.astype(np.int64)
+        elif answers.ndim == 2 and len(answers) == len(X):
+            predicted = answers.argmax(axis=1)
+        else:
+            raise ValueError(f"the target answered shape {answers.shape} for {len(X)} records; expected labels (n,) "
+                             "or probability vectors (n, k).")
+        return (predicted == y).astype(float)
+
+    def predict(self, target, X, y) -> np.ndarray:
+        """Member (True) where the target classifies the candidate correctly: (n,) bool."""
+        return self.score(target, X, y) >= self.threshold_

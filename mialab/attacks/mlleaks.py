@@ -1,0 +1,287 @@
+"""Salem et al. (2019) ML-Leaks: membership inference with one shadow model (adversary 1), with a shadow trained
+on another dataset (adversary 2), and with no shadow at all, a threshold on the target's confidence picked from
+its answers on random noise (adversary 3)."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import clone
+
+from .._validation import as_features, as_labels, as_proba, check_choice, check_positive_int, \
+    check_random_state
+from ..checks._guard import reference
+from .features import entropy, sorted_top_k
+from .shadow import ShadowModels, make_attack_model, shadow_attack_dataset, train_shadows
+
+METRICS = ("max_posterior", "entropy")
+NOISE_KINDS = ("binary", "uniform", "gaussian")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the target's answers
+# ---------------------------------------------------------------------------------------------------------------
+
+def _answers(target, X, accepted: tuple, need: str) -> np.ndarray:
+    """The target's answers on X as a float array (n, C), after checking its output mode is one of `accepted`."""
+    if not hasattr(target, "query"):
+        raise TypeError(f"`target` must be a mialab.blackbox.BlackBox (something with .query(X)); got "
+                        f"{type(target).__name__}. Wrap your model: BlackBox(model).")
+    output = getattr(target, "output", "probabilities")
+    if output not in accepted:
+        raise ValueError(f"{need} needs the target's posteriors (BlackBox output in {list(accepted)}); the target "
+                         f"answers {output!r}. Use a label-only attack for a target that returns labels (notebook 05).")
+    answers = np.asarray(target.query(X), dtype=float)
+    if answers.ndim != 2 or len(answers) != len(X):
+        raise ValueError(f"the target answered shape {answers.shape} for {len(X)} records; expected one posterior "
+                         "vector per record, shape (n, n_classes).")
+    if not np.all(np.isfinite(answers)) or (answers < 0).any():
+        raise ValueError("the target's answers hold negative, NaN or infinite values; expected probabilities.")
+    return answers
+
+
+def query_top_k(target, X, k: int = 3) -> np.ndarray:
+    """The k largest posteriors of the target's answer on each record, in decreasing order: X (n, d) -> (n, k).
+
+    Accepts "probabilities", "rounded" and "top_k" black boxes (a top_k box must reveal at least k classes);
+    rounded and top-k answers are used as they come, not renormalised. (Salem et al. 2019, Sec. III.)
+    """
+    k = check_positive_int(k, "k")
+    X = as_features(X)
+    revealed = getattr(target, "k", None) if getattr(target, "output", None) == "top_k" else None
+    if revealed is not None and revealed < k:  # checked before spending any query
+        raise ValueError(f"the target reveals only its top {revealed} posteriors but the attack uses the top {k}; "
+                         f"pass k <= {revealed} (to the attack) or query a BlackBox with a larger k.")
+    answers = _answers(target, X, ("probabilities", "rounded", "top_k"), "ML-Leaks")
+    if k > answers.shape[1]:
+        raise ValueError(f"`k` = {k} is larger than the target's number of classes ({answers.shape[1]}); pass "
+                         f"k <= {answers.shape[1]}.")
+    return -np.sort(-answers, axis=1)[:, :k]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# adversaries 1 and 2: a shadow model and one class-independent attack model on sorted top-k posteriors
+# ---------------------------------------------------------------------------------------------------------------
+
+def _member_column(model) -> int:
+    classes = list(model.classes_)
+    return classes.index(True) if True in classes else classes.index(1)
+
+
+class MLLeaksAttack:
+    """Salem et al.'s adversary 1: one shadow model, features = the sorted top-k posteriors, one attack model.
+
+    fit(X_pool, y_pool) trains `n_shadows` shadow models (1 in the paper; mialab.attacks.shadow.train_shadows) on
+    the attacker's pool, each on `train_size` records with another `train_size` kept out, and fits ONE attack
+    model, for all classes, on the shadows' sorted top-k posteriors of their members (label IN) and non-members
+    (OUT). Sorting makes the features independent of which class is which, so one attack model serves every
+    class, and of how many classes there are, so the shadow may even come from another dataset (TransferAttack).
+    score(target, X) -> (n,): the attack model's probability that each candidate is a member; predict() calls
+    members the records with score >= 0.5 (the attack model's own decision; IN and OUT are balanced in fitting).
+
+    The attack model is mialab.attacks.shadow.make_attack_model() (logistic regression on standardized
+    log-posteriors; the paper uses a small neural network); pass `attack_model` (a scikit-learn classifier, e.g.
+    MLPClassifier) to use another. With n_shadows=8 the same code is a many-shadow attack.
+
+    Threat model:
+        data:      >= 2 * train_size labelled records from the target's distribution (the shadow's pool)
+        knowledge: none about the target's training recipe (the shadow uses the attacker's own `hidden`,
+                   `epochs`, `lr`); the candidates' labels are not needed
+        outputs:   the top-k posteriors: "probabilities", "rounded" or "top_k" with at least k classes revealed;
+                   label rejected
+        queries:   one per candidate record; none for fitting
+    Paper: A. Salem, Y. Zhang, M. Humbert, P. Berrang, M. Fritz, M. Backes, "ML-Leaks: Model and Data Independent
+    Membership Inference Attacks and Defenses on Machine Learning Models", NDSS 2019 (Sec. III).
+    """
+
+    _name = "MLLeaksAttack"
+
+    def __init__(self, n_shadows: int = 1, train_size: int = 2500, *, k: int = 3, hidden=(256,), epochs: int = 30,
+                 lr: float = 1e-3, weight_decay: float = 0.0, batch_size: int = 64, attack_model=None,
+                 random_state: int = 0):
+        self.n_shadows = check_positive_int(n_shadows, "n_shadows")
+        self.train_size = check_positive_int(train_size, "train_size")
+        self.k = check_positive_int(k, "k")
+        if attack_model is not None and not (hasattr(attack_model, "fit") and hasattr(attack_model, "predict_proba")):
+            raise TypeError("`attack_model` must be a scikit-learn classifier with fit and predict_proba; got "
+                            f"{type(attack_model).__name__}.")
+        check_random_state(random_state)
+        self.hidden, self.epochs, self.lr, self.weight_decay, self.batch_size = hidden, epochs, lr, weight_decay, batch_size
+        self.attack_model = attack_model
+        self.random_state = random_state
+
+    def fit(self, X, y, *, shadows: ShadowModels | None = None):
+        """Train the shadow(s) on the pool X (n, d), y (n,) (or reuse `shadows` trained on it), then the attack model."""
+        X = as_features(X)
+        y = as_labels(y, n=len(X))
+        if self.k > int(y.max()) + 1:
+            raise ValueError(f"`k` = {self.k} is larger than the number of classes in y ({int(y.max()) + 1}); pass "
+                             f"k <= {int(y.max()) + 1} or shadow data with more classes.")
+        if shadows is None:
+            if 2 * self.train_size > len(X):
+                raise ValueError(f"`train_size` = {self.train_size} needs a pool of at least {2 * self.train_size} "
+                                 f"records (a shadow IN set and a disjoint OUT set); the pool has {len(X)}. Pass "
+                                 f"train_size <= {len(X) // 2}.")
+            shadows = train_shadows(X, y, self.n_shadows, train_size=self.train_size, hidden=self.hidden,
+                                    epochs=self.epochs, lr=self.lr, weight_decay=self.weight_decay,
+                                    batch_size=self.batch_size, random_state=self.random_state)
+        elif not isinstance(shadows, ShadowModels):
+            raise TypeError(f"`shadows` must be what train_shadows returns; got {type(shadows).__name__}.")
+        elif shadows.members.shape[0] != len(X):
+            raise ValueError(f"`shadows` were drawn from a pool of {shadows.members.shape[0]} records but X has "
+                             f"{len(X)}; pass the pool they were trained on.")
+        probs, _, is_member = shadow_attack_dataset(shadows, X, y)
+        features = sorted_top_k(probs, self.k)
+        model = make_attack_model() if self.attack_model is None else self.attack_model
+        self.attack_model_ = clone(model).fit(features, is_member)
+        self.shadows_ = shadows
+        self.shadow_features_, self.shadow_is_member_ = features, is_member
+        self.threshold_ = 0.5
+        return self
+
+    def _check_fitted(self):
+        if not hasattr(self, "attack_model_"):
+            raise RuntimeError(f"this {self._name} is not fitted yet; call .fit(X_pool, y_pool) first.")
+
+    def score(self, target, X, y=None) -> np.ndarray:
+        """The attack model's probability that each candidate is a member: X (n, d) -> (n,). `y` is not used
+        (the attack needs no labels) but is checked when given, so every attack can be called the same way."""
+        self._check_fitted()
+        X = as_features(X)
+        if y is not None:
+            as_labels(y, n=len(X))
+        features = query_top_k(target, X, self.k)
+        return self.attack_model_.predict_proba(features)[:, _member_column(self.attack_model_)]
+
+    def predict(self, target, X, y=None) -> np.ndarray:
+        """Member (True) where the attack model says IN (score >= 0.5): (n,) bool."""
+        return self.score(target, X, y) >= self.threshold_
+
+
+class TransferAttack(MLLeaksAttack):
+    """Salem et al.'s adversary 2 (data transferring): adversary 1 with a shadow trained on a DIFFERENT dataset.
+
+    The same code as MLLeaksAttack: fit(X_other, y_other) on any labelled dataset with at least k classes (its
+    features and class count need not match the target's), score(target, X) on the target. It works because the
+    sorted top-k posteriors of an overfit model look alike whatever the data: members get one posterior near 1,
+    non-members a flatter vector.
+
+    Threat model:
+        data:      >= 2 * train_size labelled records of ANY dataset with >= k classes (not the target's
+                   distribution)
+        knowledge: none about the target's data or training recipe; the candidates' labels are not needed
+        outputs:   the top-k posteriors: "probabilities", "rounded" or "top_k" with at least k classes revealed;
+                   label rejected
+        queries:   one per candidate record; none for fitting
+    Paper: A. Salem et al., "ML-Leaks", NDSS 2019 (Sec. IV).
+    """
+
+    _name = "TransferAttack"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# adversary 3: no shadow model, a threshold picked from noise queries
+# ---------------------------------------------------------------------------------------------------------------
+
+def _scores(answers: np.ndarray, metric: str) -> np.ndarray:
+    if metric == "max_posterior":
+        return answers.max(axis=1)
+    sums = answers.sum(axis=1, keepdims=True)
+    probs = np.where(sums > 0, answers / np.where(sums > 0, sums, 1.0), 1.0 / answers.shape[1])
+    return -entropy(probs)
+
+
+@reference
+def posterior_scores(probs, metric: str = "max_posterior") -> np.ndarray:
+    """Adversary 3's membership score, higher = member: the largest posterior ("max_posterior") or minus the
+    Shannon entropy ("entropy"), probs (n, C) -> (n,). (Salem et al. 2019, Sec. V.)"""
+    check_choice(metric, "metric", METRICS)
+    return _scores(as_proba(probs), metric)
+
+
+def _check_percentile(percentile) -> float:
+    if isinstance(percentile, bool) or not isinstance(percentile, numbers.Real) or not 0 <= percentile <= 100:
+        raise ValueError(f"`percentile` must be a number between 0 and 100 (e.g. 90: the top 10 % of the noise "
+                         f"answers score above the threshold); got {percentile!r}.")
+    return float(percentile)
+
+
+@reference
+def noise_threshold(noise_probs, percentile: float = 90.0, metric: str = "max_posterior") -> float:
+    """The label-free threshold of adversary 3: the `percentile`-th percentile of posterior_scores on the target's
+    answers to random noise queries, noise_probs (m, C) -> float. No membership labels are involved: a record
+    scoring above it is more confident than (100 - percentile) % of the answers on noise. (Salem et al. 2019,
+    Sec. V, "threshold choosing": the top t percentile, here t = 100 - percentile.)"""
+    percentile = _check_percentile(percentile)
+    return float(np.percentile(posterior_scores(noise_probs, metric), percentile))
+
+
+def noise_records(n: int, n_features, kind: str = "binary", random_state: int = 0) -> np.ndarray:
+    """Random queries for adversary 3: float32 (n, *n_features). "binary": each feature 0 or 1 with probability
+    1/2 (the paper's choice for binary data such as purchase); "uniform": uniform on [0, 1) (random pixels, e.g.
+    digits); "gaussian": standard normal (standardized tabular data, e.g. breast_cancer)."""
+    n = check_positive_int(n, "n")
+    shape = (n_features,) if isinstance(n_features, numbers.Integral) else tuple(n_features)
+    for size in shape:
+        check_positive_int(size, "n_features")
+    check_choice(kind, "kind", NOISE_KINDS)
+    rng = check_random_state(random_state)
+    if kind == "binary":
+        X = rng.integers(0, 2, size=(n, *shape))
+    elif kind == "uniform":
+        X = rng.random((n, *shape))
+    else:
+        X = rng.standard_normal((n, *shape))
+    return X.astype(np.float32)
+
+
+class ThresholdAttack:
+    """Salem et al.'s adversary 3: no shadow model, no data; the score is the target's largest posterior (or
+    minus its entropy), and the threshold is picked without any membership labels.
+
+    score(target, X) -> (n,): posterior_scores of the target's answers (higher = member); AUC and ROC need no
+    threshold. fit(target, X_noise) queries the target on random records (noise_records) and sets `threshold_` =
+    noise_threshold(answers, percentile): a real member should be more confident than almost all noise. predict()
+    calls members the candidates with score >= threshold_. No argument of fit takes membership labels.
+
+    Threat model:
+        data:      none (random noise queries only)
+        knowledge: the input domain (feature count and range) to draw noise; nothing about the training recipe;
+                   the candidates' labels are not needed
+        outputs:   max_posterior: "probabilities", "rounded" or "top_k" (any k); entropy: "probabilities" or
+                   "rounded" (renormalised); label rejected
+        queries:   one per candidate record; one per noise record for fitting the threshold
+    Paper: A. Salem et al., "ML-Leaks", NDSS 2019 (Sec. V).
+    """
+
+    def __init__(self, metric: str = "max_posterior", percentile: float = 90.0):
+        self.metric = check_choice(metric, "metric", METRICS)
+        self.percentile = _check_percentile(percentile)
+
+    def _outputs(self) -> tuple:
+        return ("probabilities", "rounded", "top_k") if self.metric == "max_posterior" else ("probabilities", "rounded")
+
+    def fit(self, target, X_noise) -> "ThresholdAttack":
+        """Set threshold_ from the target's answers on random records X_noise (m, d) (see noise_records)."""
+        X_noise = as_features(X_noise, "X_noise")
+        answers = _answers(target, X_noise, self._outputs(), f"ThresholdAttack(metric={self.metric!r})")
+        self.noise_scores_ = _scores(answers, self.metric)
+        self.threshold_ = float(np.percentile(self.noise_scores_, self.percentile))
+        return self
+
+    def score(self, target, X, y=None) -> np.ndarray:
+        """The target's largest posterior (or minus its entropy) on each candidate: X (n, d) -> (n,). `y` is not used
+        but is checked when given."""
+        X = as_features(X)
+        if y is not None:
+            as_labels(y, n=len(X))
+        answers = _answers(target, X, self._outputs(), f"ThresholdAttack(metric={self.metric!r})")
+        return _scores(answers, self.metric)
+
+    def predict(self, target, X, y=None) -> np.ndarray:
+        """Member (True) where score >= threshold_ (picked from noise, no labels): (n,) bool."""
+        if not hasattr(self, "threshold_"):
+            raise RuntimeError("this ThresholdAttack has no threshold yet; call .fit(target, X_noise) with random "
+                               "records (mialab.attacks.mlleaks.noise_records) first.")
+        return self.score(target, X, y) >= self.threshold_

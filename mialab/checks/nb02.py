@@ -1,0 +1,149 @@
+"""Checks for notebook 02 (Shokri et al. shadow models)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import Case, call_student, passed, require
+
+DATASET = "Exercise 2.1 (the attack training set)"
+MODELS = "Exercise 2.2 (one attack model per class)"
+THRESHOLD = "Exercise 2.3 (a threshold chosen on shadow data)"
+
+# 2 shadows, 5 records, 3 classes
+_PROBS = np.array([
+    [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4], [0.5, 0.25, 0.25], [0.2, 0.2, 0.6]],
+    [[0.6, 0.3, 0.1], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8], [0.4, 0.4, 0.2], [0.1, 0.3, 0.6]],
+])
+_Y = np.array([0, 1, 2, 0, 2])
+_IN = np.array([[True, False], [False, True], [True, False], [False, False], [False, True]])
+_OUT = np.array([[False, True], [True, False], [False, False], [True, True], [False, False]])
+
+
+def _dataset(probs, y, members, nonmembers):
+    features, labels, flags = [], [], []
+    for j in range(probs.shape[0]):
+        for mask, flag in ((members[:, j], True), (nonmembers[:, j], False)):
+            features.append(probs[j][mask])
+            labels.append(y[mask])
+            flags.append(np.full(int(mask.sum()), flag))
+    return np.concatenate(features), np.concatenate(labels), np.concatenate(flags)
+
+
+def _compare_triple(exercise, got, want, where, hint):
+    __tracebackhide__ = True
+    require(isinstance(got, tuple) and len(got) == 3, exercise,
+            f"on {where}, expected a tuple (features, labels, is_member), got {type(got).__name__}.",
+            "end with `return features, labels, is_member`.")
+    for name, value, expected in zip(("features", "labels", "is_member"), got, want):
+        value = np.asarray(value)
+        require(value.shape == expected.shape, exercise,
+                f"on {where}, `{name}` has shape {value.shape}, expected {expected.shape}.",
+                "one row per (shadow, record) pair: each shadow's members, then its non-members.")
+        if name == "is_member":
+            require(value.dtype == bool, exercise, f"on {where}, `is_member` has dtype {value.dtype}, expected bool.",
+                    "build it with np.ones(n, bool) / np.zeros(n, bool) or np.full(n, True).")
+        require(np.allclose(value.astype(float), expected.astype(float)), exercise,
+                f"on {where}, `{name}` has the right shape but wrong values or order.", hint)
+
+
+def check_attack_dataset(build_attack_dataset, shadow_probs=None, y=None, members=None, nonmembers=None) -> bool:
+    """Check `build_attack_dataset(shadow_probs, y, members, nonmembers) -> (features, labels, is_member)`."""
+    __tracebackhide__ = True
+    hint = ("loop over shadows j: take shadow_probs[j][members[:, j]] (label y[members[:, j]], is_member True), "
+            "then shadow_probs[j][nonmembers[:, j]] (is_member False); np.concatenate each list at the end.")
+    small = [("2 shadows, 5 records, 3 classes", (_PROBS, _Y, _IN, _OUT)),
+             ("1 shadow", (_PROBS[:1], _Y, _IN[:, :1], _OUT[:, :1]))]
+    if shadow_probs is not None:
+        small.append(("the notebook's shadows", (shadow_probs, y, members, nonmembers)))
+    for where, args in small:
+        got = call_student(DATASET, build_attack_dataset, *(np.copy(a) for a in args))
+        _compare_triple(DATASET, got, _dataset(*args), where, hint)
+    return passed(DATASET, f"2 small cases{' and the notebook shadows' if shadow_probs is not None else ''}")
+
+
+def _model_outputs(models, probe_features):
+    return [None if m is None else m.predict_proba(probe_features)[:, list(m.classes_).index(True)] for m in models]
+
+
+def _check_models(exercise, got, features, labels, is_member, n_classes, classes, where):
+    __tracebackhide__ = True
+    from sklearn.base import clone
+    from ..attacks.shadow import make_attack_model
+    require(isinstance(got, (list, tuple)) and len(got) == n_classes, exercise,
+            f"on {where}, expected a list of {n_classes} models (one per class), got "
+            f"{type(got).__name__}{'' if not hasattr(got, '__len__') else f' of length {len(got)}'}.",
+            "append one entry per class c in range(n_classes), in order.")
+    rng = np.random.default_rng(0)
+    probe = features[rng.choice(len(features), size=min(50, len(features)), replace=False)]
+    for c in classes:
+        rows = labels == c
+        want_none = is_member[rows].all() or not is_member[rows].any()
+        if want_none:
+            require(got[c] is None, exercise, f"on {where}, class {c} has no members (or no non-members) but got "
+                    "a model.", "put None for a class without both kinds of records.")
+            continue
+        require(got[c] is not None and hasattr(got[c], "predict_proba"), exercise,
+                f"on {where}, entry {c} is not a fitted model.", "append the fitted model for class c.")
+        try:
+            out = got[c].predict_proba(probe)[:, list(got[c].classes_).index(True)]
+        except Exception:
+            out = None
+        reference = clone(make_attack_model()).fit(features[rows], is_member[rows])
+        want = reference.predict_proba(probe)[:, list(reference.classes_).index(True)]
+        require(out is not None and np.allclose(out, want, atol=1e-6), exercise,
+                f"on {where}, the model of class {c} does not behave like one fitted on class {c}'s rows.",
+                "model c = clone(make_attack_model()).fit(features[labels == c], is_member[labels == c]).")
+
+
+def check_attack_models(fit_attack_models, features=None, labels=None, is_member=None, n_classes=None) -> bool:
+    """Check `fit_attack_models(features, labels, is_member, n_classes) -> list of n_classes models (or None)`."""
+    __tracebackhide__ = True
+    rng = np.random.default_rng(1)
+    f_small = rng.dirichlet(np.ones(3), size=40)
+    l_small = np.repeat([0, 1, 2, 0], 10)
+    m_small = np.tile([True, False], 20)
+    m_small[20:30] = True  # class 2: members only
+    cases = [("3 classes, one with members only", f_small, l_small, m_small, 3, range(3))]
+    if features is not None:
+        few = np.random.default_rng(2).choice(n_classes, size=min(5, n_classes), replace=False)
+        cases.append(("the notebook's attack training set", features, labels, is_member, n_classes, few))
+    for where, f, lab, mem, k, classes in cases:
+        got = call_student(MODELS, fit_attack_models, f.copy(), lab.copy(), mem.copy(), k)
+        _check_models(MODELS, got, f, lab, mem, k, classes, where)
+    return passed(MODELS, f"a small case{' and the notebook data' if features is not None else ''}")
+
+
+def check_shadow_threshold(shadow_threshold_metrics, shadow_scores=None, shadow_is_member=None, scores=None,
+                           is_member=None) -> bool:
+    """Check `shadow_threshold_metrics(shadow_scores, shadow_is_member, scores, is_member) -> (t, precision, recall)`."""
+    __tracebackhide__ = True
+    from ..metrics import choose_threshold, threshold_metrics
+    hint = ("t = metrics.choose_threshold(shadow_scores, shadow_is_member) uses the SHADOW data only; then call "
+            "members the candidates with scores >= t: precision = true members among those called, recall = "
+            "called among the true members.")
+    s_scores = np.array([0.9, 0.8, 0.7, 0.4, 0.3, 0.2])
+    s_member = np.array([True, True, False, True, False, False])
+    t_scores = np.array([0.95, 0.85, 0.75, 0.5, 0.1, 0.82])
+    t_member = np.array([True, True, True, True, False, False])
+    cases = [Case("6 shadow records and 6 candidates", (s_scores, s_member, t_scores, t_member),
+                  np.array([0.8, 2 / 3, 1 / 2]), hint),
+             Case("a threshold above every candidate (precision 0 by convention)",
+                  (s_scores, s_member, t_scores * 0.5, t_member), np.array([0.8, 0.0, 0.0]),
+                  "when no candidate is called a member, return precision 0.0 (and recall 0.0).")]
+    for case in cases:
+        got = call_student(THRESHOLD, shadow_threshold_metrics, *(np.copy(a) for a in case.args))
+        require(isinstance(got, tuple) and len(got) == 3, THRESHOLD,
+                f"on {case.description}, expected a tuple (threshold, precision, recall), got {type(got).__name__}.",
+                "end with `return threshold, precision, recall`.")
+        require(np.allclose(np.asarray(got, float), case.expected, atol=1e-9), THRESHOLD,
+                f"on {case.description}, your (threshold, precision, recall) is wrong.", case.hint)
+    if scores is not None:
+        got = call_student(THRESHOLD, shadow_threshold_metrics, shadow_scores, shadow_is_member, scores, is_member)
+        t = choose_threshold(shadow_scores, shadow_is_member)
+        m = threshold_metrics(scores, is_member, t)
+        require(isinstance(got, tuple) and len(got) == 3
+                and np.allclose(np.asarray(got, float), [t, m["precision"], m["recall"]], atol=1e-9), THRESHOLD,
+                "right on the small cases, wrong on the notebook's scores.",
+                "use the arguments you are given, not global variables.")
+    return passed(THRESHOLD, f"{len(cases)} small cases{' and the notebook scores' if scores is not None else ''}")

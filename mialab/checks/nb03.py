@@ -1,0 +1,95 @@
+"""Checks for notebook 03 (Salem et al. ML-Leaks)."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from . import Case, call_student, passed, require, run_cases
+
+TOP_K = "Exercise 3.1 (sorted top-k posteriors)"
+ENTROPY = "Exercise 3.2 (the entropy attack)"
+THRESHOLD = "Exercise 3.3 (a threshold without labels)"
+
+_P = np.array([[0.1, 0.7, 0.2, 0.0], [0.25, 0.25, 0.25, 0.25], [0.05, 0.15, 0.3, 0.5], [0.0, 0.0, 1.0, 0.0]])
+
+
+def _entropy(probs):
+    return -np.sum(probs * np.log(np.clip(probs, 1e-12, None)), axis=1)
+
+
+def check_top_k_features(top_k_features, probs=None) -> None:
+    """Check `top_k_features(probs, k) -> (n, k)`: each row's k largest posteriors, largest first."""
+    __tracebackhide__ = True
+    hint = ("sort each row in decreasing order and keep the first k columns: -np.sort(-probs, axis=1)[:, :k] "
+            "(np.sort sorts in increasing order, along the axis you give).")
+    cases = [
+        Case("4 records, 4 classes, k = 3", (_P, 3),
+             np.array([[0.7, 0.2, 0.1], [0.25, 0.25, 0.25], [0.5, 0.3, 0.15], [1.0, 0.0, 0.0]]), hint),
+        Case("k = 1 (the largest posterior only)", (_P, 1), np.array([[0.7], [0.25], [0.5], [1.0]]),
+             "keep the shape (n, k) even for k = 1: slice with [:, :k], do not index with [:, 0]."),
+        Case("k = all classes", (_P[:2], 4), np.array([[0.7, 0.2, 0.1, 0.0], [0.25, 0.25, 0.25, 0.25]]),
+             "sort along axis=1 (within each record), not along axis=0 (across records)."),
+    ]
+    run_cases(TOP_K, top_k_features, [Case(c.description, (c.args[0].copy(), c.args[1]), c.expected, c.hint)
+                                      for c in cases])
+    if probs is not None:
+        got = call_student(TOP_K, top_k_features, np.array(probs, copy=True), 3)
+        want = -np.sort(-np.asarray(probs), axis=1)[:, :3]
+        require(np.shape(got) == want.shape and np.allclose(np.asarray(got, float), want), TOP_K,
+                "right on the small cases, wrong on the notebook's posteriors.", hint)
+    return passed(TOP_K, f"{len(cases)} small cases{' and the notebook posteriors' if probs is not None else ''}")
+
+
+def check_entropy_attack(entropy_attack, probs=None) -> None:
+    """Check `entropy_attack(probs) -> scores`: minus the Shannon entropy of each row (higher = member)."""
+    __tracebackhide__ = True
+    hint = ("the entropy of a row is -sum_i p_i log p_i (natural log); a member gets a confident, low-entropy "
+            "answer, so the SCORE is minus the entropy: sum_i p_i log p_i.")
+    zero_hint = ("a posterior of exactly 0 contributes 0 (0 log 0 = 0), but np.log(0) is -inf and 0 * -inf is "
+                 "nan: clip the probabilities first, np.log(np.clip(probs, 1e-12, None)).")
+    cases = [
+        Case("a uniform answer over 4 classes", (_P[1:2].copy(),), np.array([-np.log(4)]),
+             "a uniform answer over k classes has entropy log k, so its score is -log k. " + hint),
+        Case("answers without zeros", (_P[1:3].copy(),), -_entropy(_P[1:3]), hint),
+        Case("answers with posteriors of exactly 0", (_P.copy(),), -_entropy(_P), zero_hint),
+    ]
+    run_cases(ENTROPY, entropy_attack, cases)
+    if probs is not None:
+        got = call_student(ENTROPY, entropy_attack, np.array(probs, copy=True))
+        want = -_entropy(np.asarray(probs, float))
+        require(np.shape(got) == want.shape and np.allclose(np.asarray(got, float), want, atol=1e-6), ENTROPY,
+                "right on the small cases, wrong on the notebook's posteriors.", zero_hint)
+    return passed(ENTROPY, f"{len(cases)} small cases{' and the notebook posteriors' if probs is not None else ''}")
+
+
+def check_pick_threshold(pick_threshold, noise_probs=None) -> None:
+    """Check `pick_threshold(noise_probs, percentile) -> float`: that percentile of the noise's max posteriors."""
+    __tracebackhide__ = True
+    try:
+        params = list(inspect.signature(pick_threshold).parameters)
+    except (TypeError, ValueError):
+        params = None
+    require(params is None or len(params) == 2, THRESHOLD,
+            f"`pick_threshold` should take exactly (noise_probs, percentile); it takes {params}.",
+            "the threshold comes from the target's answers on noise alone: no membership labels, no candidates.")
+    hint = ("take the largest posterior of each noise answer (probs.max(axis=1)), then "
+            "np.percentile(those values, percentile); return it as a float.")
+    rows = np.linspace(0.1, 1.0, 10)  # max posteriors 0.1 ... 1.0 over 10 noise answers, 10 classes
+    noise = np.array([np.r_[m, np.full(9, (1 - m) / 9)] for m in rows])
+    noise = noise[np.random.default_rng(0).permutation(10)][:, np.random.default_rng(1).permutation(10)]
+    cases = [
+        Case("10 noise answers, percentile 50", (noise.copy(), 50), 0.55, hint),
+        Case("10 noise answers, percentile 90", (noise.copy(), 90), 0.91,
+             "np.percentile interpolates between values by default; use it as is. " + hint),
+        Case("10 noise answers, percentile 100", (noise.copy(), 100), 1.0,
+             "use the largest posterior of each answer, not the posterior of class 0. " + hint),
+    ]
+    run_cases(THRESHOLD, pick_threshold, cases)
+    if noise_probs is not None:
+        got = call_student(THRESHOLD, pick_threshold, np.array(noise_probs, copy=True), 90)
+        want = float(np.percentile(np.asarray(noise_probs).max(axis=1), 90))
+        require(np.ndim(got) == 0 and abs(float(got) - want) < 1e-9, THRESHOLD,
+                "right on the small cases, wrong on the target's answers to noise.", hint)
+    return passed(THRESHOLD, f"{len(cases)} small cases{' and the answers to noise' if noise_probs is not None else ''}")

@@ -1,0 +1,179 @@
+"""mialab.cache: trained models cached on disk by their full configuration; corrupt files are retrained."""
+
+import functools
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from mialab import cache
+from mialab.cache import CorruptCacheWarning, cache_key, train_in_out_models, train_many_cached
+
+SMALL = dict(hidden=(8,), epochs=2, batch_size=16)
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    X = (rng.random((60, 12)) < 0.3).astype(np.float32)
+    y = rng.integers(0, 3, 60)
+    masks = rng.random((60, 2)) < 0.5
+    return X, y, masks
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Count the calls to models.train_many (the real one still trains)."""
+    from mialab import models
+    calls = []
+    real = models.train_many
+
+    @functools.wraps(real)
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(models, "train_many", spy)
+    return calls
+
+
+def _same(a, b):
+    return all(torch.equal(u, v) for u, v in zip(a.weights + a.biases, b.weights + b.biases))
+
+
+def test_second_call_loads_the_cached_models_without_training(data, tmp_path, counted):
+    X, y, masks = data
+    first = train_many_cached(X, y, masks, cache_dir=tmp_path, **SMALL)
+    second = train_many_cached(X, y, masks, cache_dir=tmp_path, **SMALL)
+    assert len(counted) == 1
+    assert _same(first, second) and first.seeds == second.seeds
+    assert np.allclose(first.predict_proba(X), second.predict_proba(X))
+    assert len(list(tmp_path.glob("*.pt"))) == 1 and len(list(tmp_path.glob("*.sha256"))) == 1
+
+
+def test_cached_models_equal_train_many(data, tmp_path):
+    from mialab.models import train_many
+    X, y, masks = data
+    assert _same(train_many_cached(X, y, masks, cache_dir=tmp_path, **SMALL), train_many(X, y, masks, **SMALL))
+
+
+@pytest.mark.parametrize("change", [
+    "X", "y", "masks", "hidden", "activation", "dropout", "epochs", "batch_size", "lr", "weight_decay", "n_classes",
+    "random_state"])
+def test_the_key_changes_with_every_configuration_field(data, change):
+    X, y, masks = data
+    base = dict(SMALL, activation="tanh", dropout=0.0, lr=1e-3, weight_decay=0.0, n_classes=3, random_state=0)
+    args = [X, y, masks]
+    changed = dict(base)
+    if change == "X":
+        args[0] = X.copy()
+        args[0][0, 0] = 1 - args[0][0, 0]
+    elif change == "y":
+        args[1] = y.copy()
+        args[1][0] = (y[0] + 1) % 3
+    elif change == "masks":
+        args[2] = masks.copy()
+        args[2][0, 0] = not masks[0, 0]
+    else:
+        changed[change] = {"hidden": (9,), "activation": "relu", "dropout": 0.1, "epochs": 3, "batch_size": 17,
+                           "lr": 2e-3, "weight_decay": 1e-4, "n_classes": 4, "random_state": 1}[change]
+    assert cache_key(*args, **changed) != cache_key(X, y, masks, **base)
+
+
+def test_the_key_changes_with_the_training_code_version(data, monkeypatch):
+    X, y, masks = data
+    before = cache_key(X, y, masks, **SMALL)
+    monkeypatch.setattr(cache, "__version__", "999.0")
+    assert cache_key(X, y, masks, **SMALL) != before
+    monkeypatch.undo()
+    monkeypatch.setattr(cache, "_code_fingerprint", lambda: "models.py edited")
+    assert cache_key(X, y, masks, **SMALL) != before
+
+
+def test_defaults_spelled_out_give_the_same_key(data):
+    X, y, masks = data
+    assert cache_key(X, y, masks) == cache_key(X, y, masks, epochs=30, hidden=[256], lr=0.001, progress_desc="x")
+
+
+def test_options_that_change_only_the_speed_are_not_in_the_key(data):
+    X, y, masks = data
+    assert cache_key(X, y, masks, group_size=1) == cache_key(X, y, masks, group_size=8) == cache_key(X, y, masks)
+
+
+def test_a_changed_configuration_trains_afresh(data, tmp_path, counted):
+    X, y, masks = data
+    a = train_many_cached(X, y, masks, cache_dir=tmp_path, **SMALL)
+    b = train_many_cached(X, y, masks, cache_dir=tmp_path, **dict(SMALL, epochs=3))
+    assert len(counted) == 2 and not _same(a, b)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garble", "drop_checksum", "wrong_checksum"])
+def test_a_corrupt_cache_file_is_detected_and_retrained(data, tmp_path, counted, damage):
+    X, y, masks = data
+    good = train_many_cached(X, y, masks, cache_dir=tmp_path, **SMALL)
+    path = next(tmp_path.glob("*.pt"))
+    raw = path.read_bytes()
+    if damage == "truncate":
+        path.write_bytes(raw[:len(raw) // 2])
+    elif damage == "garble":
+        path.write_bytes(raw[:100] + bytes(b ^ 0xFF for b in raw[100:200]) + raw[200:])
+    elif damage == "drop_checksum":
+        path.with_suffix(".sha256").unlink()
+    else:
+        path.with_suffix(".sha256").write_text("0" * 64 + "  x.pt\n")
+    with pytest.warns(CorruptCacheWarning):
+        again = train_many_cached(X, y, masks, cache_dir=tmp_path, **SMALL)
+    assert len(counted) == 2 and _same(good, again)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        train_many_cached(X, y, masks, cache_dir=tmp_path, **SMALL)       # repaired: loads quietly
+    assert len(counted) == 2
+
+
+def test_the_cache_follows_mialab_cache(data, tmp_path, monkeypatch):
+    X, y, masks = data
+    monkeypatch.setenv("MIALAB_CACHE", str(tmp_path))
+    train_many_cached(X, y, masks, **SMALL)
+    assert len(list((tmp_path / "models").glob("*.pt"))) == 1
+
+
+def test_in_out_models_grow_by_reusing_chunks(data, tmp_path, counted):
+    X, y, _ = data
+    four, masks4 = train_in_out_models(X, y, 4, chunk_size=2, cache_dir=tmp_path, **SMALL)
+    eight, masks8 = train_in_out_models(X, y, 8, chunk_size=2, cache_dir=tmp_path, **SMALL)
+    assert len(counted) == 4                                   # 2 chunks, then 2 more
+    assert len(four) == 4 and len(eight) == 8 and masks8.shape == (60, 8)
+    assert np.array_equal(masks8[:, :4], masks4)
+    assert all(torch.equal(a, b[:4]) for a, b in zip(four.weights, eight.weights))
+    assert (masks8.sum(axis=1) == 4).all()                     # each record IN for exactly half
+
+
+def test_in_out_mask_keeps_each_record_in_for_half_the_models():
+    from mialab.data import in_out_mask
+    masks = in_out_mask(1000, 16, random_state=3)
+    assert (masks.sum(axis=1) == 8).all()
+    assert np.allclose(masks.mean(axis=0), 0.5, atol=0.06)     # each model trains on about half the records
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(n_models=6, chunk_size=4), "multiple"),
+    (dict(n_models=4, chunk_size=3), "multiple"),
+    (dict(n_models=1), "n_models"),
+])
+def test_in_out_models_reject_bad_counts(data, tmp_path, kwargs, match):
+    X, y, _ = data
+    with pytest.raises(ValueError, match=match):
+        train_in_out_models(X, y, cache_dir=tmp_path, **kwargs)
+
+
+def test_bad_input_raises_clear_errors(data, tmp_path):
+    X, y, masks = data
+    with pytest.raises(ValueError, match="masks"):
+        train_many_cached(X, y, masks[:10], cache_dir=tmp_path)
+    with pytest.raises(TypeError, match="unknown training option"):
+        cache_key(X, y, masks, epoch=3)
+    with pytest.raises(ValueError, match="y"):
+        cache_key(X, y[:5], masks)
+    with pytest.raises(ValueError, match="NaN"):
+        cache_key(np.full_like(X, np.nan), y, masks)

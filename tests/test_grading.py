@@ -1,0 +1,512 @@
+"""Grading: hidden tests on pristine code, the nbgrader course layout, the gradebook export, and real nbgrader
+end to end (generate_assignment, autograde, export) for every notebook, with crafted submissions on the fixture.
+
+The end-to-end tests (marked `notebook`) share one course directory with its own SQLite gradebook; each
+notebook is autograded once, for all its students together, when a test first needs its grades. Each real
+notebook is graded twice (its solution and its blank student notebook), the fixture for every crafted
+submission (about a minute, most of it the two timeouts of the infinite loop).
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+import mialab.checks.hidden
+import mialab.metrics
+from mialab.checks import _guard
+from mialab.checks.grading import HiddenTestFailed, hidden_test
+from mialab.course import release
+from mialab.course.execute import kernel_env
+from mialab.course.grading import (CONFIG_MARKER, course_config, export_grades, guide_table, make_course,
+                                   notebook_points, points_table)
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS, NOTEBOOKS = ROOT / "solutions", ROOT / "notebooks"
+FIXTURES = ROOT / "tests" / "fixtures" / "solutions"
+FIXTURE = FIXTURES / "99_fixture.ipynb"
+GUIDE = ROOT / "docs" / "instructor_guide.md"
+COURSE = sorted(SOLUTIONS.glob("*.ipynb"))
+EVERY = [FIXTURE] + COURSE
+IDS = ["fixture"] + [path.stem for path in COURSE]
+FIXTURE_TIMEOUT = 10  # seconds per cell when the fixture is autograded: its slowest cell takes about 2 s
+
+
+def _advantage(scores, is_member):
+    thresholds = np.unique(scores)[:, None]
+    return float(max(0.0, ((scores[is_member] >= thresholds).mean(1) - (scores[~is_member] >= thresholds).mean(1))
+                     .max()))
+
+
+def _constant(scores, is_member):
+    return 0.5
+
+
+# ---------------------------------------------------------------- hidden tests run on pristine code
+
+def test_hidden_test_passes_a_correct_function_and_prints_nothing(capsys):
+    assert hidden_test("nb00", "membership_advantage", _advantage) is None
+    assert capsys.readouterr().out == ""
+
+
+def test_hidden_test_names_the_exercise_but_no_input_or_expected_value(capsys):
+    with pytest.raises(HiddenTestFailed) as failed:
+        hidden_test("nb00", "membership_advantage", _constant)
+    message = str(failed.value)
+    assert message.startswith("❌ Exercise 0.1 failed a hidden test: your function gives a wrong answer on fresh "
+                              "inputs drawn at grading time")
+    assert not re.search(r"\d\.\d\d", message) and "0.5" not in message
+    assert capsys.readouterr().out.strip() == message
+    assert isinstance(failed.value, AssertionError)  # nbgrader counts it as a failed test
+    assert failed.value.__cause__ is None and failed.value.__suppress_context__
+
+
+def test_hidden_test_says_not_done_for_a_blank_exercise():
+    def blank(scores, is_member):
+        raise NotImplementedError()
+
+    with pytest.raises(HiddenTestFailed, match="Exercise 0.1 is not done yet"):
+        hidden_test("nb00", "membership_advantage", blank)
+
+
+def test_hidden_test_is_not_fooled_by_a_replaced_reference(monkeypatch):
+    monkeypatch.setattr(mialab.metrics, "advantage", lambda *args, **kwargs: 0.5)
+    with pytest.raises(HiddenTestFailed, match="wrong answer"):
+        hidden_test("nb00", "membership_advantage", _constant)
+    hidden_test("nb00", "membership_advantage", _advantage)
+
+
+def test_hidden_test_is_not_fooled_by_a_patched_hidden_module(monkeypatch):
+    monkeypatch.setattr(mialab.checks.hidden, "test_membership_advantage", lambda *args, **kwargs: None)
+    monkeypatch.setattr(mialab.checks.hidden, "_agree", lambda *args, **kwargs: None)
+    with pytest.raises(HiddenTestFailed, match="wrong answer"):
+        hidden_test("nb00", "membership_advantage", _constant)
+
+
+def test_the_grading_module_cannot_be_patched_from_a_notebook():
+    import mialab.checks.grading as grading
+
+    with pytest.raises(AttributeError, match="cannot be changed"):
+        grading.hidden_test = lambda *args, **kwargs: None
+    with pytest.raises(AttributeError, match="cannot be deleted"):
+        del grading.hidden_test
+    assert grading.hidden_test is hidden_test
+
+
+@pytest.mark.parametrize("how", ["directly", "by another name", "inside a function"])
+def test_calling_the_reference_scores_nothing(how):
+    student = {"directly": mialab.metrics.advantage,
+               "by another name": (lambda s, m, ref=mialab.metrics.advantage: ref(s, m)),
+               "inside a function": (lambda s, m: mialab.metrics.advantage(s, m))}[how]
+    with pytest.raises(HiddenTestFailed, match="calls mialab's own implementation"):
+        hidden_test("nb00", "membership_advantage", student)
+    assert mialab.metrics.advantage([0.9, 0.1], [True, False]) == 1.0  # unblocked again afterwards
+
+
+def test_the_block_has_no_back_door_and_lifting_it_is_caught(monkeypatch):
+    assert not hasattr(mialab.metrics.advantage, "__wrapped__")
+
+    def rebinds(scores, is_member):
+        _guard._blocked = {}  # the wrappers hold on to the dict they were made with
+        return mialab.metrics.advantage(scores, is_member)
+
+    def clears(scores, is_member):
+        _guard._blocked.clear()
+        return mialab.metrics.advantage(scores, is_member)
+
+    monkeypatch.setattr(_guard, "_blocked", _guard._blocked)  # restored after the test
+    for student in (rebinds, clears):
+        with pytest.raises(HiddenTestFailed, match="calls mialab's own implementation"):
+            hidden_test("nb00", "membership_advantage", student)
+
+
+def test_hidden_test_leaves_no_pristine_module_behind():
+    before = set(sys.modules)
+    hidden_test("nb00", "membership_advantage", _advantage)
+    assert not [name for name in set(sys.modules) - before if "pristine" in name]
+
+
+def test_hidden_test_rejects_a_bad_notebook_key_or_an_unknown_exercise():
+    with pytest.raises(ValueError, match="like 'nb00'"):
+        hidden_test("00", "membership_advantage", _advantage)
+    with pytest.raises(LookupError, match="no hidden test `test_no_such_exercise` for nb00"):
+        hidden_test("nb00", "no_such_exercise", _advantage)
+
+
+# ---------------------------------------------------------------- every notebook: check cells, released notebooks
+
+HIDDEN_CALL = re.compile(r'^hidden_test\(\s*"(nb\d\d)"\s*,\s*"(\w+)"\s*,', re.MULTILINE)
+PATTERN = ('# NBVAL_CHECK_OUTPUT\ncheck_<exercise>(<function>, ...)\n### BEGIN HIDDEN TESTS\n'
+           'from mialab.checks.grading import hidden_test\nhidden_test("nbNN", "<exercise>", <function>)\n'
+           '### END HIDDEN TESTS')
+
+
+@pytest.mark.parametrize("source", EVERY, ids=IDS)
+def test_every_graded_cell_runs_its_hidden_test_on_pristine_code(source):
+    """A graded check cell ends with a hidden-test region that calls mialab.checks.grading.hidden_test with the
+    notebook's own key and an exercise that has a hidden test; nothing else in the region."""
+    nb = nbformat.read(source, as_version=4)
+    key = "nb00" if source == FIXTURE else f"nb{source.stem[:2]}"
+    graded = [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
+    assert graded
+    for cell in graded:
+        where = f"{source.name} cell {cell.id} ({cell.metadata['nbgrader']['grade_id']})"
+        region = re.search(r"### BEGIN HIDDEN TESTS\n(.*)\n### END HIDDEN TESTS\s*$", cell.source, re.DOTALL)
+        assert region, f"{where}: a graded cell must end with its hidden tests, like\n{PATTERN}"
+        body = region.group(1).strip().splitlines()
+        calls = HIDDEN_CALL.findall(region.group(1))
+        assert body[0] == "from mialab.checks.grading import hidden_test" and calls and \
+            len(calls) == len(body) - 1, f"{where}: the hidden-test region must look like\n{PATTERN}"
+        for notebook, exercise in calls:
+            assert notebook == key, f"{where}: hidden_test({notebook!r}, ...) should name this notebook, {key!r}"
+            own = ROOT / "mialab" / "checks" / f"hidden_{notebook}.py"
+            module = own if own.exists() else ROOT / "mialab" / "checks" / "hidden.py"
+            assert f"def test_{exercise}(" in module.read_text(encoding="utf-8"), (
+                f"{where}: {module.relative_to(ROOT)} has no hidden test `test_{exercise}`")
+
+
+@pytest.mark.parametrize("source", EVERY, ids=IDS)
+def test_every_solution_passes_its_hidden_tests_every_time(source):
+    """The solution functions (the notebook's first code cell, its imports, then its solution cells) pass their
+    hidden tests on 10 fresh draws each: a hidden test that a right answer can fail would fail students at random."""
+    nb = nbformat.read(source, as_version=4)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    namespace: dict = {}
+    exec(compile(code[0].source, f"{source.name}:imports", "exec"), namespace)
+    calls = []
+    for cell in code:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            exec(compile(cell.source, f"{source.name}:{cell.id}", "exec"), namespace)
+        elif meta.get("grade"):
+            calls += re.findall(r'^hidden_test\("(nb\d\d)", "(\w+)", (\w+)\)$', cell.source, re.MULTILINE)
+    if not calls:
+        pytest.skip(f"{source.name} does not call hidden_test yet")
+    for notebook, exercise, function in calls:
+        for _ in range(10):
+            hidden_test(notebook, exercise, namespace[function])
+
+
+HIDDEN_CONTENT = re.compile(r"BEGIN HIDDEN TESTS|END HIDDEN TESTS|hidden_test|\bhidden\.\w|checks\.grading|"
+                            r"checks\.hidden|checks import hidden")
+
+
+def test_no_released_notebook_holds_hidden_test_content(tmp_path):
+    """The student notebooks in notebooks/, and a fresh release of every solution notebook and the fixture."""
+    release(FIXTURES, tmp_path / "fixture")
+    if COURSE:
+        release(SOLUTIONS, tmp_path / "course")
+    released = sorted(NOTEBOOKS.glob("*.ipynb")) + sorted(tmp_path.glob("*/*.ipynb"))
+    assert len(released) >= len(EVERY)
+    for path in released:
+        found = sorted(set(HIDDEN_CONTENT.findall(path.read_text(encoding="utf-8"))))
+        assert not found, f"{path.name} holds hidden-test content: {found}"
+    assert HIDDEN_CONTENT.search(FIXTURE.read_text(encoding="utf-8"))  # the pattern finds it where it is
+
+
+# ---------------------------------------------------------------- the course directory, the points table
+
+def test_make_course_lays_out_one_assignment_per_notebook_with_config_and_gradebook(tmp_path):
+    names = make_course(tmp_path / "course", FIXTURES)
+    assert names == ["99_fixture"]
+    source = tmp_path / "course" / "source" / "99_fixture" / "99_fixture.ipynb"
+    assert source.read_bytes() == FIXTURE.read_bytes()
+    assert (tmp_path / "course" / "gradebook.db").exists()
+    config = (tmp_path / "course" / "nbgrader_config.py").read_text(encoding="utf-8")
+    assert config == course_config() and config.startswith(CONFIG_MARKER)
+
+
+def test_course_config_sets_real_nbgrader_traits(tmp_path):
+    """Every setting names a real, configurable trait of the installed nbgrader (a typo would be ignored)."""
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.preprocessors import Execute, OverwriteCells
+    from traitlets.config.loader import PyFileConfigLoader
+
+    (tmp_path / "nbgrader_config.py").write_text(course_config(timeout=7), encoding="utf-8")
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(tmp_path)).load_config()
+    classes = {"CourseDirectory": CourseDirectory, "Execute": Execute, "OverwriteCells": OverwriteCells}
+    assert set(config) == set(classes)
+    for section, values in config.items():
+        traits = classes[section].class_traits(config=True)
+        assert set(values) <= set(traits), f"{section}: {set(values) - set(traits)} are not nbgrader settings"
+    assert config.Execute.timeout == 7 and config.Execute.interrupt_on_timeout is True
+    assert config.OverwriteCells.add_missing_cells is True
+    assert config.CourseDirectory.db_url == f"sqlite:///{tmp_path / 'gradebook.db'}"
+    assert config.CourseDirectory.root == str(tmp_path)
+
+
+def test_make_course_picks_notebooks_and_keeps_an_edited_config(tmp_path):
+    with pytest.raises(ValueError, match=r"no solution notebook for \['42_nope'\]"):
+        make_course(tmp_path, FIXTURES, ["42_nope"])
+    with pytest.raises(ValueError, match="positive whole number"):
+        make_course(tmp_path, FIXTURES, timeout=0)
+    assert not (tmp_path / "source").exists()
+    config = tmp_path / "nbgrader_config.py"
+    make_course(tmp_path, FIXTURES, "99_fixture", timeout=60, gradebook=False)
+    assert "c.Execute.timeout = 60" in config.read_text()
+    make_course(tmp_path, FIXTURES, timeout=90, gradebook=False)
+    assert "c.Execute.timeout = 90" in config.read_text()
+    config.write_text("c = get_config()\nc.Execute.timeout = 5\n")  # the instructor's own: the marker is gone
+    make_course(tmp_path, FIXTURES, gradebook=False)
+    assert config.read_text() == "c = get_config()\nc.Execute.timeout = 5\n"
+
+
+def test_points_table_lists_every_graded_cell_and_the_totals():
+    assert notebook_points(FIXTURE) == [("0.1", "exF_1_check", 1.0), ("0.2", "exF_2_check", 2.0)]
+    assert points_table(FIXTURES) == (
+        "| notebook | exercise (grade_id): points | total |\n| --- | --- | --- |\n"
+        "| `99_fixture` | 0.1 (`exF_1_check`): 1, 0.2 (`exF_2_check`): 2 | 3 |\n| **course** | | **3** |")
+
+
+def test_instructor_guides_points_table_matches_the_solution_notebooks():
+    assert guide_table(GUIDE) == points_table(SOLUTIONS), (
+        "the points table in docs/instructor_guide.md is stale: run "
+        "`python -m mialab.course points-table --update docs/instructor_guide.md`")
+
+
+def test_cli_lays_out_a_course_and_prints_the_points_table(tmp_path, capsys, monkeypatch):
+    from mialab.course import grading
+    from mialab.course.__main__ import main
+
+    monkeypatch.setattr(grading, "_init_gradebook", lambda *args: None)  # tested above; slow
+    assert main(["nbgrader-course", str(tmp_path), "--solutions", str(FIXTURES), "--timeout", "20"]) == 0
+    assert "c.Execute.timeout = 20" in (tmp_path / "nbgrader_config.py").read_text()
+    assert main(["points-table", "--solutions", str(FIXTURES)]) == 0
+    assert "| `99_fixture` |" in capsys.readouterr().out
+    assert main(["nbgrader-course", str(tmp_path), "--solutions", str(FIXTURES), "--assignment", "nope"]) == 1
+    assert main(["export-grades", str(tmp_path / "elsewhere"), str(tmp_path / "g.csv")]) == 1
+    assert "no gradebook" in capsys.readouterr().err
+
+
+# ================================================================ real nbgrader, end to end
+
+def _nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run the nbgrader command line in the course directory, as an instructor would."""
+    env = {**kernel_env(), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True,
+                            text=True, timeout=3600)
+    assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stdout[-3000:]}{result.stderr[-5000:]}"
+    return result
+
+
+def _cells(nb) -> dict:
+    return {cell.id: cell for cell in nb.cells}
+
+
+def _student_version(course: Path, name: str):
+    return nbformat.read(course / "release" / name / f"{name}.ipynb", as_version=4)
+
+
+def _submit(course: Path, name: str, student: str, nb) -> None:
+    folder = course / "submitted" / student / name
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, folder / f"{name}.ipynb")
+
+
+# the fixture's cells: fx-04 / fx-08 solution cells of exercises 0.1 / 0.2, fx-05 / fx-09 their check cells
+WRONG_1 = "def membership_advantage(scores, is_member):\n    return 0.5"
+FAKE_CHECK_1 = ('def check_membership_advantage(*args, **kwargs):\n'
+                '    print("✅ Exercise 0.1 (membership advantage): correct.")\n')
+FAKE_CHECK_2 = 'def check_tpr_at_fpr(*args, **kwargs):\n    print("✅ Exercise 0.2 (TPR at a fixed FPR): correct.")\n'
+
+
+def _crafted(solved, blank) -> dict[str, tuple[dict, tuple[float, float]]]:
+    """student -> (submission, expected points of exercises 0.1 and 0.2)."""
+    right_2 = _cells(solved)["fx-08"].source
+
+    def submission(sources=None, delete=(), edit=None):
+        nb = copy.deepcopy(blank)
+        cells = _cells(nb)
+        for cell_id, text in (sources or {}).items():
+            cells[cell_id].source = text
+        if edit:
+            edit(cells)
+        nb.cells = [cell for cell in nb.cells if cell.id not in delete]
+        return nb
+
+    def edit_locked(cells):
+        cells["fx-05"].source = 'print("✅ Exercise 0.1 (membership advantage): correct.")'
+        cells["fx-09"].source += "\n# edited"
+        cells["fx-09"].metadata["nbgrader"]["points"] = 100
+        cells["fx-09"].metadata["nbgrader"]["locked"] = False
+
+    return {
+        "solution": (copy.deepcopy(solved), (1, 2)),
+        "blank": (copy.deepcopy(blank), (0, 0)),
+        "one_wrong": (submission({"fx-04": WRONG_1, "fx-08": right_2}), (0, 2)),
+        "edits_locked_cells": (submission({"fx-04": WRONG_1, "fx-08": right_2}, edit=edit_locked), (0, 2)),
+        # 0.1: wrong and its check deleted; 0.2: right and its check deleted (nbgrader puts both back and runs them)
+        "deletes_graded_cells": (submission({"fx-04": WRONG_1, "fx-08": right_2}, delete={"fx-05", "fx-09"}),
+                                 (0, 2)),
+        "redefines_checks": (submission({
+            "fx-04": FAKE_CHECK_1 + WRONG_1,
+            "fx-08": "import mialab.checks.hidden\n"
+                     "mialab.checks.hidden.test_tpr_at_fpr = lambda *args, **kwargs: None\n" + FAKE_CHECK_2 +
+                     "def tpr_at_fpr(scores, is_member, fpr):\n    return 0.0"}), (0, 0)),
+        "patches_references": (submission({
+            "fx-04": "import mialab.metrics\nmialab.metrics.advantage = lambda *args, **kwargs: 0.5\n" +
+                     FAKE_CHECK_1 + WRONG_1,
+            "fx-08": "import mialab.checks.grading\ntry:\n"
+                     "    mialab.checks.grading.hidden_test = lambda *args, **kwargs: None\n"
+                     "except AttributeError:\n    pass\n"
+                     "mialab.metrics.tpr_at_fpr = lambda *args, **kwargs: 0.0\n" + FAKE_CHECK_2 +
+                     "def tpr_at_fpr(scores, is_member, fpr):\n    return 0.0"}), (0, 0)),
+        "calls_references": (submission({
+            "fx-04": "from mialab import metrics\n\ndef membership_advantage(scores, is_member):\n"
+                     "    return metrics.advantage(scores, is_member)",
+            "fx-08": "from mialab import metrics\nfrom mialab.checks import _guard\n\n"
+                     "def tpr_at_fpr(scores, is_member, fpr):\n    _guard._blocked.clear()\n"
+                     "    return metrics.tpr_at_fpr(scores, is_member, fpr=fpr)"}), (0, 0)),
+        "loops_forever": (submission({"fx-04": "def membership_advantage(scores, is_member):\n    while True:\n"
+                                               "        pass", "fx-08": right_2}), (0, 2)),
+    }
+
+
+class Course:
+    """One nbgrader course for the module: every notebook released once, each autograded on first need."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.names = make_course(root, FIXTURES) + (make_course(root, SOLUTIONS) if COURSE else [])
+        _nbgrader(root, "generate_assignment", "*")
+        self.graded: dict[str, float] = {}
+        self.expected: dict[str, tuple[float, float]] = {}
+
+    def autograde(self, name: str) -> None:
+        if name in self.graded:
+            return
+        solved = nbformat.read(self.root / "source" / name / f"{name}.ipynb", as_version=4)
+        blank = _student_version(self.root, name)
+        if name == FIXTURE.stem:
+            for student, (nb, points) in _crafted(solved, blank).items():
+                _submit(self.root, name, student, nb)
+                self.expected[student] = points
+            extra = [f"--Execute.timeout={FIXTURE_TIMEOUT}"]
+        else:
+            _submit(self.root, name, "solution", solved)
+            _submit(self.root, name, "blank", blank)
+            extra = []
+        start = time.perf_counter()
+        _nbgrader(self.root, "autograde", name, *extra)
+        self.graded[name] = time.perf_counter() - start
+
+    def grades(self, name: str, student: str) -> dict:
+        """grade_id -> (score, max score) of one student's autograded notebook, from nbgrader's gradebook."""
+        from nbgrader.api import Gradebook
+
+        self.autograde(name)
+        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}") as gb:
+            notebook = gb.find_submission_notebook(name, name, student)
+            return {grade.name: (grade.score, grade.max_score) for grade in notebook.grades}
+
+    def autograded(self, name: str, student: str):
+        self.autograde(name)
+        return nbformat.read(self.root / "autograded" / student / name / f"{name}.ipynb", as_version=4)
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Course:
+    return Course(tmp_path_factory.mktemp("course"))
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("source", EVERY, ids=IDS)
+def test_nbgrader_gives_the_solution_full_marks_and_the_untouched_student_notebook_zero(source, course):
+    name = source.stem
+    full, blank = course.grades(name, "solution"), course.grades(name, "blank")
+    assert set(full) == {grade_id for _, grade_id, _ in notebook_points(source)} == set(blank)
+    assert all(score == most > 0 for score, most in full.values()), f"{name}: the solution lost points {full}"
+    assert all(score == 0 for score, _ in blank.values()), f"{name}: the blank notebook got points {blank}"
+    for student in ("solution", "blank"):  # the run completed: every code cell ran, outputs were written
+        nb = course.autograded(name, student)
+        assert all(cell.execution_count for cell in nb.cells if cell.cell_type == "code" and cell.source.strip())
+    meant = {cell.id for cell in nbformat.read(source, as_version=4).cells
+             if "raises-exception" in cell.metadata.get("tags", [])}
+    errors = [(cell.id, output.ename) for cell in course.autograded(name, "solution").cells if cell.id not in meant
+              for output in cell.get("outputs", []) if output.output_type == "error"]
+    assert not errors, f"{name}: cells of the solution failed under autograde (a timeout?): {errors}"
+
+
+def _fixture_points(course: Course, student: str) -> tuple[float, float]:
+    grades = course.grades(FIXTURE.stem, student)
+    assert {grade_id: most for grade_id, (_, most) in grades.items()} == {"exF_1_check": 1, "exF_2_check": 2}
+    return grades["exF_1_check"][0], grades["exF_2_check"][0]
+
+
+CRAFTED = ["one_wrong", "edits_locked_cells", "deletes_graded_cells", "redefines_checks", "patches_references",
+           "calls_references", "loops_forever"]
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("student", CRAFTED)
+def test_a_crafted_submission_gets_exactly_the_points_of_its_honest_work(student, course):
+    assert _fixture_points(course, student) == course.expected[student]
+
+
+@pytest.mark.notebook
+def test_edited_locked_cells_are_restored_from_the_source_before_grading(course):
+    source = _cells(nbformat.read(FIXTURE, as_version=4))
+    graded = _cells(course.autograded(FIXTURE.stem, "edits_locked_cells"))
+    for cell_id in ("fx-05", "fx-09"):
+        assert graded[cell_id].source == source[cell_id].source  # with the hidden tests back in
+    assert graded["fx-09"].metadata["nbgrader"]["points"] == 2  # not the 100 the submission claimed
+
+
+@pytest.mark.notebook
+def test_deleted_graded_cells_are_put_back_and_run(course):
+    graded = course.autograded(FIXTURE.stem, "deletes_graded_cells")
+    restored = [cell for cell in graded.cells if cell.metadata.get("nbgrader", {}).get("grade")]
+    assert [cell.metadata["nbgrader"]["grade_id"] for cell in restored] == ["exF_1_check", "exF_2_check"]
+    assert all("was missing from the submission" in cell.source and cell.execution_count for cell in restored)
+
+
+@pytest.mark.notebook
+def test_an_infinite_loop_is_stopped_by_the_cell_timeout_and_the_rest_still_runs(course):
+    cells = _cells(course.autograded(FIXTURE.stem, "loops_forever"))
+    errors = [output.ename for output in cells["fx-05"].outputs if output.output_type == "error"]
+    assert errors and set(errors) <= {"CellTimeoutError", "KeyboardInterrupt"}, errors
+    assert any("✅ Exercise 0.2" in output.get("text", "") for output in cells["fx-09"].outputs)
+    assert course.graded[FIXTURE.stem] < 600  # the timeouts cut the run short (about 2 x FIXTURE_TIMEOUT)
+
+
+@pytest.mark.notebook
+def test_a_failed_hidden_test_tells_the_student_which_exercise_without_the_values(course):
+    cells = _cells(course.autograded(FIXTURE.stem, "redefines_checks"))
+    error = next(output for output in cells["fx-05"].outputs if output.output_type == "error")
+    assert error.ename == "HiddenTestFailed"
+    assert error.evalue.startswith("❌ Exercise 0.1 failed a hidden test: your function gives a wrong answer")
+    cells = _cells(course.autograded(FIXTURE.stem, "calls_references"))
+    error = next(output for output in cells["fx-09"].outputs if output.output_type == "error")
+    assert "Exercise 0.2" in error.evalue and "calls mialab's own implementation" in error.evalue
+
+
+@pytest.mark.notebook
+def test_exported_csv_has_the_points_of_every_graded_cell_and_the_totals(course, tmp_path):
+    course.autograde(FIXTURE.stem)
+    path = tmp_path / "grades.csv"
+    count = export_grades(course.root, path)
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == count
+    fixture = {row["student"]: row for row in rows if row["notebook"] == FIXTURE.stem}
+    assert set(fixture) == set(course.expected)
+    header = path.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header[:2] == ["student", "notebook"] and header[-1] == "total"
+    assert header.index("exF_1_check") < header.index("exF_2_check")
+    for student, (first, second) in course.expected.items():
+        row = fixture[student]
+        assert (float(row["exF_1_check"]), float(row["exF_2_check"]), float(row["total"])) == (
+            first, second, first + second), student
+    assert list(rows[0]) == header
+    other = [column for column in header[2:-1] if not column.startswith("exF_")]
+    assert all(row[column] == "" for row in fixture.values() for column in other)  # other notebooks' cells
