@@ -50,6 +50,7 @@ def test_each_training_record_trains_exactly_one_of_the_three_models(game):
 
 
 def test_stacked_model_answers_probabilities_over_every_class_through_a_black_box(game):
+    assert isinstance(game["stacked"], StackedModel)
     target = BlackBox(game["stacked"])
     probs = target.query(game["X_out"][:50])
     assert probs.shape == (50, 100) and target.n_queries == 50

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -136,8 +135,7 @@ def shadow_attack_dataset(shadows: ShadowModels, X, y, *, sort: bool = False):
     X = as_features(X, n=shadows.members.shape[0])
     y = as_labels(y, n=len(X))
     used = shadows.members.any(axis=1) | shadows.nonmembers.any(axis=1)
-    probs = np.zeros((len(shadows), len(X), shadows.stack.predict_proba(X[:1]).shape[-1]))
-    probs[:] = 1.0 / probs.shape[-1]
+    probs = np.full((len(shadows), len(X), shadows.stack.n_classes), 1.0 / shadows.stack.n_classes)
     probs[:, used] = shadows.stack.predict_proba(X[used])
     return attack_dataset(probs, y, shadows.members, shadows.nonmembers, sort=sort)
 

@@ -1,0 +1,117 @@
+"""Checks for notebook 05 (LiRA, RMIA, label-only attacks, vulnerable records)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from . import Case, call_student, passed, require, run_cases
+
+LOGIT = "Exercise 5.1 (logit scaling)"
+RATIO = "Exercise 5.2 (per-record likelihood ratio)"
+TPR = "Exercise 5.3 (TPR at a low FPR, pooled over targets)"
+
+_P = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.25, 0.25, 0.5]])
+_Y = np.array([0, 1, 0])
+
+
+def _logit_expected(probs, y):
+    rows = np.arange(len(y))
+    p_y = np.clip(probs[rows, y], 1e-12, None)
+    rest = np.clip(probs.sum(axis=1) - probs[rows, y], 1e-12, None)
+    return np.log(p_y) - np.log(rest)
+
+
+def check_logit_scale(logit_scale, probs=None, y=None) -> None:
+    """Check `logit_scale(probs, y) -> (n,)`: log(p_y) - log(sum of the other probabilities), each clipped at 1e-12."""
+    __tracebackhide__ = True
+    hint = ("the score of record i is log(p_y) - log(1 - p_y), with p_y = probs[i, y[i]] the confidence in the TRUE "
+            "label; write 1 - p_y as the sum of the other probabilities.")
+    sure = ("when the model is certain, 1 - p_y rounds to 0 and log(0) is -inf: compute the other probabilities' "
+            "sum (probs.sum(axis=1) - p_y, or set p_y to 0 in a copy and sum) and clip both terms at 1e-12 "
+            "with np.clip(..., 1e-12, None) before the log.")
+    certain = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    cases = [
+        Case("3 records, 3 classes", (_P, _Y), np.log([0.7 / 0.3, 0.8 / 0.2, 0.25 / 0.75]), hint),
+        Case("two classes, true label 1", (np.array([[0.9, 0.1]]), np.array([1])), np.log([0.1 / 0.9]), hint),
+        Case("a model that is certain (right, then wrong)", (certain, np.array([0, 0])),
+             np.log([1.0 / 1e-12, 1e-12 / 1.0]), sure),
+    ]
+    run_cases(LOGIT, logit_scale, cases)
+    if probs is not None:
+        got = call_student(LOGIT, logit_scale, np.asarray(probs), np.asarray(y))
+        require(np.shape(got) == (len(y),) and np.allclose(np.asarray(got, float), _logit_expected(probs, y),
+                                                           atol=1e-6),
+                LOGIT, "right on the small cases, wrong on the notebook's target.",
+                "use the arguments you are given; return one value per record.")
+    return passed(LOGIT, f"{len(cases)} small cases{' and the purchase target' if probs is not None else ''}")
+
+
+def _ratio_expected(x, mean_in, std_in, mean_out, std_out):
+    def log_density(v, m, s):
+        return -0.5 * ((v - m) / s) ** 2 - np.log(s) - 0.5 * np.log(2 * np.pi)
+    return log_density(x, mean_in, std_in) - log_density(x, mean_out, std_out)
+
+
+def check_likelihood_ratio(likelihood_ratio, x=None, fitted=None) -> None:
+    """Check `likelihood_ratio(x, mean_in, std_in, mean_out, std_out) -> (n,)`: the log of N(x; IN) / N(x; OUT)."""
+    __tracebackhide__ = True
+    hint = ("the log density of a Gaussian is -(x - mean)^2 / (2 std^2) - log(std) - log(2 pi) / 2; return the IN "
+            "one minus the OUT one (scipy.stats.norm.logpdf(x, mean, std) computes it).")
+    cases = [
+        Case("one record halfway between equal Gaussians", (np.array([1.0]), np.array([2.0]), np.array([1.0]),
+                                                            np.array([0.0]), np.array([1.0])), np.array([0.0]), hint),
+        Case("3 records", (np.array([2.0, 0.0, 5.0]), np.array([2.0, 2.0, 2.0]), np.array([1.0, 1.0, 1.0]),
+                           np.array([0.0, 0.0, 0.0]), np.array([1.0, 1.0, 1.0])), np.array([2.0, -2.0, 8.0]), hint),
+        Case("different spreads", (np.array([0.0]), np.array([0.0]), np.array([0.5]), np.array([0.0]),
+                                   np.array([2.0])), np.array([np.log(4.0)]),
+             "the spread matters even at the mean: keep the -log(std) term of each density."),
+    ]
+    run_cases(RATIO, likelihood_ratio, cases)
+    if x is not None:
+        args = (x, fitted["mean_in"], fitted["std_in"], fitted["mean_out"], fitted["std_out"])
+        got = call_student(RATIO, likelihood_ratio, *(np.asarray(a) for a in args))
+        require(np.shape(got) == np.shape(x) and np.allclose(np.asarray(got, float), _ratio_expected(*args),
+                                                             atol=1e-6),
+                RATIO, "right on the small cases, wrong on the notebook's target.",
+                "work elementwise on arrays: one ratio per record.")
+    return passed(RATIO, f"{len(cases)} small cases{' and the purchase target' if x is not None else ''}")
+
+
+def _tpr_expected(scores, is_member, fpr):
+    from ..metrics import tpr_at_fpr
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return tpr_at_fpr(np.ravel(scores), np.ravel(is_member), fpr=fpr)
+
+
+def check_tpr_at_low_fpr(tpr_at_low_fpr, scores=None, is_member=None) -> None:
+    """Check `tpr_at_low_fpr(scores, is_member, fpr) -> float` for scores of shape (n,) or (n, n_targets)."""
+    __tracebackhide__ = True
+    hint = ("flatten both arrays (all targets pooled), then among the thresholds t whose FPR is at most `fpr` "
+            "(a record is called a member when its score >= t) return the highest TPR. With n0 non-members, "
+            "at most floor(fpr * n0) of them may score >= t.")
+    nonmembers = np.arange(10.0)
+    members = np.array([9.5, 8.5, 3.0, 2.5, 20.0])
+    s = np.concatenate([members, nonmembers])
+    m = np.concatenate([np.ones(5, bool), np.zeros(10, bool)])
+    grid = np.stack([s, s - 100])                                 # two targets, scores on different scales
+    cases = [
+        Case("5 members and 10 non-members at FPR 10%", (s, m, 0.1), 0.6, hint),
+        Case("the same at FPR 5% (no false positive allowed)", (s, m, 0.05), 0.4,
+             "with 10 non-members an FPR of 5% allows zero false positives."),
+        Case("two targets as columns of a (15, 2) array, at FPR 10%", (grid.T, np.stack([m, m], 1), 0.1), 0.3,
+             "pool the targets: flatten scores and is_member together (np.ravel) before choosing the threshold. "
+             + hint),
+        Case("tied scores at FPR 25%", (np.array([1.0, 1.0, 1.0, 0.0]), np.array([True, False, True, False]), 0.25),
+             0.0, "tied records are all members or all non-members: calling the three 1.0s members is an FPR of "
+                  "50%, too many."),
+    ]
+    run_cases(TPR, tpr_at_low_fpr, cases)
+    if scores is not None:
+        for fpr in (0.001, 0.01):
+            got = call_student(TPR, tpr_at_low_fpr, np.asarray(scores), np.asarray(is_member), fpr)
+            require(abs(float(got) - _tpr_expected(scores, is_member, fpr)) < 1e-9, TPR,
+                    f"right on the small cases, wrong on the notebook's LiRA scores at FPR {fpr:g}.", hint)
+    return passed(TPR, f"{len(cases)} small cases{' and the LiRA scores' if scores is not None else ''}")
