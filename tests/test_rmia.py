@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from _small_models import one_thread, small_universe
-from mialab.attacks import lira, rmia
+from mialab.attacks import rmia
 from mialab.blackbox import BlackBox
 from mialab.metrics import auc, tpr_at_fpr
 
