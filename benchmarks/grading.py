@@ -2,9 +2,10 @@
 
     python benchmarks/grading.py [solutions/NN_topic.ipynb ...] [--budget 2.0] [--strict]
 
-For each notebook: one run of the solution notebook in a fresh kernel (as benchmarks/notebooks.py times it),
-then `nbgrader autograde` of that solution submitted as a student's work, in a temporary course with its own
-gradebook (the whole command: nbgrader's start, sanitizing, the run with the hidden tests, the gradebook).
+For each notebook: one untimed run to fill mialab's data and model caches (--no-warmup skips it), one timed run
+of the solution notebook in a fresh kernel (as benchmarks/notebooks.py times it), then `nbgrader autograde` of
+that solution submitted as a student's work, in a temporary course with its own gradebook (the whole command:
+nbgrader's start, sanitizing, the run with the hidden tests, the gradebook).
 Prints one line per notebook (seconds; "extra" is autograde minus own run, mostly nbgrader's own start, a
 few seconds whatever the notebook; ratio; points scored / possible) and flags ratios over the budget;
 --strict exits 1 when one is over.
@@ -46,6 +47,8 @@ def main(argv=None) -> int:
     parser.add_argument("--budget", type=float, default=2.0, help="autograde / own run time (default: 2.0)")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell (default: 600)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a notebook is over the budget")
+    parser.add_argument("--no-warmup", dest="warmup", action="store_false",
+                        help="time the first run too (with the caches as they are)")
     args = parser.parse_args(argv)
 
     sources = [p.resolve() for p in args.notebooks] or sorted((ROOT / "solutions").glob("*.ipynb"))
@@ -65,6 +68,8 @@ def main(argv=None) -> int:
             folder = Path(tmp) / "own" / source.parent.name
             if not folder.exists():
                 shutil.copytree(source.parent, folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+            if args.warmup:
+                run_notebook(read_notebook(folder / source.name), folder, timeout=args.timeout)
             start = time.perf_counter()
             run_notebook(read_notebook(folder / source.name), folder, timeout=args.timeout)
             own = time.perf_counter() - start
