@@ -157,14 +157,9 @@ REGISTRY: dict[str, Dataset] = {
 
 
 def default_cache_dir() -> Path:
-    """Where downloads are kept: $MIALAB_CACHE, else <repo>/datasets/cache in a checkout, else ~/.cache/mialab."""
-    env = os.environ.get("MIALAB_CACHE", "").strip()
-    if env:
-        return Path(env).expanduser()
-    datasets = Path(__file__).resolve().parent.parent / "datasets"
-    if datasets.is_dir():
-        return datasets / "cache"
-    return Path.home() / ".cache" / "mialab"
+    """Where downloads are kept: the package's one cache folder, `mialab.data.cache_dir()`."""
+    from .data import cache_dir
+    return cache_dir()
 
 
 def sha256_file(path) -> str:
