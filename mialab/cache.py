@@ -178,18 +178,25 @@ def train_many_cached(X, y, masks, *, cache_dir=None, **config):
     """
     from .models import train_many
     X, y, masks = _check_inputs(X, y, masks)
-    key = cache_key(X, y, masks, **config)
-    path = model_cache_dir(cache_dir) / f"{key}.pt"
+    key, path = _entry(X, y, masks, config, cache_dir)
     stack = _load(path, key, masks.shape[1])
-    if stack is not None:
-        return stack
-    stack = train_many(X, y, masks, **config)
+    if stack is None:
+        stack = train_many(X, y, masks, **config)
+        _store(stack, path, key, len(X))
+    return stack
+
+
+def _entry(X, y, masks, config, cache_dir) -> tuple[str, Path]:
+    key = cache_key(X, y, masks, **config)
+    return key, model_cache_dir(cache_dir) / f"{key}.pt"
+
+
+def _store(stack, path: Path, key: str, n_records: int) -> None:
     try:
-        _save(stack, path, key, len(X))
+        _save(stack, path, key, n_records)
     except OSError as error:
         warnings.warn(f"could not write the model cache in {path.parent} ({error}); the models will be trained "
-                      "again next time.", stacklevel=2)
-    return stack
+                      "again next time.", stacklevel=3)
 
 
 def concat_stacks(stacks):
@@ -215,7 +222,9 @@ def train_in_out_models(X, y, n_models: int, *, chunk_size: int = 4, random_stat
 
     Chunk c is `train_many_cached(X, y, in_out_mask(n, chunk_size, seed_c), random_state=seed_c, **config)` with
     seed_c the c-th word of numpy.random.SeedSequence(random_state), so the first 16 of 64 models are the 16
-    models: growing n_models reuses the cached chunks. n_models must be a multiple of chunk_size (even).
+    models: growing n_models reuses the cached chunks. The chunks not in the cache are trained together in one
+    call (mialab.models.train_many_chunks: the same models, fewer steps), then cached one by one. n_models must
+    be a multiple of chunk_size (even).
     (Carlini et al. 2022, Sec. V: each record IN for half of the models, so each model trains on about half.)
     """
     from .data import in_out_mask
@@ -230,11 +239,16 @@ def train_in_out_models(X, y, n_models: int, *, chunk_size: int = 4, random_stat
     check_random_state(random_state)
     n_chunks = n_models // chunk_size
     seeds = np.random.SeedSequence(int(random_state)).generate_state(n_chunks)
-    n_classes = config.pop("n_classes", None) or int(y.max()) + 1
-    stacks, masks = [], []
-    for c, seed in enumerate(seeds):
-        mask = in_out_mask(len(X), chunk_size, random_state=int(seed))
-        stacks.append(train_many_cached(X, y, mask, cache_dir=cache_dir, random_state=int(seed),
-                                        n_classes=n_classes, **config))
-        masks.append(mask)
+    config["n_classes"] = config.get("n_classes") or int(y.max()) + 1
+    masks = [in_out_mask(len(X), chunk_size, random_state=int(seed)) for seed in seeds]
+    entries = [_entry(X, y, mask, dict(config, random_state=int(seed)), cache_dir) for mask, seed in zip(masks, seeds)]
+    stacks = [_load(path, key, chunk_size) for key, path in entries]
+    missing = [c for c, stack in enumerate(stacks) if stack is None]
+    if missing:
+        # the chunks not cached are trained in one call (fuller steps), then stored chunk by chunk
+        from .models import train_many_chunks
+        trained = train_many_chunks(X, y, [(masks[c], int(seeds[c])) for c in missing], **config)
+        for c, stack in zip(missing, trained):
+            stacks[c] = stack
+            _store(stack, entries[c][1], entries[c][0], len(X))
     return concat_stacks(stacks), np.concatenate(masks, axis=1)

@@ -425,16 +425,19 @@ def _train_group(X_t, y_t, rows, seeds, dropout_seeds, *, hidden, activation, dr
     for _ in range(epochs):
         index, weight, active = _epoch_batches(rows, orders, batch_size, n_steps)
         for step in range(n_steps):
+            on = active[step].tolist()
             h = X_t[index[step]]                                               # (m, batch_size, n_features)
             for layer, (w, b) in enumerate(zip(group.weights, group.biases)):
                 if layer:
                     h = act(h)
                     if dropout > 0:
-                        keep = torch.stack([torch.rand(h.shape[1:], generator=g) for g in masks_rng]) >= dropout
+                        # a model draws its dropout masks only on its own steps, so grouping never changes them
+                        keep = torch.stack([torch.rand(h.shape[1:], generator=g) if model_on else torch.ones(h.shape[1:])
+                                            for g, model_on in zip(masks_rng, on)]) >= dropout
                         h = h * keep / (1 - dropout)
                 h = torch.baddbmm(b[:, None, :], h, w)
             losses = F.cross_entropy(h.reshape(-1, n_classes), y_t[index[step]].reshape(-1), reduction="none")
-            group.step(losses @ weight[step].reshape(-1), active[step].tolist())
+            group.step(losses @ weight[step].reshape(-1), on)
         bar.update(1)
     return group.weights, group.biases
 
@@ -460,6 +463,59 @@ def train_many(X, y, masks, *, hidden=(256,), activation: str = "tanh", dropout:
     y.max() + 1 over all records, so every model has the same outputs even if its records miss a class.
     (The first layer is dense; for 0/1 inputs such as purchase a sparse one could skip most of its work.)
     """
+    X, y, masks, options = _check_training(X, y, masks, hidden=hidden, activation=activation, dropout=dropout,
+                                           epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
+                                           n_classes=n_classes)
+    seeds, dropout_seeds = _model_seeds(random_state, masks.shape[1])
+    return _train_stack(X, y, masks, seeds, dropout_seeds, options, group_size, progress_desc)
+
+
+def train_many_chunks(X, y, chunks, *, hidden=(256,), activation: str = "tanh", dropout: float = 0.0,
+                      epochs: int = 30, batch_size: int = 64, lr: float = 1e-3, weight_decay: float = 0.0,
+                      n_classes: int | None = None, group_size: int | None = None,
+                      progress_desc: str | None = None) -> list[ModelStack]:
+    """Several train_many calls on the same data, trained together: chunks = [(masks, random_state), ...] -> one
+    ModelStack per chunk.
+
+    Stack i holds the models of train_many(X, y, masks_i, random_state=random_state_i, **options) (same seeds, same
+    results up to float rounding); training them in one call runs fewer, fuller steps. For caches that store
+    each chunk on its own (mialab.cache.train_in_out_models).
+    """
+    if not isinstance(chunks, (list, tuple)) or not chunks:
+        raise TypeError("`chunks` must be a non-empty list of (masks, random_state) pairs, one per ModelStack.")
+    X = as_features(X)
+    all_masks, seeds, dropout_seeds, sizes = [], [], [], []
+    for i, chunk in enumerate(chunks):
+        if not isinstance(chunk, (list, tuple)) or len(chunk) != 2:
+            raise TypeError(f"chunk {i} must be a (masks, random_state) pair; got {type(chunk).__name__}.")
+        masks, random_state = chunk
+        masks = _check_masks(masks, len(X))
+        s, d = _model_seeds(random_state, masks.shape[1])
+        all_masks.append(masks)
+        seeds += s
+        dropout_seeds += d
+        sizes.append(masks.shape[1])
+    X, y, masks, options = _check_training(X, y, np.concatenate(all_masks, axis=1), hidden=hidden,
+                                           activation=activation, dropout=dropout, epochs=epochs,
+                                           batch_size=batch_size, lr=lr, weight_decay=weight_decay,
+                                           n_classes=n_classes)
+    stack = _train_stack(X, y, masks, seeds, dropout_seeds, options, group_size, progress_desc)
+    ends = np.cumsum(sizes)
+    return [ModelStack([w[end - size:end] for w in stack.weights], [b[end - size:end] for b in stack.biases],
+                       activation=stack.activation, dropout=stack.dropout, seeds=stack.seeds[end - size:end])
+            for size, end in zip(sizes, ends)]
+
+
+def _model_seeds(random_state, n_models: int) -> tuple[list[int], list[int]]:
+    """Each model's seed (initial weights, minibatch order) and dropout seed, drawn from `random_state`."""
+    seed = _check_seed(random_state)
+    seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(n_models)]
+    dropout_seeds = [int(s) for s in np.random.SeedSequence([seed, 1]).generate_state(n_models)]
+    return seeds, dropout_seeds
+
+
+def _check_training(X, y, masks, *, hidden, activation, dropout, epochs, batch_size, lr, weight_decay, n_classes):
+    """train_many's inputs checked: -> X, y, masks, options (a dict of the checked training options)."""
     X = as_features(X)
     if X.ndim != 2:
         raise ValueError(f"`X` must have shape (n_records, n_features); got {X.shape}. Flatten images first.")
@@ -476,27 +532,27 @@ def train_many(X, y, masks, *, hidden=(256,), activation: str = "tanh", dropout:
     batch_size = check_positive_int(batch_size, "batch_size")
     lr = _check_number(lr, "lr", positive=True)
     weight_decay = _check_number(weight_decay, "weight_decay", positive=False)
-    seed = _check_seed(random_state)
-    widths = (X.shape[1], *hidden, n_classes)
-    if group_size is None:
-        group_size = _group_size(sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:])), masks.shape[1])
-    group_size = check_positive_int(group_size, "group_size")
+    return X, y, masks, dict(hidden=hidden, activation=activation, dropout=dropout, epochs=epochs,
+                             batch_size=batch_size, lr=lr, weight_decay=weight_decay, n_classes=n_classes)
 
+
+def _train_stack(X, y, masks, seeds, dropout_seeds, options, group_size, progress_desc) -> ModelStack:
+    """Train one MLP per column of the checked `masks`, model j seeded with seeds[j], in groups of `group_size`."""
+    widths = (X.shape[1], *options["hidden"], options["n_classes"])
     m = masks.shape[1]
-    seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(m)]
-    dropout_seeds = [int(s) for s in np.random.SeedSequence([seed, 1]).generate_state(m)]
+    if group_size is None:
+        group_size = _group_size(sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:])), m)
+    group_size = check_positive_int(group_size, "group_size")
     X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
     rows = [torch.from_numpy(np.flatnonzero(masks[:, j])) for j in range(m)]
     starts = range(0, m, group_size)
     weights, biases = [], []
-    with progress(total=len(starts) * epochs, desc=progress_desc or f"training {m} models",
+    with progress(total=len(starts) * options["epochs"], desc=progress_desc or f"training {m} models",
                   delay=_PROGRESS_DELAY_S) as bar:
         for start in starts:
             part = slice(start, start + group_size)
-            w, b = _train_group(X_t, y_t, rows[part], seeds[part], dropout_seeds[part], hidden=hidden,
-                                activation=activation, dropout=dropout, epochs=epochs, batch_size=batch_size, lr=lr,
-                                weight_decay=weight_decay, n_classes=n_classes, bar=bar)
+            w, b = _train_group(X_t, y_t, rows[part], seeds[part], dropout_seeds[part], bar=bar, **options)
             weights.append(w)
             biases.append(b)
     return ModelStack([torch.cat(layer) for layer in zip(*weights)], [torch.cat(layer) for layer in zip(*biases)],
-                      activation=activation, dropout=dropout, seeds=seeds)
+                      activation=options["activation"], dropout=options["dropout"], seeds=seeds)

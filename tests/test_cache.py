@@ -38,6 +38,21 @@ def counted(monkeypatch):
     return calls
 
 
+@pytest.fixture
+def trained(monkeypatch):
+    """The number of models each training run trains (train_many and train_many_chunks both end in _train_stack)."""
+    from mialab import models
+    sizes = []
+    real = models._train_stack
+
+    def spy(X, y, masks, *args, **kwargs):
+        sizes.append(masks.shape[1])
+        return real(X, y, masks, *args, **kwargs)
+
+    monkeypatch.setattr(models, "_train_stack", spy)
+    return sizes
+
+
 def _same(a, b):
     return all(torch.equal(u, v) for u, v in zip(a.weights + a.biases, b.weights + b.biases))
 
@@ -138,15 +153,32 @@ def test_the_cache_follows_mialab_cache(data, tmp_path, monkeypatch):
     assert len(list((tmp_path / "models").glob("*.pt"))) == 1
 
 
-def test_in_out_models_grow_by_reusing_chunks(data, tmp_path, counted):
+def test_in_out_models_grow_by_reusing_chunks(data, tmp_path, trained):
     X, y, _ = data
     four, masks4 = train_in_out_models(X, y, 4, chunk_size=2, cache_dir=tmp_path, **SMALL)
     eight, masks8 = train_in_out_models(X, y, 8, chunk_size=2, cache_dir=tmp_path, **SMALL)
-    assert len(counted) == 4                                   # 2 chunks, then 2 more
+    assert trained == [4, 4]                 # 2 chunks in one run, then only the 2 new chunks, again in one run
+    assert len(list(tmp_path.glob("*.pt"))) == 4                # cached chunk by chunk
     assert len(four) == 4 and len(eight) == 8 and masks8.shape == (60, 8)
     assert np.array_equal(masks8[:, :4], masks4)
     assert all(torch.equal(a, b[:4]) for a, b in zip(four.weights, eight.weights))
     assert (masks8.sum(axis=1) == 4).all()                     # each record IN for exactly half
+
+
+def test_in_out_chunks_trained_together_equal_each_chunk_trained_alone(data, tmp_path):
+    from mialab.data import in_out_mask
+    X, y, _ = data
+    stack, masks = train_in_out_models(X, y, 6, chunk_size=2, random_state=4, cache_dir=tmp_path / "a", **SMALL)
+    seeds = np.random.SeedSequence(4).generate_state(3)
+    alone = [train_many_cached(X, y, in_out_mask(len(X), 2, random_state=int(s)), random_state=int(s), n_classes=3,
+                               cache_dir=tmp_path / "b", **SMALL) for s in seeds]
+    assert np.array_equal(masks, np.concatenate([in_out_mask(len(X), 2, random_state=int(s)) for s in seeds], 1))
+    for c, one in enumerate(alone):
+        assert one.seeds == stack.seeds[2 * c:2 * c + 2]
+        for u, v in zip(one.weights + one.biases, stack.weights + stack.biases):
+            assert torch.allclose(u, v[2 * c:2 * c + 2], atol=1e-6)
+    # and the chunks it stored are the ones train_many_cached finds under the same keys
+    assert sorted(p.name for p in (tmp_path / "a").glob("*.pt")) == sorted(p.name for p in (tmp_path / "b").glob("*.pt"))
 
 
 def test_in_out_mask_keeps_each_record_in_for_half_the_models():

@@ -3,7 +3,8 @@ import pytest
 import torch
 from sklearn.datasets import make_classification
 
-from mialab.models import MLP, ModelStack, SmallCNN, accuracy, logits, predict, predict_proba, train, train_many
+from mialab.models import MLP, ModelStack, SmallCNN, accuracy, logits, predict, predict_proba, train, train_many, \
+    train_many_chunks
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -179,6 +180,30 @@ def test_train_many_with_dropout_runs_and_is_deterministic(blobs):
     masks = np.ones((len(X), 2), bool)
     a, b = (train_many(X, y, masks, hidden=(8,), dropout=0.3, epochs=1).predict_proba(X) for _ in range(2))
     np.testing.assert_array_equal(a, b)
+
+
+def test_train_many_chunks_equal_separate_train_many_calls(blobs):
+    X, y = blobs
+    rng = np.random.default_rng(1)
+    first, second = rng.random((len(X), 3)) < 0.4, rng.random((len(X), 2)) < 0.6
+    kw = dict(hidden=(8,), dropout=0.2, epochs=2)
+    together = train_many_chunks(X, y, [(first, 5), (second, 9)], group_size=4, **kw)
+    for stack, (masks, seed) in zip(together, [(first, 5), (second, 9)]):
+        alone = train_many(X, y, masks, random_state=seed, **kw)
+        assert stack.seeds == alone.seeds and len(stack) == masks.shape[1]
+        np.testing.assert_allclose(stack.predict_proba(X), alone.predict_proba(X), atol=1e-5)
+
+
+@pytest.mark.parametrize("chunks, error, match", [
+    ([], TypeError, "non-empty list"),
+    ([np.ones((1400, 2), bool)], TypeError, r"\(masks, random_state\) pair"),
+    ([(np.ones((1400, 2), bool), None)], ValueError, "random_state"),
+    ([(np.ones((1399, 2), bool), 0)], ValueError, "rows"),
+])
+def test_train_many_chunks_rejects_bad_chunks(blobs, chunks, error, match):
+    X, y = blobs
+    with pytest.raises(error, match=match):
+        train_many_chunks(X, y, chunks, hidden=(8,), epochs=1)
 
 
 # ---------------------------------------------------------------------------------------------------------------
