@@ -78,6 +78,14 @@ def test_attack_dataset_sorts_each_row_when_asked():
     np.testing.assert_allclose(features[1], [0.8, 0.2])
 
 
+def test_attack_dataset_appends_the_true_class_probability_when_asked():
+    probs, y, members, nonmembers = _tiny()
+    features, labels, _ = attack_dataset(probs, y, members, nonmembers, sort=True, true_label=True)
+    assert features.shape == (5, 3)
+    np.testing.assert_allclose(features[:, 2], [0.7, 0.8, 0.5, 0.6, 0.9])      # p[label] of each row, unsorted
+    np.testing.assert_allclose(features[:, :2], attack_dataset(probs, y, members, nonmembers, sort=True)[0])
+
+
 def test_train_shadows_gives_disjoint_in_and_out_sets_of_train_size():
     X, y = data.load_purchase(n_classes=10)
     shadows = train_shadows(X[:400], y[:400], 3, train_size=100, hidden=(16,), epochs=2, random_state=1)
@@ -153,7 +161,8 @@ def test_precision_and_auc_rise_with_the_number_of_classes(overfit, two_classes)
 
 
 def test_single_model_and_sorted_features_work_too(overfit):
-    for kwargs in (dict(per_class=False), dict(per_class=False, sort=True)):
+    for kwargs in (dict(per_class=False), dict(per_class=False, sort=True),
+                   dict(per_class=False, sort=True, true_label=True), dict(per_class=True, sort=True, true_label=True)):
         attack = ShadowAttack(n_shadows=2, train_size=300, n_classes=100, **SMALL, **kwargs)
         attack.fit(overfit["X_pool"], overfit["y_pool"], shadows=overfit["attack"].shadows_)
         scores = attack.score(overfit["target"], overfit["X"], overfit["y"])
@@ -235,6 +244,8 @@ def test_shadow_attack_rejects_bad_settings_and_unusable_targets(overfit):
         ShadowAttack(n_shadows=0)
     with pytest.raises(TypeError, match="per_class"):
         ShadowAttack(per_class="yes")
+    with pytest.raises(TypeError, match="true_label"):
+        ShadowAttack(true_label=1)
     with pytest.raises(TypeError, match="attack_model"):
         ShadowAttack(attack_model="logistic")
     with pytest.raises(ValueError, match="random_state"):

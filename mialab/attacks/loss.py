@@ -8,7 +8,7 @@ import numpy as np
 
 from .._validation import as_features, as_labels, check_positive_int, check_random_state
 from .features import cross_entropy
-from .shadow import ShadowModels, query_probabilities, train_shadows
+from .shadow import ShadowModels, query_probabilities, shadows_for_pool
 
 
 def _check_target(target):
@@ -88,11 +88,11 @@ class LossAttack:
             return self
         X = as_features(X)
         y = as_labels(y, n=len(X))
-        if shadows is None:
-            shadows = train_shadows(X, y, self.n_shadows, train_size=self.train_size, hidden=self.hidden,
-                                    epochs=self.epochs, lr=self.lr, weight_decay=self.weight_decay,
-                                    batch_size=self.batch_size, random_state=self.random_state)
-        self.shadows_ = shadows
+        self.shadows_ = shadows_for_pool(X, y, shadows, n_shadows=self.n_shadows, train_size=self.train_size,
+                                         hidden=self.hidden, epochs=self.epochs, lr=self.lr,
+                                         weight_decay=self.weight_decay, batch_size=self.batch_size,
+                                         random_state=self.random_state)
+        shadows = self.shadows_
         self.expected_loss_ = mean_training_loss(shadows, X, y)
         return self
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from .._validation import as_features, as_labels, as_proba, check_choice, check_positive_int, check_random_state
 from .features import cross_entropy, entropy, modified_entropy, true_class_confidence
-from .shadow import ShadowModels, query_probabilities, train_shadows
+from .shadow import ShadowModels, query_candidates, shadows_for_pool
 from .thresholds import CRITERIA, best_threshold, fit_class_thresholds
 
 METRICS = ("confidence", "entropy", "modified_entropy", "loss")
@@ -85,15 +85,9 @@ class MetricAttack:
         """Train the shadows on the pool X (n, d), y (n,) (or reuse `shadows` trained on it), then the thresholds."""
         X = as_features(X)
         y = as_labels(y, n=len(X))
-        if shadows is None:
-            shadows = train_shadows(X, y, self.n_shadows, train_size=self.train_size, hidden=self.hidden,
-                                    epochs=self.epochs, lr=self.lr, weight_decay=self.weight_decay,
-                                    batch_size=self.batch_size, random_state=self.random_state)
-        elif not isinstance(shadows, ShadowModels):
-            raise TypeError(f"`shadows` must be what train_shadows returns; got {type(shadows).__name__}.")
-        elif shadows.members.shape[0] != len(X):
-            raise ValueError(f"`shadows` were drawn from a pool of {shadows.members.shape[0]} records but X has "
-                             f"{len(X)}; pass the pool they were trained on.")
+        shadows = shadows_for_pool(X, y, shadows, n_shadows=self.n_shadows, train_size=self.train_size,
+                                   hidden=self.hidden, epochs=self.epochs, lr=self.lr, weight_decay=self.weight_decay,
+                                   batch_size=self.batch_size, random_state=self.random_state)
         self.shadows_ = shadows
         values, labels, is_member, self.n_classes_ = _shadow_values(shadows, X, y, self.metric)
         if self.class_dependent:
@@ -112,13 +106,7 @@ class MetricAttack:
     def score(self, target, X, y) -> np.ndarray:
         """The metric minus its class's threshold for each candidate, X (n, d), y (n,) -> (n,) (higher = member)."""
         self._check_fitted()
-        X = as_features(X)
-        y = as_labels(y, n=len(X))
-        probs = query_probabilities(target, X)
-        if probs.shape[1] != self.n_classes_:
-            raise ValueError(f"the target answers {probs.shape[1]} classes but the shadows were trained on "
-                             f"{self.n_classes_}; train the shadows on data with the target's classes.")
-        y = as_labels(y, n=len(X), n_classes=self.n_classes_)
+        probs, y = query_candidates(target, X, y, self.n_classes_)
         return metric_values(probs, y, self.metric) - self.thresholds_[y]
 
     def predict(self, target, X, y) -> np.ndarray:

@@ -13,7 +13,7 @@ from .._validation import as_features, as_labels, as_proba, check_choice, check_
     check_random_state
 from ..checks._guard import reference
 from .features import entropy, sorted_top_k
-from .shadow import ShadowModels, make_attack_model, shadow_attack_dataset, train_shadows
+from .shadow import ShadowModels, make_attack_model, shadow_attack_dataset, shadows_for_pool
 
 METRICS = ("max_posterior", "entropy")
 NOISE_KINDS = ("binary", "uniform", "gaussian")
@@ -123,14 +123,9 @@ class MLLeaksAttack:
                 raise ValueError(f"`train_size` = {self.train_size} needs a pool of at least {2 * self.train_size} "
                                  f"records (a shadow IN set and a disjoint OUT set); the pool has {len(X)}. Pass "
                                  f"train_size <= {len(X) // 2}.")
-            shadows = train_shadows(X, y, self.n_shadows, train_size=self.train_size, hidden=self.hidden,
-                                    epochs=self.epochs, lr=self.lr, weight_decay=self.weight_decay,
-                                    batch_size=self.batch_size, random_state=self.random_state)
-        elif not isinstance(shadows, ShadowModels):
-            raise TypeError(f"`shadows` must be what train_shadows returns; got {type(shadows).__name__}.")
-        elif shadows.members.shape[0] != len(X):
-            raise ValueError(f"`shadows` were drawn from a pool of {shadows.members.shape[0]} records but X has "
-                             f"{len(X)}; pass the pool they were trained on.")
+        shadows = shadows_for_pool(X, y, shadows, n_shadows=self.n_shadows, train_size=self.train_size,
+                                   hidden=self.hidden, epochs=self.epochs, lr=self.lr, weight_decay=self.weight_decay,
+                                   batch_size=self.batch_size, random_state=self.random_state)
         probs, _, is_member = shadow_attack_dataset(shadows, X, y)
         features = sorted_top_k(probs, self.k)
         model = make_attack_model() if self.attack_model is None else self.attack_model
