@@ -1,14 +1,17 @@
 """Time each solution notebook: median of 3 runs, each in a fresh kernel, on a copy of solutions/ (left untouched).
 
-    python benchmarks/notebooks.py [solutions/NN_topic.ipynb ...] [--repeat 3] [--budget 60] [--strict]
+    python benchmarks/notebooks.py [solutions/NN_topic.ipynb ...] [--repeat 3] [--budget 60] [--strict] [--empty-cache]
 
 Prints one line per notebook (median and every run, in seconds) and the total; a notebook whose median is over
 the budget (the course's 60 s per notebook on a 2-core laptop) is flagged. --strict exits 1 when one is.
+--empty-cache gives every run its own empty MIALAB_CACHE folder (data generated and models trained from scratch,
+as on a student's first run); without it runs share the usual cache, so only the first run is a cold one.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -22,11 +25,15 @@ sys.path.insert(0, str(ROOT))
 from mialab.course import read_notebook, run_notebook  # noqa: E402
 
 
-def time_notebook(path: Path, repeat: int, timeout: int) -> list[float]:
-    """Wall-clock seconds of `repeat` runs of the notebook at `path`, each in a fresh kernel (kernel start included)."""
+def time_notebook(path: Path, repeat: int, timeout: int, empty_cache: Path | None = None) -> list[float]:
+    """Wall-clock seconds of `repeat` runs of the notebook at `path`, each in a fresh kernel (kernel start included).
+
+    With `empty_cache`, each run's kernel gets a new empty folder under it as MIALAB_CACHE."""
     times = []
-    for _ in range(repeat):
+    for i in range(repeat):
         nb = read_notebook(path)
+        if empty_cache is not None:
+            os.environ["MIALAB_CACHE"] = str(empty_cache / f"{path.stem}-run{i}")
         start = time.perf_counter()
         run_notebook(nb, path.parent, timeout=timeout)
         times.append(time.perf_counter() - start)
@@ -40,6 +47,8 @@ def main(argv=None) -> int:
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per notebook (default: 60)")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell (default: 600)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a notebook is over the budget")
+    parser.add_argument("--empty-cache", action="store_true",
+                        help="give each run an empty MIALAB_CACHE (cold start: no data or models cached)")
     args = parser.parse_args(argv)
 
     sources = [p.resolve() for p in args.notebooks] or sorted((ROOT / "solutions").glob("*.ipynb"))
@@ -53,7 +62,8 @@ def main(argv=None) -> int:
             folder = Path(tmp) / source.parent.name
             if not folder.exists():
                 shutil.copytree(source.parent, folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-            times = time_notebook(folder / source.name, args.repeat, args.timeout)
+            empty = Path(tmp) / "caches" if args.empty_cache else None
+            times = time_notebook(folder / source.name, args.repeat, args.timeout, empty)
             median = statistics.median(times)
             total += median
             flag = "  OVER BUDGET" if median > args.budget else ""
@@ -61,8 +71,9 @@ def main(argv=None) -> int:
                 over.append(source.name)
             runs = ", ".join(f"{t:.1f}" for t in times)
             print(f"{source.name:<40} median {median:6.1f} s   (runs: {runs}){flag}", flush=True)
+    cache = "an empty cache per run" if args.empty_cache else "the shared cache"
     print(f"{'total (sum of medians)':<40}        {total:6.1f} s   budget {args.budget:g} s per notebook; "
-          f"{len(over)} over{': ' + ', '.join(over) if over else ''}")
+          f"{len(over)} over{': ' + ', '.join(over) if over else ''}; {cache}")
     return 1 if over and args.strict else 0
 
 
