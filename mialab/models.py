@@ -414,8 +414,44 @@ class _Group:
             t.grad = None
 
 
+class _SparseRowsLinear(torch.autograd.Function):
+    """The first layer of m stacked models for inputs with few non-zeros: out (m, B, n_out) = x @ w + b with x given
+    twice, as (m, B, n_in) dense rows (for the weight gradient) and as each row's non-zero columns and values
+    (m, B, K) (for the forward pass: an embedding-bag sum of K weight rows instead of n_in)."""
+
+    @staticmethod
+    def forward(ctx, x, columns, values, w, b):
+        m, batch, k = columns.shape
+        n_in, n_out = w.shape[1:]
+        offsets = (torch.arange(m) * n_in)[:, None, None]
+        out = F.embedding_bag((columns + offsets).reshape(m * batch, k), w.reshape(m * n_in, n_out), mode="sum",
+                              per_sample_weights=values.reshape(m * batch, k))
+        ctx.save_for_backward(x)
+        return out.reshape(m, batch, n_out) + b[:, None, :]
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return None, None, None, torch.bmm(x.transpose(1, 2), grad), grad.sum(dim=1)
+
+
+def _sparse_rows(X_t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """Each row's non-zero columns and values, padded to the longest row (padding: column 0, value 0): (n, K) x 2;
+    None when the padded rows would hold more than a quarter of the columns (the dense matmul is then cheaper)."""
+    nonzero = X_t != 0
+    counts = nonzero.sum(dim=1)
+    k = int(counts.max()) if len(counts) else 0
+    if k == 0 or 4 * k > X_t.shape[1]:
+        return None
+    # stable sort puts each row's non-zero columns first, in column order
+    order = torch.sort((~nonzero).to(torch.int8), dim=1, stable=True).indices[:, :k]
+    values = torch.gather(X_t, 1, order)
+    keep = torch.arange(k)[None, :] < counts[:, None]
+    return torch.where(keep, order, 0), torch.where(keep, values, 0.0)
+
+
 def _train_group(X_t, y_t, rows, seeds, dropout_seeds, *, hidden, activation, dropout, epochs, batch_size, lr,
-                 weight_decay, n_classes, bar) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+                 weight_decay, n_classes, bar, sparse=None) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     n_features = X_t.shape[1]
     group = _Group([MLP(n_features, n_classes, hidden, activation, random_state=s) for s in seeds], lr, weight_decay)
     orders = [torch.Generator().manual_seed(s) for s in seeds]
@@ -428,6 +464,9 @@ def _train_group(X_t, y_t, rows, seeds, dropout_seeds, *, hidden, activation, dr
             on = active[step].tolist()
             h = X_t[index[step]]                                               # (m, batch_size, n_features)
             for layer, (w, b) in enumerate(zip(group.weights, group.biases)):
+                if layer == 0 and sparse is not None:
+                    h = _SparseRowsLinear.apply(h, sparse[0][index[step]], sparse[1][index[step]], w, b)
+                    continue
                 if layer:
                     h = act(h)
                     if dropout > 0:
@@ -461,7 +500,9 @@ def train_many(X, y, masks, *, hidden=(256,), activation: str = "tanh", dropout:
     remaining steps (no gradient, so Adam leaves its weights, moments and step count alone). The summed loss is
     each model's mean minibatch loss, so each model's gradient is its solo gradient. `n_classes` defaults to
     y.max() + 1 over all records, so every model has the same outputs even if its records miss a class.
-    (The first layer is dense; for 0/1 inputs such as purchase a sparse one could skip most of its work.)
+    When X's rows have few non-zeros (each at most a quarter of the columns, as purchase's 0/1 rows with about
+    30 ones in 600), the first layer's forward pass sums each row's non-zero weight rows (torch embedding_bag)
+    instead of a dense matmul: the same result up to float rounding, about 1.2-1.4x faster on purchase.
     """
     X, y, masks, options = _check_training(X, y, masks, hidden=hidden, activation=activation, dropout=dropout,
                                            epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
@@ -544,6 +585,7 @@ def _train_stack(X, y, masks, seeds, dropout_seeds, options, group_size, progres
         group_size = _group_size(sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:])), m)
     group_size = check_positive_int(group_size, "group_size")
     X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
+    sparse = _sparse_rows(X_t)   # 0/1 purchase rows: the first layer sums ~30 weight rows instead of 600
     rows = [torch.from_numpy(np.flatnonzero(masks[:, j])) for j in range(m)]
     starts = range(0, m, group_size)
     weights, biases = [], []
@@ -551,7 +593,8 @@ def _train_stack(X, y, masks, seeds, dropout_seeds, options, group_size, progres
                   delay=_PROGRESS_DELAY_S) as bar:
         for start in starts:
             part = slice(start, start + group_size)
-            w, b = _train_group(X_t, y_t, rows[part], seeds[part], dropout_seeds[part], bar=bar, **options)
+            w, b = _train_group(X_t, y_t, rows[part], seeds[part], dropout_seeds[part], bar=bar, sparse=sparse,
+                                **options)
             weights.append(w)
             biases.append(b)
     return ModelStack([torch.cat(layer) for layer in zip(*weights)], [torch.cat(layer) for layer in zip(*biases)],

@@ -182,6 +182,42 @@ def test_train_many_with_dropout_runs_and_is_deterministic(blobs):
     np.testing.assert_array_equal(a, b)
 
 
+def _sparse_data(n=400, d=80, seed=0):
+    """Records with few non-zeros (about 5%, some not 0/1) and labels from a linear rule: X (n, d), y (n,)."""
+    rng = np.random.default_rng(seed)
+    X = ((rng.random((n, d)) < 0.05) * rng.choice([1.0, 0.5, 2.0], size=(n, d))).astype(np.float32)
+    y = (X @ rng.normal(size=(d, 3))).argmax(axis=1)
+    return X, y
+
+
+def test_sparse_rows_lists_each_rows_nonzero_columns_and_values():
+    from mialab.models import _sparse_rows
+    X = torch.zeros(3, 12)
+    X[0, [2, 7]] = torch.tensor([1.0, 0.5])
+    X[2, 11] = 2.0
+    columns, values = _sparse_rows(X)
+    assert columns.tolist() == [[2, 7], [0, 0], [11, 0]]
+    assert values.tolist() == [[1.0, 0.5], [0.0, 0.0], [2.0, 0.0]]
+    assert _sparse_rows(torch.ones(3, 12)) is None                 # dense rows: the dense matmul is cheaper
+    assert _sparse_rows(torch.zeros(3, 12)) is None
+
+
+def test_train_many_on_sparse_rows_is_train_one_by_one_and_the_dense_path(monkeypatch):
+    from mialab import models as models_module
+    X, y = _sparse_data()
+    assert models_module._sparse_rows(torch.from_numpy(X)) is not None     # the sparse first layer is used
+    masks = np.random.default_rng(1).random((len(X), 3)) < 0.6
+    kw = dict(hidden=(16,), epochs=3, batch_size=32, lr=3e-3)
+    stack = train_many(X, y, masks, random_state=2, **kw)
+    for j, seed in enumerate(stack.seeds):
+        alone = train(MLP(80, 3, (16,), random_state=seed), X[masks[:, j]], y[masks[:, j]], random_state=seed,
+                      epochs=3, batch_size=32, lr=3e-3)
+        np.testing.assert_allclose(predict_proba(alone, X), stack.predict_proba(X)[j], atol=1e-5)
+    monkeypatch.setattr(models_module, "_sparse_rows", lambda X_t: None)
+    dense = train_many(X, y, masks, random_state=2, **kw)
+    np.testing.assert_allclose(dense.predict_proba(X), stack.predict_proba(X), atol=1e-5)
+
+
 def test_train_many_chunks_equal_separate_train_many_calls(blobs):
     X, y = blobs
     rng = np.random.default_rng(1)
