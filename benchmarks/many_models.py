@@ -1,8 +1,10 @@
 """How fast mialab.models.train_many trains many purchase-like MLPs at once, against one by one with train().
 
-Prints the machine's dense matmul speed (torch.matmul, float32, `--threads` threads), the speed of train_many
-in GFLOP/s (6 * parameters * samples, the usual forward + backward count for linear layers), its fraction of the
-matmul speed, and the time for the same models at once and one by one.
+On the course's purchase-100 data (0/1 rows, about 30 ones in 600). Prints the machine's dense matmul speed
+(torch.matmul, float32, `--threads` threads; measured before and after training, the faster one counts), the speed
+of train_many in GFLOP/s of the dense recipe (6 * parameters * samples, the usual forward + backward count for
+linear layers) and its fraction of the matmul speed, with its sparse first layer (the default for such rows) and
+forced dense, and the time for the same models one by one with train().
 
     .venv/bin/python benchmarks/many_models.py                       # 64 models, 2,500 rows each, 30 epochs
     .venv/bin/python benchmarks/many_models.py --models 8 --epochs 2 # a quick run
@@ -16,6 +18,7 @@ import time
 import numpy as np
 import torch
 
+from mialab import data, models
 from mialab.models import MLP, _group_size, train, train_many
 
 
@@ -30,20 +33,11 @@ def matmul_gflops(size: int = 2048, repeats: int = 10) -> float:
     return 2 * size ** 3 * repeats / (time.perf_counter() - start) / 1e9
 
 
-def purchase_like(n_records: int, n_features: int, n_classes: int, seed: int = 0):
-    """Random 0/1 records (about 20% ones) labelled by a random linear rule: X float32 (n, d), y int64 (n,)."""
-    rng = np.random.default_rng(seed)
-    X = (rng.random((n_records, n_features)) < 0.2).astype(np.float32)
-    y = (X @ rng.normal(size=(n_features, n_classes))).argmax(axis=1).astype(np.int64)
-    return X, y
-
-
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, default=64)
     parser.add_argument("--rows", type=int, default=2500, help="training records per model")
     parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--features", type=int, default=600)
     parser.add_argument("--classes", type=int, default=100)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--batch-size", type=int, default=64)
@@ -54,40 +48,67 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 
-    X, y = purchase_like(2 * args.rows, args.features, args.classes)
-    rng = np.random.default_rng(0)
-    masks = np.zeros((len(X), args.models), bool)
-    for j in range(args.models):
-        masks[rng.choice(len(X), args.rows, replace=False), j] = True
+    X_all, y_all = data.load_purchase(n_classes=args.classes)
+    X, y = X_all[:2 * args.rows], y_all[:2 * args.rows]
+    X_test, y_test = X_all[2 * args.rows:2 * args.rows + 5000], y_all[2 * args.rows:2 * args.rows + 5000]
+    masks = data.in_out_mask(len(X), args.models, random_state=0)          # each model: half the records
     hidden = (args.hidden,)
     kw = dict(epochs=args.epochs, batch_size=args.batch_size)
 
-    peak = matmul_gflops()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    print(f"dense matmul (2048 x 2048, float32): {peak:.1f} GFLOP/s")
+    train_many(X, y, masks[:, :2], hidden=hidden, epochs=1)               # warm-up (first-call set-up)
+    peak_before = matmul_gflops()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; purchase-{args.classes}, "
+          f"{(X != 0).sum(axis=1).mean():.1f} non-zeros per row of {X.shape[1]}")
 
-    start = time.perf_counter()
-    stack = train_many(X, y, masks, hidden=hidden, group_size=args.group_size, **kw)
-    at_once = time.perf_counter() - start
+    def timed_train_many():
+        start = time.perf_counter()
+        stack = train_many(X, y, masks, hidden=hidden, group_size=args.group_size, **kw)
+        return stack, time.perf_counter() - start
+
+    stack, at_once = timed_train_many()
+    sparse_rows = models._sparse_rows
+    models._sparse_rows = lambda X_t: None                                  # force the dense first layer
+    try:
+        dense_stack, dense_time = timed_train_many()
+    finally:
+        models._sparse_rows = sparse_rows
+    peak = max(peak_before, matmul_gflops())
+    print(f"dense matmul (2048 x 2048, float32): {peak:.1f} GFLOP/s (before training {peak_before:.1f})")
     n_params = sum(w[0].numel() + b[0].numel() for w, b in zip(stack.weights, stack.biases))
     samples = args.models * args.rows * args.epochs
-    gflops = 6 * n_params * samples / at_once / 1e9
-    print(f"{args.models} MLPs {args.features}-{args.hidden}-{args.classes} ({n_params:,} parameters each), "
+    flops = 6 * n_params * samples
+    print(f"{args.models} MLPs {X.shape[1]}-{args.hidden}-{args.classes} ({n_params:,} parameters each), "
           f"{args.rows:,} rows, {args.epochs} epochs, batch {args.batch_size}")
     group = args.group_size or _group_size(n_params, args.models)
-    print(f"train_many (groups of {group}): {at_once:.1f} s, {gflops:.1f} GFLOP/s (6 * params * samples), {gflops / peak:.0%} of matmul")
+    for name, seconds in (("sparse first layer", at_once), ("dense", dense_time)):
+        print(f"train_many, {name} (groups of {group}): {seconds:.1f} s, {flops / seconds / 1e9:.1f} GFLOP/s of the "
+              f"dense recipe (6 * params * samples), {flops / seconds / 1e9 / peak:.0%} of matmul")
+    # what each path executes per record and epoch: forward, weight gradient, and input gradient past layer 1
+    widths = (X.shape[1], *hidden, args.classes)
+    layers = list(zip(widths[:-1], widths[1:]))
+    dense_ops = sum(2 * a * b * (3 if l else 2) for l, (a, b) in enumerate(layers))
+    nnz = float((X != 0).sum(axis=1).mean())
+    sparse_ops = dense_ops - 2 * layers[0][0] * layers[0][1] + 2 * nnz * layers[0][1]
+    print(f"executed per record and epoch: dense {dense_ops / 1e3:.0f}k FLOP ({dense_ops / (6 * n_params):.0%} of the "
+          f"recipe's 6 * params), sparse first layer {sparse_ops / 1e3:.0f}k ({sparse_ops / (6 * n_params):.0%}); "
+          f"executed speed: dense {dense_ops * samples / dense_time / 1e9:.1f} GFLOP/s, sparse "
+          f"{sparse_ops * samples / at_once / 1e9:.1f} GFLOP/s")
+    gap = np.abs(stack.predict_proba(X[:500]) - dense_stack.predict_proba(X[:500])).max()
+    print(f"sparse vs dense first layer: largest probability difference {gap:.1e}; "
+          f"test accuracy {stack.accuracy(X_test, y_test).mean():.3f} vs "
+          f"{dense_stack.accuracy(X_test, y_test).mean():.3f} (mean over models, {len(X_test):,} held-out records)")
 
     n_loop = args.models if args.loop_models is None else min(args.loop_models, args.models)
     start = time.perf_counter()
     for j in range(n_loop):
         seed = stack.seeds[j]
-        train(MLP(args.features, args.classes, hidden, random_state=seed), X[masks[:, j]], y[masks[:, j]],
+        train(MLP(X.shape[1], args.classes, hidden, random_state=seed), X[masks[:, j]], y[masks[:, j]],
               random_state=seed, **kw)
     one_by_one = (time.perf_counter() - start) * args.models / n_loop
     scaled = "" if n_loop == args.models else f" (timed {n_loop}, scaled)"
     print(f"one by one with train(): {one_by_one:.1f} s{scaled}, "
           f"{6 * n_params * samples / one_by_one / 1e9:.1f} GFLOP/s")
-    print(f"speed-up: {one_by_one / at_once:.2f}x")
+    print(f"one by one / at once: {one_by_one / at_once:.2f}x (sparse first layer), {one_by_one / dense_time:.2f}x (dense)")
 
 
 if __name__ == "__main__":

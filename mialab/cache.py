@@ -82,17 +82,10 @@ def _normalised_config(config: dict) -> dict:
 
 
 def _check_inputs(X, y, masks):
+    from .models import _check_masks
     X = as_features(X)
     y = as_labels(y, n=len(X))
-    masks = np.asarray(masks)
-    if masks.ndim != 2 or masks.shape[0] != len(X):
-        raise ValueError(f"`masks` must be boolean of shape (n_records, n_models) = ({len(X)}, n_models), one "
-                         f"column per model; got shape {masks.shape}.")
-    if masks.dtype != bool:
-        if not np.isin(masks, [0, 1]).all():
-            raise ValueError("`masks` must hold booleans (True = the model trains on the record) or 0/1.")
-        masks = masks.astype(bool)
-    return X, y, masks
+    return X, y, _check_masks(masks, len(X))
 
 
 def cache_key(X, y, masks, **config) -> str:

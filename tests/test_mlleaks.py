@@ -6,7 +6,6 @@ import inspect
 import numpy as np
 import pytest
 import scipy.stats
-import torch
 from sklearn.metrics import precision_score, recall_score, roc_auc_score
 
 from mialab import data, metrics, models
@@ -23,13 +22,7 @@ RECIPE = dict(hidden=(128,), epochs=30)
 N = 500  # the overfit target's training records
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models: one thread is faster than two, above all on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread_module")    # tiny models: one thread is faster
 
 
 def _game(k, n_target, pool_size, **recipe):

@@ -7,13 +7,7 @@ from mialab.models import MLP, ModelStack, SmallCNN, accuracy, logits, predict, 
     train_many_chunks
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """These models are tiny: one thread is faster than two, above all on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread_module")    # tiny models: one thread is faster
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
@@ -15,13 +14,7 @@ from mialab.checks._guard import ReferenceBlocked, blocked
 SMALL = dict(hidden=(128,), epochs=30)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models: one thread is faster than two, above all on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread_module")    # tiny models: one thread is faster
 
 
 def _game(k, n_target=300, n_shadows=2, **attack):

@@ -3,7 +3,6 @@ accuracy cost, and bad input."""
 
 import numpy as np
 import pytest
-import torch
 from sklearn.metrics import roc_auc_score
 
 from mialab import data, metrics, models
@@ -15,12 +14,7 @@ RECIPE = dict(hidden=(128,), epochs=30)
 N = 600
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread_module")    # tiny models: one thread is faster
 
 
 @pytest.fixture(scope="module")

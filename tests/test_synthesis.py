@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import torch
 
 from mialab import data, metrics, models
 from mialab.attacks.shadow import ShadowAttack
@@ -10,12 +9,7 @@ from mialab.attacks.synthesis import synthesize, synthesize_marginal
 from mialab.blackbox import BlackBox
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread_module")    # tiny models: one thread is faster
 
 
 @pytest.fixture(scope="module")
