@@ -1,3 +1,5 @@
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -210,6 +212,54 @@ def test_train_many_on_sparse_rows_is_train_one_by_one_and_the_dense_path(monkey
     monkeypatch.setattr(models_module, "_sparse_rows", lambda X_t: None)
     dense = train_many(X, y, masks, random_state=2, **kw)
     np.testing.assert_allclose(dense.predict_proba(X), stack.predict_proba(X), atol=1e-5)
+
+
+@pytest.fixture
+def two_threads():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_groups_trained_side_by_side_on_two_threads_equal_one_thread(blobs, two_threads, monkeypatch):
+    from mialab import models as models_module
+    X, y = blobs
+    masks = np.random.default_rng(3).random((len(X), 5)) < 0.4
+    calls = []
+    real = models_module._train_side_by_side
+    monkeypatch.setattr(models_module, "_train_side_by_side", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    kw = dict(hidden=(8,), dropout=0.2, epochs=2, random_state=4)
+    side_by_side = train_many(X, y, masks, **kw)              # 2 threads: 2 groups (3 + 2 models), side by side
+    assert calls == [2] and torch.get_num_threads() == 2       # and torch's thread count is restored
+    torch.set_num_threads(1)
+    alone = train_many(X, y, masks, **kw)
+    assert side_by_side.seeds == alone.seeds
+    np.testing.assert_array_equal(side_by_side.predict_proba(X), alone.predict_proba(X))
+
+
+def test_an_error_in_one_group_stops_the_others(blobs, two_threads, monkeypatch):
+    from mialab import models as models_module
+    X, y = blobs
+    real_step, real_group, steps = models_module._Group.step, models_module._train_group, []
+
+    def counted_step(self, loss, active):
+        steps.append(1)
+        return real_step(self, loss, active)
+
+    def second_group_fails(*args, seeds, **kwargs):
+        if seeds == second:
+            time.sleep(0.2)                                    # the first group is well under way
+            raise RuntimeError("boom")
+        return real_group(*args, seeds=seeds, **kwargs)
+
+    second = train_many(X[:20], y[:20], np.ones((20, 2), bool), hidden=(8,), epochs=1).seeds[1:]
+    monkeypatch.setattr(models_module._Group, "step", counted_step)
+    monkeypatch.setattr(models_module, "_train_group", second_group_fails)
+    with pytest.raises(RuntimeError, match="boom"):
+        train_many(X, y, np.ones((len(X), 2), bool), hidden=(8,), epochs=50, batch_size=10)
+    assert 0 < len(steps) < 50 * 140                           # the first group stopped long before its end
+    assert torch.get_num_threads() == 2
 
 
 def test_train_many_chunks_equal_separate_train_many_calls(blobs):
