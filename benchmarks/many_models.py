@@ -108,7 +108,8 @@ def main(argv=None) -> None:
     scaled = "" if n_loop == args.models else f" (timed {n_loop}, scaled)"
     print(f"one by one with train(): {one_by_one:.1f} s{scaled}, "
           f"{6 * n_params * samples / one_by_one / 1e9:.1f} GFLOP/s")
-    print(f"one by one / at once: {one_by_one / at_once:.2f}x (sparse first layer), {one_by_one / dense_time:.2f}x (dense)")
+    print(f"one by one / at once: {one_by_one / at_once:.2f}x (sparse first layer), "
+          f"{one_by_one / dense_time:.2f}x (dense)")
 
 
 if __name__ == "__main__":

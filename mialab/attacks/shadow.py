@@ -301,7 +301,8 @@ class ShadowAttack:
 
     def __init__(self, n_shadows: int = 8, train_size: int = 2500, *, per_class: bool = True, sort: bool = False,
                  true_label: bool = False, hidden=(256,), epochs: int = 30, lr: float = 1e-3,
-                 weight_decay: float = 0.0, batch_size: int = 64, attack_model=None, n_classes: int | None = None, random_state: int = 0):
+                 weight_decay: float = 0.0, batch_size: int = 64, attack_model=None, n_classes: int | None = None,
+                 random_state: int = 0):
         self.n_shadows = check_positive_int(n_shadows, "n_shadows")
         self.train_size = check_positive_int(train_size, "train_size")
         for name, value in (("per_class", per_class), ("sort", sort), ("true_label", true_label)):
