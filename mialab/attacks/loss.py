@@ -88,11 +88,10 @@ class LossAttack:
             return self
         X = as_features(X)
         y = as_labels(y, n=len(X))
-        self.shadows_ = shadows_for_pool(X, y, shadows, n_shadows=self.n_shadows, train_size=self.train_size,
-                                         hidden=self.hidden, epochs=self.epochs, lr=self.lr,
-                                         weight_decay=self.weight_decay, batch_size=self.batch_size,
-                                         random_state=self.random_state)
-        shadows = self.shadows_
+        shadows = shadows_for_pool(X, y, shadows, n_shadows=self.n_shadows, train_size=self.train_size,
+                                   hidden=self.hidden, epochs=self.epochs, lr=self.lr, weight_decay=self.weight_decay,
+                                   batch_size=self.batch_size, random_state=self.random_state)
+        self.shadows_ = shadows
         self.expected_loss_ = mean_training_loss(shadows, X, y)
         return self
 
