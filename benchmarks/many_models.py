@@ -83,12 +83,13 @@ def main(argv=None) -> None:
     for name, seconds in (("sparse first layer", at_once), ("dense", dense_time)):
         print(f"train_many, {name} (groups of {group}): {seconds:.1f} s, {flops / seconds / 1e9:.1f} GFLOP/s of the "
               f"dense recipe (6 * params * samples), {flops / seconds / 1e9 / peak:.0%} of matmul")
-    # what each path executes per record and epoch: forward, weight gradient, and input gradient past layer 1
+    # what each path executes per record and epoch: forward, weight gradient, and input gradient past layer 1;
+    # the sparse first layer's forward and weight gradient touch only the row's non-zeros
     widths = (X.shape[1], *hidden, args.classes)
     layers = list(zip(widths[:-1], widths[1:]))
     dense_ops = sum(2 * a * b * (3 if l else 2) for l, (a, b) in enumerate(layers))
     nnz = float((X != 0).sum(axis=1).mean())
-    sparse_ops = dense_ops - 2 * layers[0][0] * layers[0][1] + 2 * nnz * layers[0][1]
+    sparse_ops = dense_ops - 4 * layers[0][0] * layers[0][1] + 4 * nnz * layers[0][1]    # layer 1: forward, dW
     print(f"executed per record and epoch: dense {dense_ops / 1e3:.0f}k FLOP ({dense_ops / (6 * n_params):.0%} of the "
           f"recipe's 6 * params), sparse first layer {sparse_ops / 1e3:.0f}k ({sparse_ops / (6 * n_params):.0%}); "
           f"executed speed: dense {dense_ops * samples / dense_time / 1e9:.1f} GFLOP/s, sparse "
