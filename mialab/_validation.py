@@ -103,6 +103,13 @@ def as_features(X, name: str = "X", *, n: int | None = None) -> np.ndarray:
     return array
 
 
+def check_bool(value, name: str) -> bool:
+    """True or False (NumPy booleans too); anything else, 1 and "yes" included, is refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be True or False; got {value!r}.")
+    return bool(value)
+
+
 def check_positive_int(value, name: str, *, minimum: int = 1) -> int:
     """An integer >= minimum."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:

@@ -218,6 +218,10 @@ def test_attack_dataset_rejects_bad_input():
         attack_dataset(probs[0], y, members, nonmembers)
     with pytest.raises(TypeError, match="ShadowModels"):
         shadow_attack_dataset("shadows", np.zeros((3, 2)), y)
+    with pytest.raises(TypeError, match="`sort` must be True or False"):
+        attack_dataset(probs, y, members, nonmembers, sort="yes")
+    with pytest.raises(TypeError, match="`true_label` must be True or False"):
+        attack_dataset(probs, y, members, nonmembers, true_label=1)
 
 
 def test_attack_models_reject_bad_input():

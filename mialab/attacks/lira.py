@@ -22,7 +22,7 @@ import numbers
 import numpy as np
 from scipy.stats import norm
 
-from .._validation import as_array, as_features, as_labels, check_positive_int, check_random_state
+from .._validation import as_array, as_features, as_labels, check_bool, check_positive_int, check_random_state
 from ..checks._guard import reference
 from .features import logit_scale
 from .shadow import query_probabilities
@@ -81,12 +81,6 @@ def _check_refs(target_values, ref_values, ref_in, *, need_in: bool):
     return x, values, ref_in, squeeze
 
 
-def _check_bool(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"`{name}` must be True or False; got {value!r}.")
-    return bool(value)
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Gaussians and scores
 # ---------------------------------------------------------------------------------------------------------------
@@ -120,7 +114,7 @@ def fit_gaussians(ref_values, ref_in, *, fix_variance: bool = False) -> dict:
     Mean = median over the models (authors' code). fix_variance: one standard deviation per side for all records
     (the pooled within-record spread); else each record's own, falling back to the pooled one for records with
     fewer than 2 models on that side. (Carlini et al. 2022, Sec. IV, Algorithm 1.)"""
-    fix_variance = _check_bool(fix_variance, "fix_variance")
+    fix_variance = check_bool(fix_variance, "fix_variance")
     values = as_array(ref_values, "ref_values", dtype=float)
     if values.ndim not in (2, 3):
         raise ValueError(f"`ref_values` must have shape (n, m) or (n, m, n_aug); got {values.shape}.")
@@ -161,7 +155,7 @@ def lira_online(target_values, ref_values, ref_in, *, fix_variance: bool = False
 
     The log likelihood ratio of the target's value under the record's IN and OUT Gaussians (averaged over
     augmentations); every record needs >= 1 IN and >= 1 OUT reference model. (Carlini et al. 2022, Algorithm 1.)"""
-    fix_variance = _check_bool(fix_variance, "fix_variance")
+    fix_variance = check_bool(fix_variance, "fix_variance")
     x, values, ref_in, _ = _check_refs(target_values, ref_values, ref_in, need_in=True)
     mean_in, std_in = _gaussian(values, ref_in, fix_variance)
     mean_out, std_out = _gaussian(values, ~ref_in, fix_variance)
@@ -174,7 +168,7 @@ def lira_offline(target_values, ref_values, ref_in=None, *, fix_variance: bool =
     target_values (n,) or (n, n_aug), ref_values (n, m[, n_aug]); ref_in (n, m) bool marks the models to ignore per
     record (None: every reference model is OUT, as when they trained on the attacker's own pool). Needs >= 1 OUT
     model per record; with 1, use fix_variance (a per-record spread needs 2). (Carlini et al. 2022, Sec. VI-C.)"""
-    fix_variance = _check_bool(fix_variance, "fix_variance")
+    fix_variance = check_bool(fix_variance, "fix_variance")
     x, values, ref_in, _ = _check_refs(target_values, ref_values, ref_in, need_in=False)
     mean_out, std_out = _gaussian(values, ~ref_in, fix_variance)
     return -norm.logsf(x, mean_out, std_out).mean(axis=1)
@@ -182,7 +176,7 @@ def lira_offline(target_values, ref_values, ref_in=None, *, fix_variance: bool =
 
 def lira_scores(target_values, ref_values, ref_in=None, *, online: bool = True, fix_variance: bool = False):
     """lira_online (online=True) or lira_offline: see those. -> scores (n,), higher = member."""
-    online = _check_bool(online, "online")
+    online = check_bool(online, "online")
     if online:
         return lira_online(target_values, ref_values, ref_in, fix_variance=fix_variance)
     return lira_offline(target_values, ref_values, ref_in, fix_variance=fix_variance)
@@ -222,7 +216,7 @@ def leave_one_out_scores(values, masks, *, online: bool = True, fix_variance: bo
     With one balanced mask over all models (each record IN for exactly half), a record IN for the target is IN for
     one fewer of the others: the reference counts then depend on the answer. Take targets and references from
     different chunks of cache.train_in_out_models (each chunk balanced on its own) to keep them independent."""
-    online = _check_bool(online, "online")
+    online = check_bool(online, "online")
     values = as_array(values, "values", dtype=float)
     if values.ndim not in (2, 3):
         raise ValueError(f"`values` must have shape (n, m) (records x models) or (n, m, n_aug); got {values.shape}.")
@@ -354,8 +348,8 @@ class LiRA:
         if self.chunk_size % 2 or self.n_reference % self.chunk_size:
             raise ValueError(f"`n_reference` ({n_reference}) must be a multiple of `chunk_size` ({chunk_size}, even): "
                              "reference models are trained in chunks, each record IN for half of each chunk.")
-        self.online = _check_bool(online, "online")
-        self.fix_variance = _check_bool(fix_variance, "fix_variance")
+        self.online = check_bool(online, "online")
+        self.fix_variance = check_bool(fix_variance, "fix_variance")
         if augment is not None and not callable(augment):
             raise TypeError(f"`augment` must be a function X -> (n_aug, n, d) or None; got {type(augment).__name__}.")
         self.augment = augment

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_features, as_labels, as_proba, check_choice, check_positive_int, check_random_state
+from .._validation import as_features, as_labels, as_proba, check_bool, check_choice, check_positive_int, \
+    check_random_state
 from .features import cross_entropy, entropy, modified_entropy, true_class_confidence
 from .shadow import ShadowModels, query_candidates, shadows_for_pool
 from .thresholds import CRITERIA, best_threshold, fit_class_thresholds
@@ -70,9 +71,7 @@ class MetricAttack:
                  train_size: int = 2500, hidden=(256,), epochs: int = 30, lr: float = 1e-3, weight_decay: float = 0.0,
                  batch_size: int = 64, criterion: str = "balanced_accuracy", random_state: int = 0):
         self.metric = check_choice(metric, "metric", METRICS)
-        if not isinstance(class_dependent, (bool, np.bool_)):
-            raise TypeError(f"`class_dependent` must be True or False; got {class_dependent!r}.")
-        self.class_dependent = bool(class_dependent)
+        self.class_dependent = check_bool(class_dependent, "class_dependent")
         self.n_shadows = check_positive_int(n_shadows, "n_shadows")
         self.train_size = check_positive_int(train_size, "train_size")
         self.criterion = check_choice(criterion, "criterion", CRITERIA)

@@ -17,9 +17,9 @@ import numbers
 
 import numpy as np
 
-from .._validation import as_array, as_features, as_labels, check_positive_int, check_random_state
+from .._validation import as_array, as_features, as_labels, check_bool, check_positive_int, check_random_state
 from .features import true_class_confidence
-from .lira import _bool_mask, _check_bool
+from .lira import _bool_mask
 from .shadow import query_probabilities
 
 
@@ -61,7 +61,7 @@ def rmia_scores(target_p, ref_p, population_target_p, population_ref_p, ref_in=N
     floor(score * (z + 1)) is the count. Pr(.) averages the reference models: all of them when online; offline, only those that did not train
     on the record (ref_in False; None = all OUT) with the `a` approximation. The population records trained no
     model. (Zarifzadeh et al. 2024, Eq. 2-4 and Sec. 3 "offline".)"""
-    online = _check_bool(online, "online")
+    online = check_bool(online, "online")
     a = _check_a(a)
     if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not gamma > 0:
         raise ValueError(f"`gamma` must be a number > 0 (the paper uses 1 or 2); got {gamma!r}.")

@@ -11,8 +11,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from .._validation import as_array, as_features, as_labels, as_membership, as_proba, check_positive_int, \
-    check_random_state
+from .._validation import as_array, as_features, as_labels, as_membership, as_proba, check_bool, \
+    check_positive_int, check_random_state
 from ..checks._guard import reference
 from ..models import ModelStack, train_many
 
@@ -116,6 +116,7 @@ def attack_dataset(shadow_probs, y, members, nonmembers, *, sort: bool = False, 
     probability of the record's own class appended), `labels` (m,) the records' true classes, `is_member` (m,)
     bool. (Shokri et al. 2017, Sec. IV-C.)
     """
+    sort, true_label = check_bool(sort, "sort"), check_bool(true_label, "true_label")
     shadow_probs = as_array(shadow_probs, "shadow_probs", ndim=3)
     n_shadows, n_records, k = shadow_probs.shape
     as_proba(shadow_probs.reshape(-1, k), "shadow_probs")
@@ -305,15 +306,13 @@ class ShadowAttack:
                  random_state: int = 0):
         self.n_shadows = check_positive_int(n_shadows, "n_shadows")
         self.train_size = check_positive_int(train_size, "train_size")
-        for name, value in (("per_class", per_class), ("sort", sort), ("true_label", true_label)):
-            if not isinstance(value, (bool, np.bool_)):
-                raise TypeError(f"`{name}` must be True or False; got {value!r}.")
         if attack_model is not None and not (hasattr(attack_model, "fit") and hasattr(attack_model, "predict_proba")):
             raise TypeError("`attack_model` must be a scikit-learn classifier with fit and predict_proba (it is cloned "
                             f"per class); got {type(attack_model).__name__}.")
         check_random_state(random_state)
         self.n_classes = None if n_classes is None else check_positive_int(n_classes, "n_classes", minimum=2)
-        self.per_class, self.sort, self.true_label = bool(per_class), bool(sort), bool(true_label)
+        self.per_class, self.sort = check_bool(per_class, "per_class"), check_bool(sort, "sort")
+        self.true_label = check_bool(true_label, "true_label")
         self.hidden, self.epochs, self.lr, self.weight_decay, self.batch_size = hidden, epochs, lr, weight_decay, batch_size
         self.attack_model = attack_model
         self.random_state = random_state

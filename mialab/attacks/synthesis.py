@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_features, as_labels, check_fraction, check_positive_int, check_random_state
+from .._validation import as_features, as_labels, check_bool, check_fraction, check_positive_int, check_random_state
 from .shadow import query_probabilities
 
 
@@ -127,8 +127,7 @@ def synthesize_marginal(X, y, n_records: int, *, per_class: bool = True, target=
     X = as_features(X)
     y = as_labels(y, n=len(X))
     n_records = check_positive_int(n_records, "n_records")
-    if not isinstance(per_class, (bool, np.bool_)):
-        raise TypeError(f"`per_class` must be True or False; got {per_class!r}.")
+    per_class = check_bool(per_class, "per_class")
     rng = check_random_state(random_state)
     if per_class:
         classes, counts = np.unique(y, return_counts=True)
