@@ -134,11 +134,83 @@ def check_choice(value, name: str, choices) -> str:
     return value
 
 
+MAX_SEED = 2**63 - 1  # torch.manual_seed and NumPy both take any seed in [0, 2**63)
+
+
+def check_seed(random_state, name: str = "random_state") -> int:
+    """An integer seed in [0, 2**63): what torch and NumPy both accept, and what a cache key can name."""
+    if isinstance(random_state, np.random.Generator):
+        raise TypeError(f"`{name}` must be an integer seed here (for example 0), not a NumPy Generator: the seed "
+                        "also names cached results. Draw one with int(rng.integers(2**31)) if you hold a Generator.")
+    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral) \
+            or not 0 <= random_state <= MAX_SEED:
+        raise ValueError(f"`{name}` must be an integer seed between 0 and 2**63 - 1 (for example 0); got "
+                         f"{random_state!r}. The course seeds everything so results repeat.")
+    return int(random_state)
+
+
 def check_random_state(random_state) -> np.random.Generator:
-    """A NumPy Generator from an int seed (or a Generator)."""
+    """A NumPy Generator from an int seed in [0, 2**63) (or a Generator, used as it is)."""
     if isinstance(random_state, np.random.Generator):
         return random_state
-    if random_state is None or isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
-        raise ValueError(f"`random_state` must be an integer seed (for example 0); got {random_state!r}. "
-                         "The course seeds everything so results repeat.")
-    return np.random.default_rng(int(random_state))
+    return np.random.default_rng(check_seed(random_state))
+
+
+class NotFittedError(ValueError, AttributeError):
+    """A method that needs fit() was called before it (like scikit-learn's NotFittedError)."""
+
+
+def check_is_fitted(estimator, attributes) -> None:
+    """Raise NotFittedError unless `estimator` has every attribute in `attributes` (names ending in "_")."""
+    names = (attributes,) if isinstance(attributes, str) else tuple(attributes)
+    missing = [a for a in names if getattr(estimator, a, None) is None]
+    if missing:
+        kind = type(estimator).__name__
+        raise NotFittedError(f"this {kind} is not fitted yet (no `{missing[0]}`); call {kind}.fit(...) first.")
+
+
+def check_scalar(value, name: str, kind=numbers.Real, *, low=None, high=None, closed: str = "both",
+                 allow_none: bool = False):
+    """A finite number of `kind` (numbers.Real or numbers.Integral) within [low, high]; like scikit-learn's
+    check_scalar. `closed` says which bounds are allowed: "both", "left", "right" or "neither"."""
+    if value is None and allow_none:
+        return None
+    integral = kind is numbers.Integral or kind is int
+    what = "a whole number" if integral else "a number"
+    bad_type = isinstance(value, bool) or not isinstance(value, numbers.Integral if integral else numbers.Real)
+    if bad_type or (not integral and not np.isfinite(value)):
+        raise TypeError(f"`{name}` must be {what}{_bounds(low, high, closed)}; got {value!r}.") if bad_type \
+            else ValueError(f"`{name}` must be a finite number{_bounds(low, high, closed)}; got {value!r}.")
+    too_low = low is not None and (value < low if closed in ("both", "left") else value <= low)
+    too_high = high is not None and (value > high if closed in ("both", "right") else value >= high)
+    if too_low or too_high:
+        raise ValueError(f"`{name}` must be {what}{_bounds(low, high, closed)}; got {value!r}.")
+    return int(value) if integral else float(value)
+
+
+def _bounds(low, high, closed: str) -> str:
+    left = "[" if closed in ("both", "left") else "("
+    right = "]" if closed in ("both", "right") else ")"
+    if low is not None and high is not None:
+        return f" in {left}{low}, {high}{right}"
+    if low is not None:
+        return f" {'>=' if left == '[' else '>'} {low}"
+    if high is not None:
+        return f" {'<=' if right == ']' else '<'} {high}"
+    return ""
+
+
+def as_bool_mask(mask, name: str, shape=None) -> np.ndarray:
+    """A boolean array (0/1 accepted) of the given `shape` (e.g. records x models)."""
+    array = as_array(mask, name, dtype=None, allow_empty=True)
+    if array.dtype != bool:
+        if not np.isin(array, [0, 1]).all():
+            raise ValueError(f"`{name}` must hold booleans (True = in / member) or 0/1; got values "
+                             f"{np.unique(array)[:5]}.")
+        array = array.astype(bool)
+    if shape is not None and array.shape != tuple(shape):
+        raise ValueError(f"`{name}` must have shape {tuple(shape)}; got {array.shape}.")
+    if array.size == 0:
+        raise ValueError(f"`{name}` has shape {array.shape}, with nothing in it; pass at least one record and "
+                         "one model.")
+    return array

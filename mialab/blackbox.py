@@ -13,8 +13,10 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from torch import nn
 
-from ._validation import as_features, as_proba, check_choice, check_positive_int
+from ._validation import as_features, as_labels, as_proba, check_choice, check_positive_int
+from .models import predict_proba
 
 OUTPUTS = ("probabilities", "top_k", "rounded", "label")
 
@@ -42,8 +44,6 @@ class BlackBox:
     """
 
     def __init__(self, model, output: str = "probabilities", k: int = 3, decimals: int = 2):
-        from torch import nn
-
         self._is_torch = isinstance(model, nn.Module)
         if not self._is_torch and not callable(getattr(model, "predict_proba", None)):
             raise TypeError(f"`model` must be a torch module or have a predict_proba(X) method; got "
@@ -71,7 +71,6 @@ class BlackBox:
 
     def _probabilities(self, X: np.ndarray) -> np.ndarray:
         if self._is_torch:
-            from .models import predict_proba
             return predict_proba(self._model, X)
         n_features = getattr(self._model, "n_features_in_", None)
         if n_features is not None and X.ndim == 2 and X.shape[1] != n_features:
@@ -108,3 +107,71 @@ class BlackBox:
     def __repr__(self) -> str:
         detail = {"top_k": f", k={self.k}", "rounded": f", decimals={self.decimals}"}.get(self.output, "")
         return f"BlackBox(output={self.output!r}{detail}, n_queries={self.n_queries})"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# querying a target: what every attack does first
+# ---------------------------------------------------------------------------------------------------------------
+
+_PROBABILITY_OUTPUTS = ("probabilities", "rounded")
+
+
+def check_target(target):
+    """`target` if it answers queries (has .query(X)); else a TypeError that says how to wrap a model."""
+    if not callable(getattr(target, "query", None)):
+        raise TypeError(f"`target` must be a mialab.blackbox.BlackBox (something with .query(X)); got "
+                        f"{type(target).__name__}. Wrap your model: BlackBox(model).")
+    return target
+
+
+def _answers(target, X) -> np.ndarray:
+    answers = np.asarray(target.query(X))
+    if answers.dtype.kind in "fc" and not np.all(np.isfinite(answers)):
+        bad = int(answers.size - np.isfinite(answers).sum())
+        raise ValueError(f"the target ({target!r}) answered {bad} NaN or infinite value(s): its model has "
+                         "diverged or is broken. Retrain it (a smaller lr) before attacking it.")
+    return answers
+
+
+def query_probabilities(target, X) -> np.ndarray:
+    """The target's probability vectors for X (n, d) -> (n, k), rows renormalised when the box rounds them.
+
+    Refuses a box that hides the probabilities (top-k, label) and one whose answers are not finite."""
+    check_target(target)
+    output = getattr(target, "output", "probabilities")
+    if output not in _PROBABILITY_OUTPUTS:
+        raise ValueError(f"this attack needs the target's probability vectors (BlackBox output in "
+                         f"{list(_PROBABILITY_OUTPUTS)}); the target answers {output!r}. Use a label-only or top-k "
+                         "attack instead (notebooks 03, 05).")
+    answers = _answers(target, X)
+    if answers.ndim != 2 or len(answers) != len(X):
+        raise ValueError(f"the target answered shape {answers.shape} for {len(X)} records; this attack needs one "
+                         "probability vector per record, shape (n, k). Use a label-only attack (notebook 05).")
+    probs = np.clip(answers.astype(float), 0.0, None)
+    sums = probs.sum(axis=1, keepdims=True)
+    return np.where(sums > 0, probs / np.where(sums > 0, sums, 1.0), 1.0 / probs.shape[1])
+
+
+def query_labels(target, X) -> np.ndarray:
+    """The target's predicted classes for X (n, d) -> int64 (n,): its label answers, or the argmax of its
+    probability answers."""
+    check_target(target)
+    answers = _answers(target, X)
+    if answers.ndim == 1 and len(answers) == len(X):
+        return answers.astype(np.int64)
+    if answers.ndim == 2 and len(answers) == len(X):
+        return answers.argmax(axis=1).astype(np.int64)
+    raise ValueError(f"the target answered shape {answers.shape} for {len(X)} records; expected labels (n,) or "
+                     "probability vectors (n, k).")
+
+
+def query_candidates(target, X, y, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """The target's probability vectors for candidates X (n, d) with labels y (n,), checked against the
+    `n_classes` the attack was fitted on -> probs (n, n_classes), y (n,)."""
+    X = as_features(X)
+    y = as_labels(y, n=len(X))
+    probs = query_probabilities(target, X)
+    if probs.shape[1] != n_classes:
+        raise ValueError(f"the target answers {probs.shape[1]} classes but the attack was fitted on {n_classes}; "
+                         "fit it on data with the target's classes.")
+    return probs, as_labels(y, n=len(X), n_classes=n_classes)

@@ -17,7 +17,7 @@ from sklearn import metrics as _sk
 
 from ._validation import as_array, as_membership, as_scores, check_choice, check_fraction, check_positive_int, \
     check_random_state
-from .checks._guard import reference
+from ._reference import reference
 
 
 class FewNonMembersWarning(UserWarning):

@@ -20,6 +20,7 @@ from torch import nn
 
 from ._validation import as_array, as_features, as_labels, check_choice, check_fraction, check_positive_int
 from .progress import progress
+from .threads import limited, workers
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
 _ACTIVATION_FUNCTIONS = {"tanh": torch.tanh, "relu": torch.relu}
@@ -194,7 +195,7 @@ def train(model: nn.Module, X, y, *, epochs: int = 30, batch_size: int = 64, lr:
     order = torch.Generator().manual_seed(seed)
     optimizer = _adam(model.parameters(), lr, weight_decay)
     model.train()
-    with _seeded(seed):
+    with _seeded(seed), limited():
         for _ in progress(range(epochs), desc=progress_desc or "training", delay=_PROGRESS_DELAY_S):
             perm = torch.randperm(len(X), generator=order).to(device)
             for start in range(0, len(X), batch_size):
@@ -213,7 +214,8 @@ def _logits(model: nn.Module, X: np.ndarray, batch_size: int = 4096) -> torch.Te
     try:
         device = _device(model)
         X_t = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
-        return torch.cat([model(X_t[i:i + batch_size].to(device)).cpu() for i in range(0, len(X_t), batch_size)])
+        with limited():
+            return torch.cat([model(X_t[i:i + batch_size].to(device)).cpu() for i in range(0, len(X_t), batch_size)])
     finally:
         model.train(was_training)
 
@@ -515,9 +517,9 @@ def train_many(X, y, masks, *, hidden=(256,), activation: str = "tanh", dropout:
     the same Adam steps, so results match that loop up to float rounding (dropout masks differ). It is faster
     because one batched matmul (torch.baddbmm) serves a group of models and one fused Adam updates them all.
     Groups hold `group_size` models (default: about 96 MB of weights, gradients and Adam moments per group, 32
-    purchase MLPs); the grouping changes the speed, never the result. With torch on n >= 2 threads, n groups
-    train side by side, each in its own Python thread on one torch thread (the default then makes at least n
-    groups); the models are exactly those of a one-thread run.
+    purchase MLPs); the grouping changes the speed, never the result. With n >= 2 workers
+    (`mialab.threads.workers()`, the cores by default), n groups train side by side, each in its own Python thread
+    on one torch thread (the default then makes at least n groups); the models equal those of a one-thread run.
 
     Models may have different numbers of records. Each still takes exactly ceil(n_j / batch_size) steps per epoch
     over its own records in its own random order; a group runs its largest number, batches are padded to
@@ -606,12 +608,12 @@ def _check_training(X, y, masks, *, hidden, activation, dropout, epochs, batch_s
 def _train_stack(X, y, masks, seeds, dropout_seeds, options, group_size, progress_desc) -> ModelStack:
     """Train one MLP per column of the checked `masks`, model j seeded with seeds[j], in groups of `group_size`.
 
-    With torch set to n >= 2 threads, the groups train side by side, one per Python thread, each on one torch
-    thread: these small matmuls use a core better alone than split in two (measured 1.2-1.3x faster for 20 and
+    With n >= 2 workers (`mialab.threads.workers()`), the groups train side by side, one per Python thread, each
+    on one torch thread: these small matmuls use a core better alone than split in two (measured 1.2-1.3x faster for 20 and
     64 purchase MLPs on 2 cores). The models are exactly those of a one-thread run."""
     widths = (X.shape[1], *options["hidden"], options["n_classes"])
     m = masks.shape[1]
-    n_workers = min(torch.get_num_threads(), m)
+    n_workers = min(workers(), m)
     if group_size is None:
         group_size = _group_size(sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:])), m, n_workers)
     group_size = check_positive_int(group_size, "group_size")
@@ -623,8 +625,9 @@ def _train_stack(X, y, masks, seeds, dropout_seeds, options, group_size, progres
     with progress(total=len(parts) * options["epochs"], desc=progress_desc or f"training {m} models",
                   delay=_PROGRESS_DELAY_S) as bar:
         if n_workers < 2 or len(parts) < 2:
-            trained = [_train_group(X_t, y_t, rows[part], seeds[part], dropout_seeds[part], bar=bar, sparse=sparse,
-                                    **options) for part in parts]
+            with limited():
+                trained = [_train_group(X_t, y_t, rows[part], seeds[part], dropout_seeds[part], bar=bar,
+                                        sparse=sparse, **options) for part in parts]
         else:
             # initial weights come from torch's global RNG: drawn here, one model after another, not in the threads
             initial = [[MLP(n_features, options["n_classes"], options["hidden"], options["activation"],

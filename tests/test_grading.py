@@ -25,7 +25,7 @@ import pytest
 
 import mialab.checks.hidden
 import mialab.metrics
-from mialab.checks import _guard
+from mialab import _reference as _guard
 from mialab.checks.grading import HiddenTestFailed, hidden_test
 from mialab.course import release
 from mialab.course.execute import kernel_env
@@ -376,7 +376,7 @@ def _crafted(solved, blank) -> dict[str, tuple[dict, tuple[float, float]]]:
         "calls_references": (submission({
             "fx-04": "from mialab import metrics\n\ndef membership_advantage(scores, is_member):\n"
                      "    return metrics.advantage(scores, is_member)",
-            "fx-08": "from mialab import metrics\nfrom mialab.checks import _guard\n\n"
+            "fx-08": "from mialab import metrics\nfrom mialab import _reference as _guard\n\n"
                      "def tpr_at_fpr(scores, is_member, fpr):\n    _guard._blocked.clear()\n"
                      "    return metrics.tpr_at_fpr(scores, is_member, fpr=fpr)"}), (0, 0)),
         "loops_forever": (submission({"fx-04": "def membership_advantage(scores, is_member):\n    while True:\n"

@@ -9,7 +9,7 @@ from mialab import data, metrics, models
 from mialab.attacks.shadow import (ShadowAttack, ShadowModels, attack_dataset, attack_scores, fit_attack_models,
                                    make_attack_model, shadow_attack_dataset, train_shadows)
 from mialab.blackbox import BlackBox
-from mialab.checks._guard import ReferenceBlocked, blocked
+from mialab._reference import ReferenceBlocked, blocked
 
 SMALL = dict(hidden=(128,), epochs=30)
 

@@ -8,8 +8,8 @@ import numbers
 import numpy as np
 
 from .._validation import as_array, as_features, as_labels, as_membership, check_random_state
+from ..blackbox import query_probabilities
 from .features import cross_entropy
-from .shadow import query_probabilities
 
 
 def _check_column(column, n_features: int) -> int:

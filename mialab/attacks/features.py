@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import as_labels, as_proba, check_positive_int
-from ..checks._guard import reference
+from .._reference import reference
 
 _EPS = 1e-12
 

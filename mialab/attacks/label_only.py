@@ -15,7 +15,8 @@ import numpy as np
 
 from .._validation import as_features, as_labels, check_choice, check_fraction, check_positive_int, \
     check_random_state
-from .loss import CorrectnessAttack, _check_target
+from ..blackbox import check_target, query_labels
+from .loss import CorrectnessAttack
 
 NOISES = ("flip", "gaussian", "shift")
 
@@ -29,17 +30,6 @@ def gap_attack_accuracy(train_accuracy: float, test_accuracy: float) -> float:
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
             raise ValueError(f"`{name}` must be an accuracy in [0, 1]; got {value!r}.")
     return 0.5 + (float(train_accuracy) - float(test_accuracy)) / 2
-
-
-def _labels(target, X) -> np.ndarray:
-    """The black box's predicted classes for X: its label answers, or the argmax of any probability answer."""
-    answers = np.asarray(target.query(X))
-    if answers.ndim == 1 and len(answers) == len(X):
-        return answers.astype(np.int64)
-    if answers.ndim == 2 and len(answers) == len(X):
-        return answers.argmax(axis=1).astype(np.int64)
-    raise ValueError(f"the target answered shape {answers.shape} for {len(X)} records; expected labels (n,) or "
-                     "probability vectors (n, k).")
 
 
 class GapAttack(CorrectnessAttack):
@@ -128,13 +118,13 @@ class NoiseRobustnessAttack:
 
     def score(self, target, X, y) -> np.ndarray:
         """Share of the record and its noisy copies classified as y: X (n, d), y (n,) -> (n,) in [0, 1]."""
-        _check_target(target)
+        check_target(target)
         X = as_features(X)
         y = as_labels(y, n=len(X))
         copies = noisy_copies(X, self.n_copies, self.noise, self.strength, image_shape=self.image_shape,
                               random_state=self.random_state)
         queries = np.concatenate([X.reshape(len(X), -1)[None], copies]).reshape(-1, copies.shape[-1])
-        correct = (_labels(target, queries).reshape(self.n_copies + 1, len(X)) == y)
+        correct = (query_labels(target, queries).reshape(self.n_copies + 1, len(X)) == y)
         return correct.mean(axis=0)
 
     def predict(self, target, X, y) -> np.ndarray:

@@ -23,9 +23,9 @@ import numpy as np
 from scipy.stats import norm
 
 from .._validation import as_array, as_features, as_labels, check_bool, check_positive_int, check_random_state
-from ..checks._guard import reference
+from ..blackbox import query_probabilities
+from .._reference import reference
 from .features import logit_scale
-from .shadow import query_probabilities
 
 _MIN_STD = 1e-6
 

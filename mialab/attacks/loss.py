@@ -8,13 +8,8 @@ import numpy as np
 
 from .._validation import as_features, as_labels, check_positive_int, check_random_state
 from .features import cross_entropy
-from .shadow import ShadowModels, query_probabilities, shadows_for_pool
-
-
-def _check_target(target):
-    if not hasattr(target, "query"):
-        raise TypeError(f"`target` must be a mialab.blackbox.BlackBox (something with .query(X)); got "
-                        f"{type(target).__name__}. Wrap your model: BlackBox(model).")
+from ..blackbox import check_target, query_probabilities
+from .shadow import ShadowModels, shadows_for_pool
 
 
 def mean_training_loss(shadows: ShadowModels, X, y) -> float:
@@ -102,7 +97,7 @@ class LossAttack:
 
     def score(self, target, X, y) -> np.ndarray:
         """Minus the target's loss on each candidate, X (n, d), y (n,) -> (n,) (higher = member)."""
-        _check_target(target)
+        check_target(target)
         X = as_features(X)
         y = as_labels(y, n=len(X))
         probs = query_probabilities(target, X)
@@ -145,7 +140,7 @@ class CorrectnessAttack:
 
     def score(self, target, X, y) -> np.ndarray:
         """1.0 where the target predicts the true label of each candidate, else 0.0: X (n, d), y (n,) -> (n,)."""
-        _check_target(target)
+        check_target(target)
         X = as_features(X)
         y = as_labels(y, n=len(X))
         answers = np.asarray(target.query(X))

@@ -7,7 +7,8 @@ import numpy as np
 from .._validation import as_features, as_labels, as_proba, check_bool, check_choice, check_positive_int, \
     check_random_state
 from .features import cross_entropy, entropy, modified_entropy, true_class_confidence
-from .shadow import ShadowModels, query_candidates, shadows_for_pool
+from ..blackbox import query_candidates
+from .shadow import ShadowModels, shadows_for_pool
 from .thresholds import CRITERIA, best_threshold, fit_class_thresholds
 
 METRICS = ("confidence", "entropy", "modified_entropy", "loss")

@@ -11,7 +11,7 @@ from sklearn.base import clone
 
 from .._validation import as_features, as_labels, as_proba, check_choice, check_positive_int, \
     check_random_state
-from ..checks._guard import reference
+from .._reference import reference
 from .features import entropy, sorted_top_k
 from .shadow import ShadowModels, make_attack_model, shadow_attack_dataset, shadows_for_pool
 

@@ -18,9 +18,9 @@ import numbers
 import numpy as np
 
 from .._validation import as_array, as_features, as_labels, check_bool, check_positive_int, check_random_state
+from ..blackbox import query_probabilities
 from .features import true_class_confidence
 from .lira import _bool_mask
-from .shadow import query_probabilities
 
 
 def _probabilities(value, name: str, ndim: int) -> np.ndarray:

@@ -13,7 +13,8 @@ from threadpoolctl import threadpool_limits
 
 from .._validation import as_array, as_features, as_labels, as_membership, as_proba, check_bool, \
     check_positive_int, check_random_state
-from ..checks._guard import reference
+from .._reference import reference
+from ..blackbox import query_candidates
 from ..models import ModelStack, train_many
 
 
@@ -223,23 +224,6 @@ def attack_scores(models, features, labels, *, fallback=None) -> np.ndarray:
 # the attack
 # ---------------------------------------------------------------------------------------------------------------
 
-_OUTPUTS = ("probabilities", "rounded")
-
-
-def query_probabilities(target, X) -> np.ndarray:
-    """The target's probability vectors for X, renormalised if rounded; rejects black boxes that hide them."""
-    output = getattr(target, "output", "probabilities")
-    if output not in _OUTPUTS:
-        raise ValueError(f"this attack needs the target's probability vectors (BlackBox output in {list(_OUTPUTS)}); "
-                         f"the target answers {output!r}. Use a label-only or top-k attack instead (notebooks 03, 05).")
-    if not hasattr(target, "query"):
-        raise TypeError(f"`target` must be a mialab.blackbox.BlackBox (something with .query(X)); got "
-                        f"{type(target).__name__}. Wrap your model: BlackBox(model).")
-    probs = np.clip(np.asarray(target.query(X), dtype=float), 0.0, None)
-    sums = probs.sum(axis=1, keepdims=True)
-    return np.where(sums > 0, probs / np.where(sums > 0, sums, 1.0), 1.0 / probs.shape[1])
-
-
 def shadows_for_pool(X, y, shadows, *, n_shadows: int, train_size: int, hidden, epochs: int, lr: float,
                      weight_decay: float, batch_size: int, n_classes: int | None = None,
                      random_state: int = 0) -> ShadowModels:
@@ -254,18 +238,6 @@ def shadows_for_pool(X, y, shadows, *, n_shadows: int, train_size: int, hidden, 
         raise ValueError(f"`shadows` were drawn from a pool of {shadows.members.shape[0]} records but X has "
                          f"{len(X)}; pass the pool they were trained on.")
     return shadows
-
-
-def query_candidates(target, X, y, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
-    """The target's probability vectors for the candidates X (n, d) with labels y (n,), checked against the
-    `n_classes` the attack was fitted on -> probs (n, n_classes), y (n,)."""
-    X = as_features(X)
-    y = as_labels(y, n=len(X))
-    probs = query_probabilities(target, X)
-    if probs.shape[1] != n_classes:
-        raise ValueError(f"the target answers {probs.shape[1]} classes but the shadows were trained on "
-                         f"{n_classes}; train the shadows on data with the target's classes.")
-    return probs, as_labels(y, n=len(X), n_classes=n_classes)
 
 
 class ShadowAttack:

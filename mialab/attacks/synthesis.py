@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import as_features, as_labels, check_bool, check_fraction, check_positive_int, check_random_state
-from .shadow import query_probabilities
+from ..blackbox import query_probabilities
 
 
 def _requested_classes(classes, n_records: int, n_classes: int) -> np.ndarray:

@@ -12,7 +12,7 @@ when it autogrades:
 and every mialab module it uses afresh from the package's files, under a private name, so code in the notebook
 that redefined a check function, replaced `mialab.checks.hidden.test_...` or a reference such as
 `mialab.metrics.advantage`, changes nothing here. While the student's function runs, the references the test
-names are blocked (`mialab.checks._guard`), in the notebook's copy of mialab and in the fresh one. This module's
+names are blocked (`mialab._reference`), in the notebook's copy of mialab and in the fresh one. This module's
 own attributes cannot be reassigned. What this does not stop is said in docs/instructor_guide.md.
 """
 
@@ -27,7 +27,7 @@ import types
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import _guard
+from .. import _reference as _guard
 
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the mialab package these files belong to
 _NOTEBOOK = re.compile(r"nb\d\d")
@@ -50,7 +50,7 @@ def pristine_mialab():
     sys.modules[name] = package
     try:
         spec.loader.exec_module(package)
-        guard = importlib.import_module(f"{name}.checks._guard")
+        guard = importlib.import_module(f"{name}._reference")
         guard._blocked = _guard._blocked  # before any reference is defined in the copy
         yield name
     finally:

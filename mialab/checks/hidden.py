@@ -12,7 +12,7 @@ import os
 import numpy as np
 
 from . import CheckError, NotDoneError, NOT_DONE
-from ._guard import blocked
+from .._reference import blocked
 
 
 def _quiet(func, *args, **kwargs):

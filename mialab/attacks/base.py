@@ -1,0 +1,48 @@
+"""The one shape every attack has: fit(...) -> self; score(target, X, y) -> (n,) floats, higher = member;
+predict(target, X, y) -> (n,) bools from the fitted `threshold_`.
+
+    attack = LossAttack().fit(X_pool, y_pool)         # whatever the attack learns before it sees the target
+    scores = attack.score(target, X, y)               # one membership score per candidate record
+    result = metrics.evaluate(scores, is_member)      # AUC, advantage, TPR at low FPR
+
+`needs` says what the attack asks of the target: "probabilities" (full probability vectors), "labels" (the
+predicted class only), "scores" (any output that score() can rank) or "weights" (white-box access).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import NotFittedError, check_is_fitted
+from ..recipe import TrainingRecipe, as_recipe
+
+__all__ = ["Attack", "NotFittedError", "TrainingRecipe", "as_recipe", "check_is_fitted"]
+
+
+class Attack:
+    """Base class of mialab's attacks (see the module docstring for the protocol)."""
+
+    needs = "probabilities"
+    #: the fitted attributes score() needs; check_is_fitted looks for them
+    _fitted = ()
+
+    def fit(self, *args, **kwargs) -> "Attack":
+        """Learn what the attack needs before it sees the target; the base needs nothing and returns self."""
+        return self
+
+    def score(self, target, X, y=None) -> np.ndarray:
+        """One membership score per candidate record, shape (n,), higher = more likely a member."""
+        raise NotImplementedError(f"{type(self).__name__} must define score(target, X, y).")
+
+    def predict(self, target, X, y=None) -> np.ndarray:
+        """Member (True) where the score reaches the fitted `threshold_`: bool (n,)."""
+        check_is_fitted(self, "threshold_")
+        return self.score(target, X, y) >= self.threshold_
+
+    def _check_fitted(self) -> None:
+        check_is_fitted(self, self._fitted)
+
+    def __repr__(self) -> str:
+        params = {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
+        inner = ", ".join(f"{k}={v!r}" for k, v in params.items() if not isinstance(v, np.ndarray))
+        return f"{type(self).__name__}({inner})"
