@@ -13,7 +13,8 @@ collect_ignore_glob = ["tests/fixtures/*"]
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "notebook: runs whole notebooks in a kernel (slow); deselect with -m 'not notebook'")
+    config.addinivalue_line("markers",
+                            "notebook: runs whole notebooks in a kernel (slow); deselect with -m 'not notebook'")
     option = config.option
     if getattr(option, "nbval", False) or getattr(option, "nbval_lax", False):
         # the same notebook tests however nbval is called: this environment's kernel, the course's sanitizers

@@ -106,8 +106,8 @@ def main(argv=None) -> int:
                 ("one model, sorted", dict(per_class=False, sort=True)))
     for name, options in variants:
         start = time.perf_counter()
-        ours = ShadowAttack(n_shadows=args.shadows, train_size=2500, epochs=args.epochs, random_state=args.seed,
-                            **options)
+        ours = ShadowAttack(n_shadows=args.shadows, train_size=2500, recipe=dict(epochs=args.epochs),
+                            random_state=args.seed, **options)
         ours.fit(X_pool, y_pool)
         our_scores = ours.score(BlackBox(target_model), X_cand, y_cand)
         t_ours = time.perf_counter() - start

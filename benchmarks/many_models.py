@@ -1,4 +1,4 @@
-"""How fast mialab.models.train_many trains many purchase-like MLPs at once, against one by one with train().
+"""How fast mialab.many_models.train_many trains many purchase-like MLPs at once, against one by one with train().
 
 On the course's purchase-100 data (0/1 rows, about 30 ones in 600). Prints the machine's dense matmul speed
 (torch.matmul, float32, `--threads` threads; measured before and after training, the faster one counts), the speed
@@ -18,8 +18,9 @@ import time
 import numpy as np
 import torch
 
-from mialab import data, models
-from mialab.models import MLP, _group_size, train, train_many
+from mialab import data, many_models
+from mialab.many_models import _group_size, train_many
+from mialab.models import MLP, train
 
 
 def matmul_gflops(size: int = 2048, repeats: int = 10) -> float:
@@ -45,7 +46,11 @@ def main(argv=None) -> None:
     parser.add_argument("--group-size", type=int, default=None, help="models per batched group (default: auto)")
     parser.add_argument("--loop-models", type=int, default=None,
                         help="time this many models one by one and scale to --models (default: all)")
+    parser.add_argument("--device", default=None,
+                        help="only time train_many on this device ('cuda', 'cpu') and print models per second")
     args = parser.parse_args(argv)
+    if args.device is not None:
+        return device_mode(args)
     torch.set_num_threads(args.threads)
 
     X_all, y_all = data.load_purchase(n_classes=args.classes)
@@ -66,12 +71,12 @@ def main(argv=None) -> None:
         return stack, time.perf_counter() - start
 
     stack, at_once = timed_train_many()
-    sparse_rows = models._sparse_rows
-    models._sparse_rows = lambda X_t: None                                  # force the dense first layer
+    sparse_rows = many_models._sparse_rows
+    many_models._sparse_rows = lambda X_t: None                                  # force the dense first layer
     try:
         dense_stack, dense_time = timed_train_many()
     finally:
-        models._sparse_rows = sparse_rows
+        many_models._sparse_rows = sparse_rows
     peak = max(peak_before, matmul_gflops())
     print(f"dense matmul (2048 x 2048, float32): {peak:.1f} GFLOP/s (before training {peak_before:.1f})")
     n_params = sum(w[0].numel() + b[0].numel() for w, b in zip(stack.weights, stack.biases))
@@ -87,7 +92,7 @@ def main(argv=None) -> None:
     # the sparse first layer's forward and weight gradient touch only the row's non-zeros
     widths = (X.shape[1], *hidden, args.classes)
     layers = list(zip(widths[:-1], widths[1:]))
-    dense_ops = sum(2 * a * b * (3 if l else 2) for l, (a, b) in enumerate(layers))
+    dense_ops = sum(2 * a * b * (3 if layer else 2) for layer, (a, b) in enumerate(layers))
     nnz = float((X != 0).sum(axis=1).mean())
     sparse_ops = dense_ops - 4 * layers[0][0] * layers[0][1] + 4 * nnz * layers[0][1]    # layer 1: forward, dW
     print(f"executed per record and epoch: dense {dense_ops / 1e3:.0f}k FLOP ({dense_ops / (6 * n_params):.0%} of the "
@@ -111,6 +116,23 @@ def main(argv=None) -> None:
           f"{6 * n_params * samples / one_by_one / 1e9:.1f} GFLOP/s")
     print(f"one by one / at once: {one_by_one / at_once:.2f}x (sparse first layer), "
           f"{one_by_one / dense_time:.2f}x (dense)")
+
+
+def device_mode(args) -> None:
+    """Models per second of train_many on one device (the path for a GPU: mialab.cache.train_in_out_models and
+    LiRA train reference models through it)."""
+    device = many_models.check_device(args.device)
+    X_all, y_all = data.load_purchase(n_classes=args.classes)
+    X, y = X_all[:2 * args.rows], y_all[:2 * args.rows]
+    masks = data.in_out_mask(len(X), args.models, random_state=0)
+    kw = dict(hidden=(args.hidden,), epochs=args.epochs, batch_size=args.batch_size, group_size=args.group_size)
+    train_many(X, y, masks[:, :2], device=device, **dict(kw, epochs=1))    # warm-up
+    start = time.perf_counter()
+    train_many(X, y, masks, device=device, **kw)
+    seconds = time.perf_counter() - start
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    print(f"{args.models} purchase MLPs {X.shape[1]}-{args.hidden}-{args.classes}, {args.rows:,} rows, "
+          f"{args.epochs} epochs on {name}: {seconds:.1f} s, {args.models / seconds:.2f} models per second")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import os
 
 import numpy as np
 
@@ -71,8 +72,8 @@ def as_labels(y, name: str = "y", *, n: int | None = None, n_classes: int | None
     if n is not None and array.shape[0] != n:
         raise ValueError(f"`{name}` has {array.shape[0]} labels but there are {n} records; pass one label per record.")
     if array.min() < 0 or (n_classes is not None and array.max() >= n_classes):
-        top = "" if n_classes is None else f" up to {n_classes - 1}"
-        raise ValueError(f"`{name}` has labels out of range (min {array.min()}, max {array.max()}); expected 0{top}.")
+        want = "labels >= 0" if n_classes is None else f"labels from 0 to {n_classes - 1} ({n_classes} classes)"
+        raise ValueError(f"`{name}` has labels out of range (min {array.min()}, max {array.max()}); expected {want}.")
     return array
 
 
@@ -82,8 +83,8 @@ def as_proba(probs, name: str = "probs", *, n: int | None = None, atol: float = 
     if n is not None and array.shape[0] != n:
         raise ValueError(f"`{name}` has {array.shape[0]} rows but there are {n} records; pass one row per record.")
     if (array < 0).any() or (array > 1 + atol).any():
-        raise ValueError(f"`{name}` must hold probabilities in [0, 1]; got min {array.min():.3g}, max {array.max():.3g}. "
-                         "If these are logits, apply a softmax first.")
+        raise ValueError(f"`{name}` must hold probabilities in [0, 1]; got min {array.min():.3g}, max "
+                         f"{array.max():.3g}. If these are logits, apply a softmax first.")
     sums = array.sum(axis=1)
     if not np.allclose(sums, 1.0, atol=atol):
         worst = int(np.argmax(np.abs(sums - 1)))
@@ -128,8 +129,8 @@ def check_fraction(value, name: str, *, low: float = 0.0, high: float = 1.0, inc
 
 
 def check_choice(value, name: str, choices) -> str:
-    """One of a fixed set of strings."""
-    if value not in choices:
+    """One of a fixed set of strings (a list, an array or a number is refused, not compared)."""
+    if not isinstance(value, str) or value not in choices:
         raise ValueError(f"`{name}` must be one of {sorted(choices)}; got {value!r}.")
     return value
 
@@ -214,3 +215,19 @@ def as_bool_mask(mask, name: str, shape=None) -> np.ndarray:
         raise ValueError(f"`{name}` has shape {array.shape}, with nothing in it; pass at least one record and "
                          "one model.")
     return array
+
+
+def total_memory() -> int:
+    """This machine's physical memory in bytes (8 GiB where it cannot be read)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, OSError, ValueError):
+        return 8 * 2**30
+
+
+def check_memory(n_bytes: float, what: str, lower: str) -> None:
+    """Refuse, before allocating, a computation that needs more than half of this machine's memory."""
+    limit = total_memory() / 2
+    if n_bytes > limit:
+        raise MemoryError(f"{what} need about {n_bytes / 2**30:,.1f} GiB, more than half of this machine's memory "
+                          f"({limit * 2 / 2**30:,.0f} GiB); {lower}.")

@@ -71,7 +71,11 @@ class BlackBox:
 
     def _probabilities(self, X: np.ndarray) -> np.ndarray:
         if self._is_torch:
-            return predict_proba(self._model, X)
+            probs = predict_proba(self._model, X)
+            if not np.all(np.isfinite(probs)):
+                raise ValueError(f"the model behind this {self!r} answers NaN or infinite probabilities: it has "
+                                 "diverged or is broken. Retrain it (a smaller lr) before attacking it.")
+            return probs
         n_features = getattr(self._model, "n_features_in_", None)
         if n_features is not None and X.ndim == 2 and X.shape[1] != n_features:
             raise ValueError(f"`X` has {X.shape[1]} features per record but the model takes {n_features}.")

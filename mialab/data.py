@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import hashlib
-import numbers
 import os
 import tempfile
 import warnings
@@ -20,7 +19,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy import sparse
 
-from ._validation import as_features, as_labels, check_choice, check_positive_int, check_random_state
+from ._validation import as_features, as_labels, check_choice, check_memory, check_positive_int, check_random_state, \
+    check_seed
 
 __all__ = ["load_purchase", "load_digits", "load_breast_cancer", "load_dataset", "cache_dir", "array_checksum",
            "Split", "target_shadow_split", "in_out_mask", "PURCHASE_VERSION", "PURCHASE_CLASS_COUNTS"]
@@ -227,13 +227,6 @@ def _kmeans(X: np.ndarray, k: int, rng: np.random.Generator, max_iter: int = _KM
     return np.argsort(by_size)[labels].astype(np.int64)
 
 
-def _check_seed(random_state, where: str) -> int:
-    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral) or random_state < 0:
-        raise ValueError(f"`random_state` must be a non-negative integer seed (for example 0); got {random_state!r}. "
-                         f"{where}")
-    return int(random_state)
-
-
 def load_purchase(n_classes: int = 100, n_records: int = 20_000, random_state: int = 0):
     """Synthetic Purchase-100-like data: X float32 (n_records, 600) of 0/1, y int64 (n_records,) in range(n_classes).
 
@@ -251,7 +244,10 @@ def load_purchase(n_classes: int = 100, n_records: int = 20_000, random_state: i
     if n_records > MAX_PURCHASE_RECORDS:
         raise ValueError(f"`n_records` must be at most {MAX_PURCHASE_RECORDS:,} (the real Purchase-100 has 197,324 "
                          f"records); got {n_records:,}.")
-    seed = _check_seed(random_state, "It also names the cached file, so a Generator cannot be used here.")
+    seed = check_seed(random_state)
+    # the records, their float copy and k-means' distances to a batch of centres
+    check_memory(600 * n_records * 9 + 8 * n_records * n_classes, f"purchase data of {n_records:,} records and "
+                 f"{n_classes:,} classes", "lower n_records or n_classes")
     path = _purchase_cache_file(n_classes, n_records, seed)
     cached = _read_purchase_cache(path, n_classes, n_records)
     if cached is not None:
@@ -269,7 +265,7 @@ def load_digits():
     """scikit-learn's 8x8 handwritten digits: X float32 (1797, 64) in [0, 1] (pixel / 16), y int64 (1797,) in 0-9.
 
     Reshape to images with X.reshape(-1, 1, 8, 8). Bundled with scikit-learn, no download. datasets/digits.md."""
-    from sklearn.datasets import load_digits as _load
+    from sklearn.datasets import load_digits as _load  # deferred: sklearn.datasets is slow to import
 
     data = _load()
     return (data.data / 16.0).astype(np.float32), data.target.astype(np.int64)
@@ -280,7 +276,7 @@ def load_breast_cancer():
 
     Each feature has mean 0 and standard deviation 1 over the whole dataset (simple; the mean and sd see every
     record, test ones included). Bundled with scikit-learn, no download. datasets/breast_cancer.md."""
-    from sklearn.datasets import load_breast_cancer as _load
+    from sklearn.datasets import load_breast_cancer as _load  # deferred: sklearn.datasets is slow to import
 
     data = _load()
     X = data.data.astype(np.float64)
@@ -327,6 +323,7 @@ def target_shadow_split(n_records: int, n_target: int, n_out: int | None = None,
     n_records = check_positive_int(n_records, "n_records", minimum=2)
     n_target = check_positive_int(n_target, "n_target", minimum=1)
     n_out = n_target if n_out is None else check_positive_int(n_out, "n_out", minimum=1)
+    check_memory(16 * n_records, f"a split of {n_records:,} records", "lower n_records (the dataset's size)")
     if n_target + n_out > n_records:
         raise ValueError(f"`n_target` + `n_out` = {n_target} + {n_out} = {n_target + n_out} is more than the "
                          f"{n_records} records; pass smaller sizes (at most {n_records} together).")
@@ -345,6 +342,8 @@ def in_out_mask(n_records: int, n_models: int, random_state: int = 0) -> np.ndar
     if n_models % 2:
         raise ValueError(f"`n_models` must be even, so each record is IN for exactly half the models; "
                          f"got {n_models}. Use {n_models + 1} (or {n_models - 1}).")
+    check_memory(9 * n_records * n_models, f"an in/out mask of {n_records:,} records x {n_models:,} models",
+                 "lower n_records or n_models")
     rng = check_random_state(random_state)
     half = np.arange(n_models) < n_models // 2
     return rng.permuted(np.broadcast_to(half, (n_records, n_models)), axis=1)

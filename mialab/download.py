@@ -22,6 +22,7 @@ from http.client import HTTPException
 from pathlib import Path
 
 from mialab import __version__
+from mialab.data import cache_dir
 from mialab.progress import progress
 
 __all__ = [
@@ -158,7 +159,6 @@ REGISTRY: dict[str, Dataset] = {
 
 def default_cache_dir() -> Path:
     """Where downloads are kept: the package's one cache folder, `mialab.data.cache_dir()`."""
-    from .data import cache_dir
     return cache_dir()
 
 
@@ -204,8 +204,9 @@ def _check_urls(url) -> tuple[str, ...]:
 
 
 def _check_timeout(timeout) -> float:
-    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not math.isfinite(timeout) or timeout <= 0:
-        raise ValueError(f"`timeout` must be a positive number of seconds; got {timeout!r}.")
+    bad = isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not math.isfinite(timeout)
+    if bad or not 0 < timeout <= 3600:
+        raise ValueError(f"`timeout` must be a number of seconds between 0 and 3600 (an hour); got {timeout!r}.")
     return float(timeout)
 
 

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn import metrics as _sk
 
-from ._validation import as_array, as_membership, as_scores, check_choice, check_fraction, check_positive_int, \
-    check_random_state
+from ._validation import as_array, as_membership, as_scores, check_bool, check_choice, check_fraction, \
+    check_memory, check_positive_int, check_random_state, check_scalar
 from ._reference import reference
+from .progress import progress
 
 
 class FewNonMembersWarning(UserWarning):
@@ -84,20 +85,35 @@ def tpr_at_fpr(scores, is_member, fpr: float = 0.001) -> float:
     return _tpr_at(fprs, tprs, at)
 
 
-def choose_threshold(scores, is_member, criterion: str = "accuracy") -> float:
-    """The threshold that maximises `criterion` ("accuracy" or "advantage") on ATTACKER-side data.
+def choose_threshold(scores, is_member, criterion: str = "accuracy", *, midpoint: bool = False) -> float:
+    """The threshold t that maximises `criterion` of "member iff score >= t" on ATTACKER-side data: scores (n,),
+    is_member (n,) bool -> float. The course's one threshold chooser.
 
-    Returns one of the scores (the highest among equally good ones), or inf when calling nobody a member is best.
+    criterion: "accuracy" (correct calls), "advantage" (TPR - FPR) or "balanced_accuracy" ((TPR + TNR) / 2, the
+    same maximiser as "advantage"; what Song & Mittal's code maximises). Among equally good thresholds the
+    highest wins. midpoint=False returns one of the scores (the lowest score called a member), or inf when calling
+    nobody is best; midpoint=True returns a finite threshold in the gap below it (halfway to the next lower
+    score, or just above the largest score when nobody is called), which makes the same calls on this data and
+    generalises better to new records. Taught in notebooks 02 and 04.
     """
-    check_choice(criterion, "criterion", {"accuracy", "advantage"})
+    check_choice(criterion, "criterion", {"accuracy", "advantage", "balanced_accuracy"})
+    midpoint = check_bool(midpoint, "midpoint")
     scores, is_member = _inputs(scores, is_member)
-    fpr, tpr, thresholds = _roc(scores, is_member)
-    if criterion == "advantage":
-        gain = tpr - fpr
-    else:
+    fpr, tpr, thresholds = _roc(scores, is_member)                    # thresholds[0] = inf, then scores descending
+    if criterion == "accuracy":
         n1, n0 = int(is_member.sum()), int((~is_member).sum())
-        gain = np.rint(tpr * n1) + np.rint((1 - fpr) * n0)  # correct calls
-    return float(thresholds[int(np.argmax(gain))])
+        gain = np.rint(tpr * n1) + np.rint((1 - fpr) * n0)             # correct calls, exact integers
+    else:
+        gain = tpr - fpr
+    i = int(np.argmax(gain))
+    if not midpoint:
+        return float(thresholds[i])
+    if i == 0:
+        top = float(thresholds[1])
+        return top + max(1e-9, 1e-9 * abs(top))
+    if i == len(thresholds) - 1:
+        return float(thresholds[i])
+    return float((thresholds[i] + thresholds[i + 1]) / 2)
 
 
 @reference
@@ -116,8 +132,10 @@ def threshold_metrics(scores, is_member, threshold: float) -> dict[str, float]:
 
 def _bootstrap(statistic, scores, is_member, n_boot: int, level: float, rng) -> tuple[np.ndarray, np.ndarray]:
     members, nonmembers = np.flatnonzero(is_member), np.flatnonzero(~is_member)
+    check_memory(8.0 * n_boot * len(is_member), f"{n_boot:,} bootstrap resamples of {len(is_member):,} records",
+                 "lower n_boot (200 to 1,000 is plenty for a 95% interval)")
     values = []
-    for _ in range(n_boot):
+    for _ in progress(range(n_boot), desc="bootstrap", delay=2.0):
         idx = np.concatenate([rng.choice(members, len(members)), rng.choice(nonmembers, len(nonmembers))])
         values.append(np.atleast_1d(np.asarray(statistic(scores[idx], is_member[idx]), dtype=float)))
     low, high = np.quantile(np.stack(values), [(1 - level) / 2, (1 + level) / 2], axis=0)
@@ -159,7 +177,8 @@ class AttackResult:
         """The numbers rounded to `decimals`, with `<name>_ci` intervals when computed: for printing."""
         decimals = check_positive_int(decimals, "decimals", minimum=0)
         out = {name: round(float(value), decimals) for name, value in self._named().items()}
-        out.update({f"{name}_ci": (round(low, decimals), round(high, decimals)) for name, (low, high) in self.ci.items()})
+        out.update({f"{name}_ci": (round(low, decimals), round(high, decimals))
+                    for name, (low, high) in self.ci.items()})
         out.update(n_members=self.n_members, n_nonmembers=self.n_nonmembers)
         return out
 
@@ -214,7 +233,7 @@ def evaluate(scores, is_member, *, fprs=(0.001, 0.01), n_boot: int = 0, random_s
 def exposure(canary_rank, n_candidates: int):
     """Exposure log2(n_candidates) - log2(rank) of a canary ranked `canary_rank` (1 = most likely) among
     `n_candidates` (Carlini et al., 2019, The Secret Sharer). Scalar or array of ranks in, same shape out."""
-    n = check_positive_int(n_candidates, "n_candidates")
+    n = check_scalar(n_candidates, "n_candidates", numbers.Integral, low=1, high=2**1000)
     ranks = as_array(canary_rank, "canary_rank", dtype=float)
     if not np.all(ranks == np.round(ranks)) or ranks.min() < 1 or ranks.max() > n:
         raise ValueError(f"`canary_rank` must hold whole-number ranks from 1 (most likely) to n_candidates={n}; "

@@ -24,7 +24,8 @@ def _axes(ax, figsize) -> Axes:
 def plot_roc(results, ax=None, log: bool = True) -> Axes:
     """ROC curve of one AttackResult, or of a dict label -> AttackResult, with the chance line.
 
-    Log-log by default (Carlini et al., 2022), from FPR min(1e-3, 1 / n_nonmembers) to 1.
+    Log-log by default (Carlini et al., 2022), from FPR min(1e-3, 1 / n_nonmembers) to 1. The legend sits to the
+    right of the axes, so it never covers the low-FPR corner.
     """
     if isinstance(results, AttackResult):
         results = {None: results}
@@ -41,11 +42,16 @@ def plot_roc(results, ax=None, log: bool = True) -> Axes:
     if log:
         ax.set_xscale("log")
         ax.set_yscale("log")
-    ax.set_xlim(low, 1)
-    ax.set_ylim(low, 1.02 if not log else 1)
+    if log:  # a margin below the lowest FPR keeps its tick (10^-3 for most notebooks) and label inside the frame
+        ax.set_xlim(low / 1.5, 1.05)
+        ax.set_ylim(low / 1.5, 1.05)
+    else:
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.02)
     ax.set_xlabel("False positive rate")
     ax.set_ylabel("True positive rate")
-    ax.legend(loc="lower right")
+    # outside the axes: the low-FPR corner, the region the course reads, stays clear
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False)
     return ax
 
 

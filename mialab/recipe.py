@@ -46,7 +46,7 @@ class TrainingRecipe:
                                                               high=10.0))
 
     def as_kwargs(self) -> dict:
-        """The recipe as keyword arguments of mialab.models.train_many / mialab.cache.train_in_out_models."""
+        """The recipe as keyword arguments of mialab.many_models.train_many / mialab.cache.train_in_out_models."""
         return asdict(self)
 
 

@@ -4,7 +4,7 @@ Models of this course's size gain little from a second intra-op thread, and when
 (a browser, a second notebook) torch's threads wait on each other: a notebook measured 16x slower with torch's
 default two threads than with one. So mialab runs its training and queries on `torch_threads()` threads (1 unless
 you say otherwise) and puts torch's own setting back afterwards. Many models trained at once
-(`mialab.models.train_many`) run side by side in `workers()` groups, one torch thread each.
+(`mialab.many_models.train_many`) run side by side in `workers()` groups, one torch thread each.
 
     mialab.threads.set_torch_threads(4)      # a big model on an idle machine: allow more
     MIALAB_TORCH_THREADS=4 jupyter lab        # the same, for every kernel

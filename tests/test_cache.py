@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from mialab import cache
+from mialab import cache, many_models
 from mialab.cache import CorruptCacheWarning, cache_key, train_in_out_models, train_many_cached
 
 SMALL = dict(hidden=(8,), epochs=2, batch_size=16)
@@ -24,32 +24,30 @@ def data():
 
 @pytest.fixture
 def counted(monkeypatch):
-    """Count the calls to models.train_many (the real one still trains)."""
-    from mialab import models
+    """Count the calls to many_models.train_many (the real one still trains)."""
     calls = []
-    real = models.train_many
+    real = cache.train_many
 
     @functools.wraps(real)
     def spy(*args, **kwargs):
         calls.append(kwargs)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(models, "train_many", spy)
+    monkeypatch.setattr(cache, "train_many", spy)
     return calls
 
 
 @pytest.fixture
 def trained(monkeypatch):
     """The number of models each training run trains (train_many and train_many_chunks both end in _train_stack)."""
-    from mialab import models
     sizes = []
-    real = models._train_stack
+    real = many_models._train_stack
 
     def spy(X, y, masks, *args, **kwargs):
         sizes.append(masks.shape[1])
         return real(X, y, masks, *args, **kwargs)
 
-    monkeypatch.setattr(models, "_train_stack", spy)
+    monkeypatch.setattr(many_models, "_train_stack", spy)
     return sizes
 
 
@@ -64,11 +62,11 @@ def test_second_call_loads_the_cached_models_without_training(data, tmp_path, co
     assert len(counted) == 1
     assert _same(first, second) and first.seeds == second.seeds
     assert np.allclose(first.predict_proba(X), second.predict_proba(X))
-    assert len(list(tmp_path.glob("*.pt"))) == 1 and len(list(tmp_path.glob("*.sha256"))) == 1
+    assert [p.suffix for p in tmp_path.iterdir()] == [".pt"]          # one file: the weights and their checksum
 
 
 def test_cached_models_equal_train_many(data, tmp_path):
-    from mialab.models import train_many
+    from mialab.many_models import train_many
     X, y, masks = data
     assert _same(train_many_cached(X, y, masks, cache_dir=tmp_path, **SMALL), train_many(X, y, masks, **SMALL))
 
@@ -114,6 +112,89 @@ def test_defaults_spelled_out_give_the_same_key(data):
 def test_options_that_change_only_the_speed_are_not_in_the_key(data):
     X, y, masks = data
     assert cache_key(X, y, masks, group_size=1) == cache_key(X, y, masks, group_size=8) == cache_key(X, y, masks)
+    assert cache_key(X, y, masks, device="cpu") == cache_key(X, y, masks)
+
+
+def test_numpy_integers_in_the_configuration_give_the_same_key(data):
+    X, y, masks = data
+    assert cache_key(X, y, masks, epochs=np.int64(3), n_classes=np.int64(3), random_state=np.int32(1)) == \
+        cache_key(X, y, masks, epochs=3, n_classes=3, random_state=1)
+
+
+def test_editing_a_docstring_or_a_comment_keeps_the_key_and_editing_code_changes_it(tmp_path, monkeypatch):
+    import types
+    source = 'def f(x):\n    """Add one."""\n    return x + 1  # one\n'
+    module = types.SimpleNamespace(__file__=str(tmp_path / "training.py"))
+    monkeypatch.setattr(cache, "_TRAINING_MODULES", (module,))
+    (tmp_path / "training.py").write_text(source)
+    before = cache.training_code_hash()
+    (tmp_path / "training.py").write_text(source.replace("Add one.", "Add one to x.").replace("# one", "# plus 1"))
+    assert cache.training_code_hash() == before
+    (tmp_path / "training.py").write_text(source.replace("x + 1", "x + 2"))
+    assert cache.training_code_hash() != before
+
+
+def test_cache_files_are_readable_by_the_class_on_a_shared_cache(data, tmp_path):
+    import os
+    import stat
+    X, y, masks = data
+    old = os.umask(0o022)
+    try:
+        train_many_cached(X, y, masks, cache_dir=tmp_path, **SMALL)
+    finally:
+        os.umask(old)
+    mode = stat.S_IMODE(next(tmp_path.glob("*.pt")).stat().st_mode)
+    assert mode == 0o644                                    # what the data cache's files get under the same umask
+
+
+@pytest.mark.parametrize("how", ["folder mode", "write fails"])
+def test_a_read_only_cache_trains_without_caching_and_warns_once(data, tmp_path, counted, monkeypatch, how):
+    import os
+    X, y, masks = data
+    train_many_cached(X, y, masks, cache_dir=tmp_path, **SMALL)              # one cached entry to read
+    monkeypatch.setattr(cache, "_warned_read_only", set())
+    if how == "folder mode":
+        tmp_path.chmod(0o555)
+        if os.access(tmp_path, os.W_OK):                                      # root writes anyway: as a student
+            real_access = os.access
+            monkeypatch.setattr(cache.os, "access", lambda p, mode: False if str(p) == str(tmp_path)
+                                else real_access(p, mode))
+    else:
+        def refuse(*args, **kwargs):
+            raise PermissionError(13, "Permission denied")
+        monkeypatch.setattr(cache, "_save", refuse)
+    try:
+        again = train_many_cached(X, y, masks, cache_dir=tmp_path, **SMALL)  # read: no training, no warning
+        assert len(counted) == 1
+        with pytest.warns(cache.ReadOnlyCacheWarning, match="cannot be written"):
+            train_many_cached(X, y, masks, cache_dir=tmp_path, **dict(SMALL, epochs=3))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            train_many_cached(X, y, masks, cache_dir=tmp_path, **dict(SMALL, epochs=4))   # warned once only
+        assert len(counted) == 3 and _same(again, train_many_cached(X, y, masks, cache_dir=tmp_path, **SMALL))
+        assert len(list(tmp_path.glob("*.pt"))) == 1                         # nothing new was written
+    finally:
+        tmp_path.chmod(0o755)
+
+
+def _train_into(args):
+    X, y, masks, folder = args
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                                     # a half-written file would warn
+        stack = train_many_cached(X, y, masks, cache_dir=folder, **SMALL)
+    return [w.numpy() for w in stack.weights]
+
+
+def test_two_processes_writing_one_entry_leave_one_whole_file(data, tmp_path):
+    import multiprocessing
+    X, y, masks = data
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        results = pool.map(_train_into, [(X, y, masks, str(tmp_path))] * 4)
+    assert all(np.array_equal(a, b) for r in results[1:] for a, b in zip(results[0], r))
+    assert [p.suffix for p in tmp_path.iterdir()] == [".pt"]             # no temporary file left behind
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        train_many_cached(X, y, masks, cache_dir=tmp_path, **SMALL)
 
 
 def test_a_changed_configuration_trains_afresh(data, tmp_path, counted):
@@ -134,9 +215,10 @@ def test_a_corrupt_cache_file_is_detected_and_retrained(data, tmp_path, counted,
     elif damage == "garble":
         path.write_bytes(raw[:100] + bytes(b ^ 0xFF for b in raw[100:200]) + raw[200:])
     elif damage == "drop_checksum":
-        path.with_suffix(".sha256").unlink()
+        path.write_bytes(raw.partition(b"\n")[2])
     else:
-        path.with_suffix(".sha256").write_text("0" * 64 + "  x.pt\n")
+        head, _, payload = raw.partition(b"\n")
+        path.write_bytes(head[:-64] + b"0" * 64 + b"\n" + payload)
     with pytest.warns(CorruptCacheWarning):
         again = train_many_cached(X, y, masks, cache_dir=tmp_path, **SMALL)
     assert len(counted) == 2 and _same(good, again)
@@ -210,3 +292,33 @@ def test_bad_input_raises_clear_errors(data, tmp_path):
         cache_key(X, y[:5], masks)
     with pytest.raises(ValueError, match="NaN"):
         cache_key(np.full_like(X, np.nan), y, masks)
+    with pytest.raises(ValueError, match="n_classes"):
+        train_in_out_models(X, y, 2, chunk_size=2, n_classes=0, cache_dir=tmp_path)
+    with pytest.raises((TypeError, ValueError), match="hidden"):
+        cache_key(X, y, masks, hidden="abc")
+    with pytest.raises((TypeError, ValueError), match="lr"):
+        cache_key(X, y, masks, lr=None)
+
+
+def test_chunks_trained_on_a_dask_cluster_equal_one_process_bit_for_bit(data, tmp_path):
+    distributed = pytest.importorskip("dask.distributed", reason="the optional extra mialab[distributed]")
+    from mialab.data import in_out_mask
+    X, y, _ = data
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=40) as cluster, distributed.Client(cluster) as client:
+        stack, masks = train_in_out_models(X, y, 4, chunk_size=2, random_state=7, cache_dir=tmp_path / "cluster",
+                                           executor=client, **SMALL)
+    assert len(list((tmp_path / "cluster").glob("*.pt"))) == 2            # the workers wrote the shared cache
+    seeds = np.random.SeedSequence(7).generate_state(2)
+    alone = [train_many_cached(X, y, in_out_mask(len(X), 2, random_state=int(s)), random_state=int(s),
+                               n_classes=3, cache_dir=tmp_path / "local", **SMALL) for s in seeds]
+    assert np.array_equal(masks, np.concatenate([in_out_mask(len(X), 2, random_state=int(s)) for s in seeds], 1))
+    assert _same(stack, cache.concat_stacks(alone))
+    names = [sorted(p.name for p in (tmp_path / folder).glob("*.pt")) for folder in ("cluster", "local")]
+    assert names[0] == names[1]                                           # the same cache entries
+
+
+def test_an_executor_must_have_submit(data, tmp_path):
+    X, y, _ = data
+    with pytest.raises(TypeError, match="submit"):
+        train_in_out_models(X, y, 2, chunk_size=2, cache_dir=tmp_path, executor="cluster", **SMALL)

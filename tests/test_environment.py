@@ -4,6 +4,7 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,3 +50,22 @@ def test_ci_runs_the_readme_test_command():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     readme = (ROOT / "README.md").read_text()
     assert readme.index("make lab") < readme.index("make test") < readme.index("environment.yml")
+
+
+def test_the_student_set_up_hides_nbgraders_instructor_tools():
+    """`make setup` disables nbgrader's JupyterLab extension and server extensions (the instructor guide turns
+    them back on), so `make lab` shows a student the course and no "Create Assignment" panel."""
+    import subprocess
+    import sys
+    venv = Path(sys.prefix)
+    if not (venv / ".mialab-installed").exists():
+        pytest.skip("this environment was not made by `make setup`")
+    jupyter = venv / "bin" / "jupyter"
+    lab = subprocess.run([str(jupyter), "labextension", "list"], capture_output=True, text=True, timeout=120)
+    line = next(line for line in (lab.stdout + lab.stderr).splitlines() if "@jupyter/nbgrader" in line)
+    assert "disabled" in line
+    server = subprocess.run([str(jupyter), "server", "extension", "list"], capture_output=True, text=True,
+                            timeout=120)
+    enabled = [line for line in (server.stdout + server.stderr).splitlines()
+               if "nbgrader.server_extensions" in line and "enabled" in line]
+    assert not enabled, enabled

@@ -26,7 +26,7 @@ class FixedAnswers:
 
 @pytest.fixture(scope="module")
 def target():
-    from mialab.models import train_many
+    from mialab.many_models import train_many
     X, y = data.load_purchase(n_classes=10, n_records=2000, random_state=0)
     with one_thread():
         stack = train_many(X[:300], y[:300], np.ones((300, 1), bool), n_classes=10, hidden=(64,), epochs=30,
@@ -61,7 +61,8 @@ def test_gap_attack_on_a_trained_target_matches_its_accuracies(target):
     box = BlackBox(model, output="label")
     predicted = GapAttack().predict(box, X[idx], y[idx])
     is_member = np.arange(600) < 300
-    gap_acc = gap_attack_accuracy(accuracy(model, X[members], y[members]), accuracy(model, X[nonmembers], y[nonmembers]))
+    gap_acc = gap_attack_accuracy(accuracy(model, X[members], y[members]),
+                                  accuracy(model, X[nonmembers], y[nonmembers]))
     assert np.mean(predicted == is_member) == pytest.approx(gap_acc, abs=1e-12)
     assert box.n_queries == 600
 

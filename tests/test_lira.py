@@ -8,6 +8,8 @@ import pytest
 from scipy.stats import norm
 
 from _small_models import one_thread, small_universe, synthetic_values
+from mialab.attacks.signals import leave_one_out, signals
+from mialab.attacks.base import NotFittedError
 from mialab.attacks import lira
 from mialab.blackbox import BlackBox
 from mialab.metrics import tpr_at_fpr
@@ -29,7 +31,7 @@ def synthetic():
 @pytest.fixture(scope="module")
 def universe(tmp_path_factory):
     X, y, stack, masks, X_pop, y_pop = small_universe(tmp_path_factory.mktemp("models"), n_models=16)
-    return X, y, stack, masks, lira.model_confidences(stack, X, y)
+    return X, y, stack, masks, signals(stack, X, y)
 
 
 # --- the attack works, and a broken one would not --------------------------------------------------------------
@@ -38,7 +40,7 @@ def universe(tmp_path_factory):
 @pytest.mark.parametrize("fix_variance", [True, False])
 def test_every_variant_beats_the_global_threshold_on_synthetic_records(synthetic, online, fix_variance):
     values, masks = synthetic
-    scores, is_member = lira.leave_one_out_scores(values, masks, online=online, fix_variance=fix_variance,
+    scores, is_member = leave_one_out(lira.lira_scores, values, masks, online=online, fix_variance=fix_variance,
                                                   targets=TARGETS, references=REFERENCES)
     baseline = _tpr(values[:, TARGETS], masks[:, TARGETS])
     assert scores.shape == is_member.shape == (len(values), 4)
@@ -49,7 +51,7 @@ def test_every_variant_beats_the_global_threshold_on_synthetic_records(synthetic
 def test_lira_beats_the_loss_threshold_at_low_fpr_on_real_models(universe):
     X, y, stack, masks, values = universe
     targets, references = range(8), range(8, 16)
-    scores, is_member = lira.leave_one_out_scores(values, masks, fix_variance=True, targets=targets,
+    scores, is_member = leave_one_out(lira.lira_scores, values, masks, fix_variance=True, targets=targets,
                                                   references=references)
     loss_threshold = _tpr(values[:, :8], masks[:, :8])        # logit scaling keeps the loss's ranking
     assert _tpr(scores, is_member) > max(3 * loss_threshold, loss_threshold + 0.15)
@@ -59,16 +61,16 @@ def test_fixed_variance_wins_with_few_models(synthetic):
     values, masks = synthetic
     few = REFERENCES[:4]                                         # 2 IN and 2 OUT models per record
     for online in (True, False):
-        fixed = _tpr(*lira.leave_one_out_scores(values, masks, online=online, fix_variance=True, targets=TARGETS,
+        fixed = _tpr(*leave_one_out(lira.lira_scores, values, masks, online=online, fix_variance=True, targets=TARGETS,
                                                 references=few))
-        own = _tpr(*lira.leave_one_out_scores(values, masks, online=online, fix_variance=False, targets=TARGETS,
+        own = _tpr(*leave_one_out(lira.lira_scores, values, masks, online=online, fix_variance=False, targets=TARGETS,
                                               references=few))
         assert fixed > own + 0.2
 
 
 def test_online_beats_offline_on_real_models(universe):
     X, y, stack, masks, values = universe
-    tpr = {online: _tpr(*lira.leave_one_out_scores(values, masks, online=online, fix_variance=True,
+    tpr = {online: _tpr(*leave_one_out(lira.lira_scores, values, masks, online=online, fix_variance=True,
                                                    targets=range(8), references=range(8, 16)))
            for online in (True, False)}
     assert tpr[True] > tpr[False] + 0.03
@@ -78,14 +80,14 @@ def test_per_record_variance_pays_off_when_records_differ_in_spread_and_models_a
     spread = np.where(np.arange(2000) % 2 == 0, 0.2, 2.0)
     values, masks = synthetic_values(n_chunks=9, spread=spread, random_state=1)
     refs = list(range(4, 36))
-    fixed = _tpr(*lira.leave_one_out_scores(values, masks, fix_variance=True, targets=TARGETS, references=refs))
-    own = _tpr(*lira.leave_one_out_scores(values, masks, fix_variance=False, targets=TARGETS, references=refs))
+    fixed = _tpr(*leave_one_out(lira.lira_scores, values, masks, fix_variance=True, targets=TARGETS, references=refs))
+    own = _tpr(*leave_one_out(lira.lira_scores, values, masks, fix_variance=False, targets=TARGETS, references=refs))
     assert own > fixed + 0.03
 
 
 def test_more_reference_models_help_per_record_variance(synthetic):
     values, masks = synthetic
-    tprs = [_tpr(*lira.leave_one_out_scores(values, masks, fix_variance=False, targets=TARGETS,
+    tprs = [_tpr(*leave_one_out(lira.lira_scores, values, masks, fix_variance=False, targets=TARGETS,
                                             references=REFERENCES[:k])) for k in (4, 8, 16)]
     assert tprs[0] < tprs[1] < tprs[2]
 
@@ -156,11 +158,11 @@ def test_leave_one_out_never_uses_the_target_as_its_own_reference(synthetic):
     values, masks = synthetic
     cheat = values.copy()
     cheat[:, 0] = 1000.0 * masks[:, 0]                           # a target that would give itself away
-    scores, _ = lira.leave_one_out_scores(cheat, masks, targets=[1], references=[0] + REFERENCES)
-    clean, _ = lira.leave_one_out_scores(values, masks, targets=[1], references=[0] + REFERENCES)
+    scores, _ = leave_one_out(lira.lira_scores, cheat, masks, targets=[1], references=[0] + REFERENCES)
+    clean, _ = leave_one_out(lira.lira_scores, values, masks, targets=[1], references=[0] + REFERENCES)
     assert not np.allclose(scores, clean)                        # model 0 is a reference for target 1 ...
-    again, _ = lira.leave_one_out_scores(cheat, masks, targets=[0], references=[0] + REFERENCES)
-    want, _ = lira.leave_one_out_scores(cheat, masks, targets=[0], references=REFERENCES)
+    again, _ = leave_one_out(lira.lira_scores, cheat, masks, targets=[0], references=[0] + REFERENCES)
+    want, _ = leave_one_out(lira.lira_scores, cheat, masks, targets=[0], references=REFERENCES)
     assert np.allclose(again, want)                              # ... but never for itself
 
 
@@ -169,14 +171,14 @@ def test_leave_one_out_never_uses_the_target_as_its_own_reference(synthetic):
 @pytest.mark.parametrize("online", [True, False])
 def test_the_attack_class_scores_a_black_box(tmp_path, online):
     from mialab import data
-    from mialab.models import train_many
+    from mialab.many_models import train_many
     X, y = data.load_purchase(n_classes=10, n_records=1000, random_state=0)
     config = dict(hidden=(16,), epochs=5, batch_size=32)
     X_cand, y_cand = np.concatenate([X[:100], X[200:300]]), np.concatenate([y[:100], y[200:300]])
     with one_thread():
         target_stack = train_many(X[:200], y[:200], np.ones((200, 1), bool), n_classes=10, **config)
         target = BlackBox(target_stack[0], output="probabilities")
-        attack = lira.LiRA(4, online=online, fix_variance=True, cache_dir=tmp_path, **config)
+        attack = lira.LiRA(4, online=online, fix_variance=True, cache_dir=tmp_path, recipe=config)
         attack.fit(X[400:800], y[400:800], n_classes=10)
         scores = attack.score(target, X_cand, y_cand)
     assert scores.shape == (200,) and np.isfinite(scores).all()
@@ -190,9 +192,9 @@ def test_the_attack_class_rejects_label_only_targets_and_bad_settings(tmp_path):
         lira.LiRA(6, chunk_size=4)
     with pytest.raises(TypeError, match="augment"):
         lira.LiRA(4, augment="shift")
-    with pytest.raises(RuntimeError, match="fit"):
+    with pytest.raises(NotFittedError, match="fit"):
         lira.LiRA(4).score(BlackBox(MLP(4, 2)), np.zeros((2, 4)), np.array([0, 1]))
-    attack = lira.LiRA(4, cache_dir=tmp_path, hidden=(4,), epochs=1)
+    attack = lira.LiRA(4, cache_dir=tmp_path, recipe=dict(hidden=(4,), epochs=1))
     rng = np.random.default_rng(0)
     attack.fit(rng.random((40, 4)), rng.integers(0, 2, 40))
     with pytest.raises(ValueError, match="probabilit"):
@@ -209,7 +211,7 @@ def test_bad_input_raises_clear_errors():
         lira.lira_online(x, v, np.zeros((3, 4), bool))
     with pytest.raises(ValueError, match="no OUT reference"):
         lira.lira_offline(x, v, np.ones((3, 4), bool))
-    with pytest.raises(ValueError, match="ref_in"):
+    with pytest.raises(ValueError, match="in_mask"):
         lira.lira_online(x, v, m[:, :3])
     with pytest.raises(ValueError, match="same records"):
         lira.lira_online(np.zeros(2), v, m)
@@ -217,12 +219,12 @@ def test_bad_input_raises_clear_errors():
         lira.lira_online(np.array([np.nan, 0, 0]), v, m)
     with pytest.raises(ValueError, match="booleans"):
         lira.lira_online(x, v, np.full((3, 4), 2))
-    with pytest.raises(ValueError, match="ref_values"):
+    with pytest.raises(ValueError, match="ref_signals"):
         lira.lira_online(x, np.zeros((3, 4, 2)), m)
     with pytest.raises(TypeError, match="fix_variance"):
         lira.lira_online(x, v, m, fix_variance="yes")
     with pytest.raises(ValueError, match="targets"):
-        lira.leave_one_out_scores(v, m, targets=[7])
+        leave_one_out(lira.lira_scores, v, m, targets=[7])
     with pytest.raises(ValueError, match="std"):
         lira.log_likelihood_ratio(x, x, x, x, np.ones(3))
     with pytest.raises(ValueError, match="one shape"):
@@ -257,7 +259,7 @@ def test_exercise_checks_pass_correct_solutions_and_catch_wrong_ones(synthetic, 
     probs = rng.dirichlet(np.ones(5), 50)
     y = rng.integers(0, 5, 50)
     fitted = lira.fit_gaussians(values[:, 4:], masks[:, 4:], fix_variance=True)
-    scores, is_member = lira.leave_one_out_scores(values, masks, targets=TARGETS, references=REFERENCES)
+    scores, is_member = leave_one_out(lira.lira_scores, values, masks, targets=TARGETS, references=REFERENCES)
     nb05.check_logit_scale(_logit, probs, y)
     nb05.check_likelihood_ratio(_ratio, values[:, 0], fitted)
     nb05.check_tpr_at_low_fpr(_pooled_tpr, scores, is_member)

@@ -3,6 +3,7 @@ import pytest
 import sklearn.metrics
 import torch
 
+from mialab.attacks.base import NotFittedError
 from mialab import data, metrics, models
 from mialab.attacks.loss import CorrectnessAttack, LossAttack, mean_training_loss
 from mialab.blackbox import BlackBox
@@ -146,7 +147,7 @@ def test_bad_inputs_raise_clear_errors(purchase, overfit):
         LossAttack(expected_loss=-1.0)
     with pytest.raises(ValueError, match="expected_loss"):
         LossAttack(expected_loss=float("nan"))
-    with pytest.raises(RuntimeError, match="fit"):
+    with pytest.raises(NotFittedError, match="fit"):
         LossAttack().predict(BlackBox(overfit), X_c, y_c)
     with pytest.raises(ValueError, match="probability"):
         LossAttack(expected_loss=0.1).score(BlackBox(overfit, output="label"), X_c, y_c)

@@ -8,6 +8,7 @@ import pytest
 import scipy.stats
 from sklearn.metrics import precision_score, recall_score, roc_auc_score
 
+from mialab.attacks.base import NotFittedError
 from mialab import data, metrics, models
 from mialab.attacks import features
 from mialab.attacks.mlleaks import (MLLeaksAttack, ThresholdAttack, TransferAttack, noise_records, noise_threshold,
@@ -41,8 +42,8 @@ def overfit():
     """Purchase-100, 500 training records: train accuracy 1.0, test accuracy about 0.45."""
     game = _game(100, N, 4000, **RECIPE)
     game["shadows"] = train_shadows(game["X_pool"], game["y_pool"], 4, train_size=N, n_classes=100, random_state=1,
-                                    **RECIPE)
-    game["adv1"] = MLLeaksAttack(1, N, **RECIPE).fit(game["X_pool"], game["y_pool"])
+                                    recipe=RECIPE)
+    game["adv1"] = MLLeaksAttack(1, N, recipe=RECIPE).fit(game["X_pool"], game["y_pool"])
     game["adv1_scores"] = game["adv1"].score(game["target"], game["X"])
     return game
 
@@ -64,14 +65,14 @@ def test_adversary1_is_far_above_chance_on_an_overfit_target(overfit):
 
 
 def test_adversary1_is_near_chance_on_a_well_generalized_target(generalized):
-    attack = MLLeaksAttack(1, 2000, hidden=(), epochs=10).fit(generalized["X_pool"], generalized["y_pool"])
+    attack = MLLeaksAttack(1, 2000, recipe=dict(hidden=(), epochs=10)).fit(generalized["X_pool"], generalized["y_pool"])
     assert abs(_auc(attack.score(generalized["target"], generalized["X"]), generalized) - 0.5) < 0.06
 
 
 def test_one_shadow_is_within_a_few_auc_points_of_many_shadows(overfit):
     one = _auc(overfit["adv1_scores"], overfit)
     many = MLLeaksAttack(4, N).fit(overfit["X_pool"], overfit["y_pool"], shadows=overfit["shadows"])
-    shokri = ShadowAttack(4, N, n_classes=100, **RECIPE).fit(overfit["X_pool"], overfit["y_pool"],
+    shokri = ShadowAttack(4, N, n_classes=100, recipe=RECIPE).fit(overfit["X_pool"], overfit["y_pool"],
                                                                shadows=overfit["shadows"])
     assert abs(one - _auc(many.score(overfit["target"], overfit["X"]), overfit)) < 0.03
     assert abs(one - _auc(shokri.score(overfit["target"], overfit["X"], overfit["y"]), overfit)) < 0.05
@@ -106,7 +107,7 @@ def test_adversary1_predicts_members_at_its_attack_models_decision(overfit):
 
 def test_adversary2_with_a_shadow_trained_on_digits_attacks_a_purchase_target(overfit):
     X_digits, y_digits = data.load_digits()
-    attack = TransferAttack(1, 800, **RECIPE).fit(X_digits, y_digits)
+    attack = TransferAttack(1, 800, recipe=RECIPE).fit(X_digits, y_digits)
     assert _auc(attack.score(overfit["target"], overfit["X"]), overfit) > 0.8
 
 
@@ -268,9 +269,9 @@ def test_mlleaks_attack_rejects_a_small_pool_too_many_top_classes_and_foreign_sh
 
 def test_attacks_reject_bad_targets_and_candidates(overfit):
     attack, X = overfit["adv1"], overfit["X"][:10]
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         MLLeaksAttack().score(overfit["target"], X)
-    with pytest.raises(RuntimeError, match="fit"):
+    with pytest.raises(NotFittedError, match="fit"):
         ThresholdAttack().predict(overfit["target"], X)
     for bad in (attack, ThresholdAttack(), ThresholdAttack("entropy")):
         with pytest.raises(ValueError, match="label"):

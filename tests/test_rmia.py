@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from _small_models import one_thread, small_universe
+from mialab.attacks.base import NotFittedError
 from mialab.attacks import rmia
 from mialab.blackbox import BlackBox
 from mialab.metrics import auc, tpr_at_fpr
@@ -29,7 +30,8 @@ def universe(tmp_path_factory):
 def test_rmia_beats_the_loss_threshold_at_low_fpr_on_real_models(universe):
     p, masks, p_pop = universe
     targets, refs = range(8), list(range(8, 16))
-    scores = np.stack([rmia.rmia_scores(p[:, t], p[:, refs], p_pop[:, t], p_pop[:, refs], masks[:, refs], a=0.0)
+    scores = np.stack([rmia.rmia_scores(p[:, t], p[:, refs], p_pop[:, t], p_pop[:, refs], masks[:, refs], online=False,
+                                        a=0.0)
                        for t in targets], axis=1)
     is_member = masks[:, :8]
     loss_threshold = _tpr(p[:, :8], is_member)                          # p_y ranks like the loss
@@ -43,7 +45,8 @@ def test_rmia_with_one_reference_model_beats_the_loss_threshold(universe):
     for t in range(8):
         ref = 8 + t                                                     # one reference model per target
         out = ~masks[:, ref]                                            # offline: candidates it did not train on
-        scores.append(rmia.rmia_scores(p[out, t], p[out][:, [ref]], p_pop[:, t], p_pop[:, [ref]], a=0.0))
+        scores.append(rmia.rmia_scores(p[out, t], p[out][:, [ref]], p_pop[:, t], p_pop[:, [ref]], online=False,
+                                       a=0.0))
         members.append(masks[out, t])
     scores, members = np.concatenate(scores), np.concatenate(members)
     baseline = np.concatenate([p[~masks[:, 8 + t], t] for t in range(8)])
@@ -72,7 +75,7 @@ def test_offline_ignores_the_models_that_trained_on_a_record():
     ref_p = np.array([[0.2, 0.99], [0.2, 0.01]])
     ref_in = np.array([[False, True], [False, True]])
     scores = rmia.rmia_scores(np.array([0.5, 0.5]), ref_p, np.array([0.5, 0.4]), np.array([[0.5, 0.5], [0.4, 0.4]]),
-                              ref_in, a=0.3)
+                              ref_in, online=False, a=0.3)
     assert scores[0] == scores[1]
 
 
@@ -94,12 +97,12 @@ def test_tune_offline_a_picks_a_grid_value_that_is_best_on_the_reference_models(
 
 def test_the_attack_class_scores_a_black_box(tmp_path):
     from mialab import data
-    from mialab.models import train_many
+    from mialab.many_models import train_many
     X, y = data.load_purchase(n_classes=10, n_records=1000, random_state=0)
     config = dict(hidden=(16,), epochs=5, batch_size=32)
     with one_thread():
         target = BlackBox(train_many(X[:200], y[:200], np.ones((200, 1), bool), n_classes=10, **config)[0])
-        attack = rmia.RMIA(2, n_population=100, cache_dir=tmp_path, **config).fit(X[400:900], y[400:900],
+        attack = rmia.RMIA(2, n_population=100, cache_dir=tmp_path, recipe=config).fit(X[400:900], y[400:900],
                                                                                  n_classes=10)
     X_cand, y_cand = np.concatenate([X[:100], X[200:300]]), np.concatenate([y[:100], y[200:300]])
     scores = attack.score(target, X_cand, y_cand)
@@ -107,9 +110,9 @@ def test_the_attack_class_scores_a_black_box(tmp_path):
     assert target.n_queries == 200 + 100                                 # candidates + population
     assert scores[:100].mean() > scores[100:].mean()
     with one_thread():
-        single = rmia.RMIA(1, a=0.3, n_population=100, cache_dir=tmp_path, **config).fit(X[400:900], y[400:900],
+        single = rmia.RMIA(1, a=0.3, n_population=100, cache_dir=tmp_path, recipe=config).fit(X[400:900], y[400:900],
                                                                                          n_classes=10)
-    assert len(single.stack_) == 1 and single.score(target, X_cand, y_cand).shape == (200,)
+    assert len(single.reference_models_) == 1 and single.score(target, X_cand, y_cand).shape == (200,)
 
 
 def test_bad_input_raises_clear_errors():
@@ -122,16 +125,16 @@ def test_bad_input_raises_clear_errors():
         rmia.rmia_scores(p * 3, r, z, zr)
     with pytest.raises(ValueError, match="rows"):
         rmia.rmia_scores(p, r[:1], z, zr)
-    with pytest.raises(ValueError, match="population_ref_p"):
+    with pytest.raises(ValueError, match="population_ref_signals"):
         rmia.rmia_scores(p, r, z, np.array([[0.5, 0.5]]))
     with pytest.raises(ValueError, match="no OUT reference"):
-        rmia.rmia_scores(p, r, z, zr, np.ones((2, 1), bool))
+        rmia.rmia_scores(p, r, z, zr, np.ones((2, 1), bool), online=False)
     with pytest.raises(ValueError, match="NaN"):
         rmia.rmia_scores(np.array([np.nan, 0.5]), r, z, zr)
     with pytest.raises(ValueError, match="at least 2 reference"):
         rmia.tune_offline_a(r, np.ones((2, 1), bool), np.full((4, 1), 0.5))
     with pytest.raises(ValueError, match="n_reference >= 2"):
         rmia.RMIA(1)
-    with pytest.raises(RuntimeError, match="fit"):
+    with pytest.raises(NotFittedError, match="fit"):
         from mialab.models import MLP
         rmia.RMIA(2).score(BlackBox(MLP(4, 2)), np.zeros((2, 4)), np.array([0, 1]))

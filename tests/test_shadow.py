@@ -5,6 +5,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
+from mialab.attacks.base import NotFittedError
 from mialab import data, metrics, models
 from mialab.attacks.shadow import (ShadowAttack, ShadowModels, attack_dataset, attack_scores, fit_attack_models,
                                    make_attack_model, shadow_attack_dataset, train_shadows)
@@ -26,7 +27,7 @@ def _game(k, n_target=300, n_shadows=2, **attack):
     candidates = np.concatenate([split.target_in, split.target_out])
     is_member = np.arange(len(candidates)) < n_target
     pool = split.shadow[:4000]
-    attack = ShadowAttack(n_shadows=n_shadows, train_size=n_target, n_classes=k, **SMALL, **attack)
+    attack = ShadowAttack(n_shadows=n_shadows, train_size=n_target, n_classes=k, recipe=SMALL, **attack)
     attack.fit(X[pool], y[pool])
     target = BlackBox(net)
     scores = attack.score(target, X[candidates], y[candidates])
@@ -81,7 +82,7 @@ def test_attack_dataset_appends_the_true_class_probability_when_asked():
 
 def test_train_shadows_gives_disjoint_in_and_out_sets_of_train_size():
     X, y = data.load_purchase(n_classes=10)
-    shadows = train_shadows(X[:400], y[:400], 3, train_size=100, hidden=(16,), epochs=2, random_state=1)
+    shadows = train_shadows(X[:400], y[:400], 3, train_size=100, recipe=dict(hidden=(16,), epochs=2), random_state=1)
     assert isinstance(shadows, ShadowModels) and len(shadows) == 3 and len(shadows.stack) == 3
     assert shadows.members.shape == shadows.nonmembers.shape == (400, 3)
     assert (shadows.members.sum(axis=0) == 100).all() and (shadows.nonmembers.sum(axis=0) == 100).all()
@@ -156,7 +157,7 @@ def test_precision_and_auc_rise_with_the_number_of_classes(overfit, two_classes)
 def test_single_model_and_sorted_features_work_too(overfit):
     for kwargs in (dict(per_class=False), dict(per_class=False, sort=True),
                    dict(per_class=False, sort=True, true_label=True), dict(per_class=True, sort=True, true_label=True)):
-        attack = ShadowAttack(n_shadows=2, train_size=300, n_classes=100, **SMALL, **kwargs)
+        attack = ShadowAttack(n_shadows=2, train_size=300, n_classes=100, recipe=SMALL, **kwargs)
         attack.fit(overfit["X_pool"], overfit["y_pool"], shadows=overfit["attack"].shadows_)
         scores = attack.score(overfit["target"], overfit["X"], overfit["y"])
         assert metrics.auc(scores, overfit["is_member"]) > 0.75, kwargs
@@ -169,7 +170,7 @@ def test_attack_is_near_chance_on_a_well_generalized_target():
     y = (X @ rng.normal(size=10) + 0.5 * rng.normal(size=6000) > 0).astype(np.int64)
     net = models.MLP(10, 2, hidden=(16,), random_state=0)
     models.train(net, X[:1000], y[:1000], epochs=20, weight_decay=1e-3)
-    attack = ShadowAttack(n_shadows=2, train_size=1000, hidden=(16,), epochs=20, weight_decay=1e-3)
+    attack = ShadowAttack(n_shadows=2, train_size=1000, recipe=dict(hidden=(16,), epochs=20, weight_decay=1e-3))
     attack.fit(X[2000:], y[2000:])
     scores = attack.score(BlackBox(net), X[:2000], y[:2000])
     assert metrics.auc(scores, np.arange(2000) < 1000) < 0.56
@@ -247,7 +248,7 @@ def test_shadow_attack_rejects_bad_settings_and_unusable_targets(overfit):
         ShadowAttack(attack_model="logistic")
     with pytest.raises(ValueError, match="random_state"):
         ShadowAttack(random_state=None)
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         ShadowAttack().score(overfit["target"], overfit["X"], overfit["y"])
     attack, model = overfit["attack"], overfit["target"]._model
     for output in ("label", "top_k"):

@@ -24,7 +24,7 @@ def game():
     X_train, y_train = X[split.target_in], y[split.target_in]
     plain = models.MLP(600, 100, hidden=RECIPE["hidden"], random_state=0)
     models.train(plain, X_train, y_train, epochs=RECIPE["epochs"], random_state=0)
-    stacked = train_stacked(X_train, y_train, n_classes=100, random_state=0, **RECIPE)
+    stacked = train_stacked(X_train, y_train, n_classes=100, random_state=0, recipe=RECIPE)
     candidates = np.concatenate([split.target_in, split.target_out])
     return dict(plain=plain, stacked=stacked, X_train=X_train, y_train=y_train, X_out=X[split.target_out],
                 y_out=y[split.target_out], X=X[candidates], is_member=np.arange(len(candidates)) < N,
@@ -53,17 +53,17 @@ def test_stacked_model_answers_probabilities_over_every_class_through_a_black_bo
 
 
 def test_stacked_model_is_seeded(game):
-    again = train_stacked(game["X_train"][:120], game["y_train"][:120], n_classes=100, random_state=3, hidden=(16,),
-                          epochs=3)
-    same = train_stacked(game["X_train"][:120], game["y_train"][:120], n_classes=100, random_state=3, hidden=(16,),
-                         epochs=3)
+    again = train_stacked(game["X_train"][:120], game["y_train"][:120], n_classes=100, random_state=3,
+                          recipe=dict(hidden=(16,), epochs=3))
+    same = train_stacked(game["X_train"][:120], game["y_train"][:120], n_classes=100, random_state=3,
+                         recipe=dict(hidden=(16,), epochs=3))
     np.testing.assert_allclose(again.predict_proba(game["X_out"][:20]), same.predict_proba(game["X_out"][:20]))
     np.testing.assert_array_equal(again.part, same.part)
 
 
 def test_stacking_lowers_the_attack_auc_at_an_accuracy_cost(game):
     attacks = {"adversary 3": ThresholdAttack(),
-               "adversary 1": MLLeaksAttack(1, N, **RECIPE).fit(game["X_pool"], game["y_pool"])}
+               "adversary 1": MLLeaksAttack(1, N, recipe=RECIPE).fit(game["X_pool"], game["y_pool"])}
     for name, attack in attacks.items():
         plain = metrics.auc(attack.score(BlackBox(game["plain"]), game["X"]), game["is_member"])
         scores = attack.score(BlackBox(game["stacked"]), game["X"])
@@ -78,7 +78,8 @@ def test_stacking_lowers_the_attack_auc_at_an_accuracy_cost(game):
     (dict(second_fraction=0.0), "second_fraction"), (dict(second_fraction=1.0), "second_fraction"),
     (dict(second_fraction="third"), "second_fraction"), (dict(C=0), "`C`"), (dict(C=True), "`C`"),
     (dict(C=float("nan")), "`C`"), (dict(n_classes=1), "n_classes"), (dict(n_classes=5), "out of range"),
-    (dict(random_state=-1), "random_state"), (dict(hidden="wide"), "hidden"), (dict(epochs=0), "epochs"),
+    (dict(random_state=-1), "random_state"), (dict(recipe=dict(hidden="wide")), "hidden"),
+    (dict(recipe=dict(epochs=0)), "epochs"),
 ])
 def test_train_stacked_rejects_bad_settings(game, kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):

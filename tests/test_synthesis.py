@@ -81,7 +81,7 @@ def test_shadows_on_synthesized_data_attack_an_overfit_target(purchase_100):
                "model-based": synthesize(target, 700, 600, random_state=0)[:2]}
     for name, (X_syn, y_syn) in sources.items():
         assert len(y_syn) >= 300
-        attack = ShadowAttack(n_shadows=2, train_size=150, hidden=(128,), n_classes=100)
+        attack = ShadowAttack(n_shadows=2, train_size=150, recipe=dict(hidden=(128,)), n_classes=100)
         attack.fit(X_syn[:300], y_syn[:300])
         auc = metrics.auc(attack.score(target, X[candidates], y[candidates]), is_member)
         assert auc > 0.7, name

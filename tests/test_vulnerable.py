@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from _small_models import CONFIG, one_thread, small_universe, synthetic_values
+from mialab.attacks.signals import leave_one_out, signals
 from mialab.attacks import lira, vulnerable
 
 
@@ -26,7 +27,7 @@ def test_per_record_leakage_counts_each_records_true_and_false_positives():
 
 def test_per_record_leakage_pooled_matches_the_global_tpr_and_fpr(synthetic):
     values, masks = synthetic
-    scores, is_member = lira.leave_one_out_scores(values, masks, fix_variance=True, targets=range(4),
+    scores, is_member = leave_one_out(lira.lira_scores, values, masks, fix_variance=True, targets=range(4),
                                                   references=range(4, 20))
     leak = vulnerable.per_record_leakage(scores, is_member, fpr=0.01)
     called = scores >= leak.threshold
@@ -62,8 +63,8 @@ def test_outlier_scores_find_the_record_far_from_its_class():
 
 def test_exposed_records_on_real_models_have_larger_influence(tmp_path):
     X, y, stack, masks, _, _ = small_universe(tmp_path, n_models=16)
-    values = lira.model_confidences(stack, X, y)
-    scores, is_member = lira.leave_one_out_scores(values, masks, fix_variance=True, targets=range(8),
+    values = signals(stack, X, y)
+    scores, is_member = leave_one_out(lira.lira_scores, values, masks, fix_variance=True, targets=range(8),
                                                   references=range(8, 16))
     leak = vulnerable.per_record_leakage(scores, is_member, fpr=0.01)
     infl = vulnerable.influence(values[:, 8:], masks[:, 8:])      # from the reference models only

@@ -1,2 +1,35 @@
 """Membership inference attacks. Each turns a black box's answers on candidate records into one score per
-record (higher = more likely a member); `mialab.metrics` turns scores into numbers."""
+record (higher = more likely a member); `mialab.metrics` turns scores into numbers. Every attack class has the
+shape of `mialab.attacks.base.Attack`: fit(...) -> self, score(target, X, y) -> (n,), predict from `threshold_`.
+
+| class | paper | notebook |
+| --- | --- | --- |
+| `shadow.ShadowAttack` | Shokri et al. 2017, shadow models | 02 |
+| `mlleaks.MLLeaksAttack` | Salem et al. 2019, adversary 1 (one shadow, sorted top-k) | 03 |
+| `mlleaks.TransferAttack` | Salem et al. 2019, adversary 2 (shadow on other data) | 03 |
+| `mlleaks.ThresholdAttack` | Salem et al. 2019, adversary 3 (no shadow, noise threshold) | 03 |
+| `loss.LossAttack` | Yeom et al. 2018, loss threshold | 04 |
+| `loss.CorrectnessAttack` | Yeom et al. 2018, 0-1 loss (the gap attack) | 01, 04 |
+| `calibrated.MetricAttack` | Song & Mittal 2021, calibrated metric thresholds | 04 |
+| `lira.LiRA` | Carlini et al. 2022, likelihood ratio | 05 |
+| `rmia.RMIA` | Zarifzadeh et al. 2024, relative membership inference | 05 |
+| `label_only.GapAttack` | Choquette-Choo et al. 2021, gap attack | 05 |
+| `label_only.NoiseRobustnessAttack` | Choquette-Choo et al. 2021, noise robustness | 05 |
+
+Shared steps: `signals` (the records x models signal matrix, leave-one-out over many models), `features`
+(confidence, entropy, logit scaling), `thresholds` (per-class thresholds), `synthesis` (shadow data by queries),
+`attribute` (Yeom's attribute inference), `vulnerable` (per-record leakage, Long et al.).
+"""
+
+from .base import Attack, NotFittedError, TrainingRecipe
+from .label_only import GapAttack, NoiseRobustnessAttack
+from .lira import LiRA
+from .loss import CorrectnessAttack, LossAttack
+from .calibrated import MetricAttack
+from .mlleaks import MLLeaksAttack, ThresholdAttack, TransferAttack
+from .rmia import RMIA
+from .shadow import ShadowAttack
+
+__all__ = ["Attack", "NotFittedError", "TrainingRecipe", "ShadowAttack", "MLLeaksAttack", "TransferAttack",
+           "ThresholdAttack", "LossAttack", "CorrectnessAttack", "MetricAttack", "LiRA", "RMIA", "GapAttack",
+           "NoiseRobustnessAttack"]

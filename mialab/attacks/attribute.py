@@ -47,7 +47,10 @@ class AttributeInference:
                    rejected
         queries:   len(values) per candidate record
     Paper: S. Yeom, I. Giacomelli, M. Fredrikson, S. Jha, "Privacy Risk in Machine Learning: Analyzing the
-    Connection to Overfitting", IEEE CSF 2018 (Sec. 4 and 5).
+    Connection to Overfitting", IEEE CSF 2018 (Sec. 4 and 5). Taught in notebook 04.
+
+    Not an `Attack` subclass: it infers a feature's value, not membership, so its output is values (infer) and
+    per-value scores (value_scores) rather than one membership score per record.
     """
 
     def __init__(self, column: int, values=(0.0, 1.0), *, random_state: int = 0):

@@ -32,7 +32,8 @@ def sorted_top_k(probs, k: int = 3) -> np.ndarray:
     probs = as_proba(probs)
     k = check_positive_int(k, "k")
     if k > probs.shape[1]:
-        raise ValueError(f"`k` = {k} is larger than the number of classes ({probs.shape[1]}); pass k <= {probs.shape[1]}.")
+        raise ValueError(f"`k` = {k} is larger than the number of classes ({probs.shape[1]}); pass "
+                         f"k <= {probs.shape[1]}.")
     return -np.sort(-probs, axis=1)[:, :k]
 
 

@@ -13,9 +13,11 @@ import numbers
 
 import numpy as np
 
-from .._validation import as_features, as_labels, check_choice, check_fraction, check_positive_int, \
-    check_random_state
+from .._validation import as_features, as_labels, check_choice, check_fraction, check_memory, \
+    check_positive_int, check_random_state, check_seed
 from ..blackbox import check_target, query_labels
+from .base import Attack
+from .lira import shifted_copies
 from .loss import CorrectnessAttack
 
 NOISES = ("flip", "gaussian", "shift")
@@ -61,6 +63,7 @@ def noisy_copies(X, n_copies: int, noise: str = "flip", strength: float = 0.02, 
     check_choice(noise, "noise", NOISES)
     rng = check_random_state(random_state)
     flat = X.reshape(len(X), -1)
+    check_memory(n_copies * flat.size * 8, f"{n_copies} noisy copies of {len(X)} records", "lower `n_copies`")
     if noise == "flip":
         strength = check_fraction(strength, "strength", low=0.0, high=1.0)
         if not np.isin(flat, (0.0, 1.0)).all():
@@ -68,10 +71,10 @@ def noisy_copies(X, n_copies: int, noise: str = "flip", strength: float = 0.02, 
         flips = rng.random((n_copies, *flat.shape)) < strength
         return np.where(flips, 1.0 - flat, flat).astype(np.float32)
     if noise == "gaussian":
-        if isinstance(strength, bool) or not isinstance(strength, numbers.Real) or not strength > 0:
-            raise ValueError(f"`strength` must be a standard deviation > 0 for noise='gaussian'; got {strength!r}.")
+        if isinstance(strength, bool) or not isinstance(strength, numbers.Real) or not 0 < strength < np.inf:
+            raise ValueError(f"`strength` must be a finite standard deviation > 0 for noise='gaussian'; got "
+                             f"{strength!r}.")
         return (flat + rng.normal(0.0, strength, (n_copies, *flat.shape))).astype(np.float32)
-    from .lira import shifted_copies
     if isinstance(strength, bool) or not isinstance(strength, numbers.Integral) or strength < 1:
         raise ValueError(f"`strength` must be a whole number of pixels >= 1 for noise='shift'; got {strength!r}.")
     offsets = rng.integers(-strength, strength + 1, size=(n_copies, 2))
@@ -81,14 +84,16 @@ def noisy_copies(X, n_copies: int, noise: str = "flip", strength: float = 0.02, 
     return out
 
 
-class NoiseRobustnessAttack:
+class NoiseRobustnessAttack(Attack):
     """Choquette-Choo et al.'s data-augmentation / noise-robustness attack against a label-only black box.
 
     score(target, X, y) -> (n,) in [0, 1]: the share of the record and its `n_copies` noisy copies (noisy_copies:
     bit flips for 0/1 records, Gaussian noise or pixel shifts for images) that the target still classifies as y.
     Members were fitted, so they tend to keep their label under noise; non-members near the decision boundary lose
     it. Unlike the gap attack, two correctly classified records now get different scores. `strength` should match
-    the data (the paper tunes it on shadow models); predict() uses `threshold` (default: all queries correct).
+    the data (the paper tunes it on shadow models). predict() uses `threshold` (default: all queries correct),
+    an argument rather than a fitted value because the attack fits nothing; it is kept as `threshold_` like every
+    attack's decision threshold.
 
     Threat model:
         data:      none (the paper uses shadow models only to tune the noise strength)
@@ -96,8 +101,10 @@ class NoiseRobustnessAttack:
         outputs:   the predicted label ("label"; any other output is reduced to its argmax)
         queries:   n_copies + 1 per candidate record
     Paper: C. A. Choquette-Choo, F. Tramèr, N. Carlini, N. Papernot, "Label-Only Membership Inference Attacks",
-    ICML 2021 (Sec. 5, data augmentation and noise robustness).
+    ICML 2021 (Sec. 5, data augmentation and noise robustness). Taught in notebook 05.
     """
+
+    needs = "labels"
 
     def __init__(self, n_copies: int = 20, noise: str = "flip", strength: float = 0.02, *, image_shape=(8, 8),
                  threshold: float = 1.0, random_state: int = 0):
@@ -106,8 +113,8 @@ class NoiseRobustnessAttack:
         self.strength = strength
         self.image_shape = image_shape
         self.threshold = check_fraction(threshold, "threshold", inclusive=True)
-        check_random_state(random_state)
-        self.random_state = random_state
+        self.threshold_ = self.threshold
+        self.random_state = check_seed(random_state)
         # validate strength now, on a tiny record of the right kind
         noisy_copies(np.zeros((1, int(np.prod(image_shape))), np.float32), 1, noise, strength,
                      image_shape=image_shape, random_state=0)
@@ -120,13 +127,9 @@ class NoiseRobustnessAttack:
         """Share of the record and its noisy copies classified as y: X (n, d), y (n,) -> (n,) in [0, 1]."""
         check_target(target)
         X = as_features(X)
-        y = as_labels(y, n=len(X))
+        y = as_labels(y, n=len(X), n_classes=getattr(target, "n_classes", None))
         copies = noisy_copies(X, self.n_copies, self.noise, self.strength, image_shape=self.image_shape,
                               random_state=self.random_state)
         queries = np.concatenate([X.reshape(len(X), -1)[None], copies]).reshape(-1, copies.shape[-1])
         correct = (query_labels(target, queries).reshape(self.n_copies + 1, len(X)) == y)
         return correct.mean(axis=0)
-
-    def predict(self, target, X, y) -> np.ndarray:
-        """Member (True) where the share of correct answers is >= threshold: (n,) bool."""
-        return self.score(target, X, y) >= self.threshold

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from .._validation import as_features, as_labels, check_positive_int, check_random_state
+from .._validation import as_features, as_labels, check_positive_int, check_scalar, check_seed
+from ..blackbox import check_target, query_labels, query_probabilities
+from ..models import predict_proba
+from .base import Attack, as_recipe
 from .features import cross_entropy
-from ..blackbox import check_target, query_probabilities
 from .shadow import ShadowModels, shadows_for_pool
 
 
@@ -27,11 +27,10 @@ def mean_training_loss(shadows: ShadowModels, X, y) -> float:
 
 
 def _proba(stack, j, X):
-    from ..models import predict_proba
     return predict_proba(stack[j], X)
 
 
-class LossAttack:
+class LossAttack(Attack):
     """Yeom et al.'s threshold adversary: a record is a member when the target's loss on it is below the expected
     training loss.
 
@@ -50,25 +49,24 @@ class LossAttack:
                    counts as loss -log 1e-12); top_k and label rejected
         queries:   one per candidate record; none for fitting
     Paper: S. Yeom, I. Giacomelli, M. Fredrikson, S. Jha, "Privacy Risk in Machine Learning: Analyzing the
-    Connection to Overfitting", IEEE CSF 2018 (Sec. 3.2 and 6).
+    Connection to Overfitting", IEEE CSF 2018 (Sec. 3.2 and 6). Taught in notebook 04.
     """
 
+    _fitted = ("expected_loss_",)
+
     def __init__(self, expected_loss: float | None = None, *, n_shadows: int = 1, train_size: int = 2500,
-                 hidden=(256,), epochs: int = 30, lr: float = 1e-3, weight_decay: float = 0.0, batch_size: int = 64,
-                 random_state: int = 0):
+                 recipe=None, random_state: int = 0):
         if expected_loss is not None:
-            if (isinstance(expected_loss, bool) or not isinstance(expected_loss, numbers.Real)
-                    or not np.isfinite(expected_loss) or expected_loss < 0):
+            try:
+                self.expected_loss_ = check_scalar(expected_loss, "expected_loss", low=0.0)
+            except (TypeError, ValueError):
                 raise ValueError(f"`expected_loss` must be a finite number >= 0 (an average cross-entropy); got "
-                                 f"{expected_loss!r}. Pass None to estimate it with shadow models in fit().")
-            self.expected_loss_ = float(expected_loss)
+                                 f"{expected_loss!r}. Pass None to estimate it with shadow models in fit().") from None
         self.expected_loss = expected_loss
         self.n_shadows = check_positive_int(n_shadows, "n_shadows")
         self.train_size = check_positive_int(train_size, "train_size")
-        self.hidden, self.epochs, self.lr = hidden, epochs, lr
-        self.weight_decay, self.batch_size = weight_decay, batch_size
-        check_random_state(random_state)
-        self.random_state = random_state
+        self.recipe = as_recipe(recipe)
+        self.random_state = check_seed(random_state)
 
     @property
     def threshold_(self) -> float:
@@ -84,16 +82,11 @@ class LossAttack:
         X = as_features(X)
         y = as_labels(y, n=len(X))
         shadows = shadows_for_pool(X, y, shadows, n_shadows=self.n_shadows, train_size=self.train_size,
-                                   hidden=self.hidden, epochs=self.epochs, lr=self.lr, weight_decay=self.weight_decay,
-                                   batch_size=self.batch_size, random_state=self.random_state)
+                                   recipe=self.recipe, random_state=self.random_state)
         self.shadows_ = shadows
         self.expected_loss_ = mean_training_loss(shadows, X, y)
         return self
 
-    def _check_fitted(self):
-        if not hasattr(self, "expected_loss_"):
-            raise RuntimeError("this LossAttack does not know the expected training loss: pass expected_loss=... or "
-                               "call .fit(X_pool, y_pool) first.")
 
     def score(self, target, X, y) -> np.ndarray:
         """Minus the target's loss on each candidate, X (n, d), y (n,) -> (n,) (higher = member)."""
@@ -109,7 +102,7 @@ class LossAttack:
         return self.score(target, X, y) >= self.threshold_
 
 
-class CorrectnessAttack:
+class CorrectnessAttack(Attack):
     """Yeom et al.'s bounded-loss adversary under the 0-1 loss: a record is a member when the target classifies
     it correctly.
 
@@ -125,14 +118,14 @@ class CorrectnessAttack:
         queries:   one per candidate record
     Paper: S. Yeom, I. Giacomelli, M. Fredrikson, S. Jha, "Privacy Risk in Machine Learning: Analyzing the
     Connection to Overfitting", IEEE CSF 2018 (Sec. 3.2, Theorem 2); also the "gap attack" of Choquette-Choo et
-    al. 2021.
+    al. 2021. Taught in notebooks 01 and 05.
     """
 
+    needs = "labels"
     threshold_ = 0.5
 
     def __init__(self, random_state: int = 0):
-        check_random_state(random_state)
-        self.random_state = random_state
+        self.random_state = check_seed(random_state)
 
     def fit(self, X=None, y=None) -> "CorrectnessAttack":
         """Nothing to fit; returns self so the attack has the same shape as the others."""
@@ -142,17 +135,6 @@ class CorrectnessAttack:
         """1.0 where the target predicts the true label of each candidate, else 0.0: X (n, d), y (n,) -> (n,)."""
         check_target(target)
         X = as_features(X)
-        y = as_labels(y, n=len(X))
-        answers = np.asarray(target.query(X))
-        if answers.ndim == 1:
-            predicted = answers.astype(np.int64)
-        elif answers.ndim == 2 and len(answers) == len(X):
-            predicted = answers.argmax(axis=1)
-        else:
-            raise ValueError(f"the target answered shape {answers.shape} for {len(X)} records; expected labels (n,) "
-                             "or probability vectors (n, k).")
+        y = as_labels(y, n=len(X), n_classes=getattr(target, "n_classes", None))
+        predicted = query_labels(target, X)
         return (predicted == y).astype(float)
-
-    def predict(self, target, X, y) -> np.ndarray:
-        """Member (True) where the target classifies the candidate correctly: (n,) bool."""
-        return self.score(target, X, y) >= self.threshold_

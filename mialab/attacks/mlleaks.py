@@ -10,8 +10,9 @@ import numpy as np
 from sklearn.base import clone
 
 from .._validation import as_features, as_labels, as_proba, check_choice, check_positive_int, \
-    check_random_state
+    check_memory, check_random_state, check_seed
 from .._reference import reference
+from .base import Attack, as_recipe
 from .features import entropy, sorted_top_k
 from .shadow import ShadowModels, make_attack_model, shadow_attack_dataset, shadows_for_pool
 
@@ -69,7 +70,7 @@ def _member_column(model) -> int:
     return classes.index(True) if True in classes else classes.index(1)
 
 
-class MLLeaksAttack:
+class MLLeaksAttack(Attack):
     """Salem et al.'s adversary 1: one shadow model, features = the sorted top-k posteriors, one attack model.
 
     fit(X_pool, y_pool) trains `n_shadows` shadow models (1 in the paper; mialab.attacks.shadow.train_shadows) on
@@ -86,19 +87,21 @@ class MLLeaksAttack:
 
     Threat model:
         data:      >= 2 * train_size labelled records from the target's distribution (the shadow's pool)
-        knowledge: none about the target's training recipe (the shadow uses the attacker's own `hidden`,
-                   `epochs`, `lr`); the candidates' labels are not needed
+        knowledge: none about the target's training recipe (the shadow uses the attacker's own `recipe`); the
+                   candidates' labels are not needed
         outputs:   the top-k posteriors: "probabilities", "rounded" or "top_k" with at least k classes revealed;
                    label rejected
         queries:   one per candidate record; none for fitting
     Paper: A. Salem, Y. Zhang, M. Humbert, P. Berrang, M. Fritz, M. Backes, "ML-Leaks: Model and Data Independent
-    Membership Inference Attacks and Defenses on Machine Learning Models", NDSS 2019 (Sec. III).
+    Membership Inference Attacks and Defenses on Machine Learning Models", NDSS 2019 (Sec. III). Taught in
+    notebook 03.
     """
 
-    _name = "MLLeaksAttack"
+    needs = "scores"
+    _fitted = ("attack_model_",)
+    threshold_ = 0.5
 
-    def __init__(self, n_shadows: int = 1, train_size: int = 2500, *, k: int = 3, hidden=(256,), epochs: int = 30,
-                 lr: float = 1e-3, weight_decay: float = 0.0, batch_size: int = 64, attack_model=None,
+    def __init__(self, n_shadows: int = 1, train_size: int = 2500, *, k: int = 3, recipe=None, attack_model=None,
                  random_state: int = 0):
         self.n_shadows = check_positive_int(n_shadows, "n_shadows")
         self.train_size = check_positive_int(train_size, "train_size")
@@ -106,38 +109,27 @@ class MLLeaksAttack:
         if attack_model is not None and not (hasattr(attack_model, "fit") and hasattr(attack_model, "predict_proba")):
             raise TypeError("`attack_model` must be a scikit-learn classifier with fit and predict_proba; got "
                             f"{type(attack_model).__name__}.")
-        check_random_state(random_state)
-        self.hidden, self.epochs, self.lr, self.weight_decay, self.batch_size = hidden, epochs, lr, weight_decay, batch_size
+        self.recipe = as_recipe(recipe)
         self.attack_model = attack_model
-        self.random_state = random_state
+        self.random_state = check_seed(random_state)
 
     def fit(self, X, y, *, shadows: ShadowModels | None = None):
-        """Train the shadow(s) on the pool X (n, d), y (n,) (or reuse `shadows` trained on it), then the attack model."""
+        """Train the shadow(s) on the pool X (n, d), y (n,) (or reuse `shadows` trained on it), then the attack
+        model."""
         X = as_features(X)
         y = as_labels(y, n=len(X))
         if self.k > int(y.max()) + 1:
             raise ValueError(f"`k` = {self.k} is larger than the number of classes in y ({int(y.max()) + 1}); pass "
                              f"k <= {int(y.max()) + 1} or shadow data with more classes.")
-        if shadows is None:
-            if 2 * self.train_size > len(X):
-                raise ValueError(f"`train_size` = {self.train_size} needs a pool of at least {2 * self.train_size} "
-                                 f"records (a shadow IN set and a disjoint OUT set); the pool has {len(X)}. Pass "
-                                 f"train_size <= {len(X) // 2}.")
         shadows = shadows_for_pool(X, y, shadows, n_shadows=self.n_shadows, train_size=self.train_size,
-                                   hidden=self.hidden, epochs=self.epochs, lr=self.lr, weight_decay=self.weight_decay,
-                                   batch_size=self.batch_size, random_state=self.random_state)
+                                   recipe=self.recipe, random_state=self.random_state)
         probs, _, is_member = shadow_attack_dataset(shadows, X, y)
         features = sorted_top_k(probs, self.k)
         model = make_attack_model() if self.attack_model is None else self.attack_model
         self.attack_model_ = clone(model).fit(features, is_member)
         self.shadows_ = shadows
         self.shadow_features_, self.shadow_is_member_ = features, is_member
-        self.threshold_ = 0.5
         return self
-
-    def _check_fitted(self):
-        if not hasattr(self, "attack_model_"):
-            raise RuntimeError(f"this {self._name} is not fitted yet; call .fit(X_pool, y_pool) first.")
 
     def score(self, target, X, y=None) -> np.ndarray:
         """The attack model's probability that each candidate is a member: X (n, d) -> (n,). `y` is not used
@@ -148,10 +140,6 @@ class MLLeaksAttack:
             as_labels(y, n=len(X))
         features = query_top_k(target, X, self.k)
         return self.attack_model_.predict_proba(features)[:, _member_column(self.attack_model_)]
-
-    def predict(self, target, X, y=None) -> np.ndarray:
-        """Member (True) where the attack model says IN (score >= 0.5): (n,) bool."""
-        return self.score(target, X, y) >= self.threshold_
 
 
 class TransferAttack(MLLeaksAttack):
@@ -169,10 +157,8 @@ class TransferAttack(MLLeaksAttack):
         outputs:   the top-k posteriors: "probabilities", "rounded" or "top_k" with at least k classes revealed;
                    label rejected
         queries:   one per candidate record; none for fitting
-    Paper: A. Salem et al., "ML-Leaks", NDSS 2019 (Sec. IV).
+    Paper: A. Salem et al., "ML-Leaks", NDSS 2019 (Sec. IV). Taught in notebook 03.
     """
-
-    _name = "TransferAttack"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -217,9 +203,16 @@ def noise_records(n: int, n_features, kind: str = "binary", random_state: int = 
     1/2 (the paper's choice for binary data such as purchase); "uniform": uniform on [0, 1) (random pixels, e.g.
     digits); "gaussian": standard normal (standardized tabular data, e.g. breast_cancer)."""
     n = check_positive_int(n, "n")
-    shape = (n_features,) if isinstance(n_features, numbers.Integral) else tuple(n_features)
+    if isinstance(n_features, numbers.Integral) and not isinstance(n_features, bool):
+        shape = (n_features,)
+    elif isinstance(n_features, (tuple, list)):
+        shape = tuple(n_features)
+    else:
+        raise TypeError(f"`n_features` must be a whole number of features (or an image shape such as (8, 8)); got "
+                        f"{n_features!r}.")
     for size in shape:
         check_positive_int(size, "n_features")
+    check_memory(8.0 * n * float(np.prod(shape)), f"{n:,} noise records", "lower n")
     check_choice(kind, "kind", NOISE_KINDS)
     rng = check_random_state(random_state)
     if kind == "binary":
@@ -231,7 +224,7 @@ def noise_records(n: int, n_features, kind: str = "binary", random_state: int = 
     return X.astype(np.float32)
 
 
-class ThresholdAttack:
+class ThresholdAttack(Attack):
     """Salem et al.'s adversary 3: no shadow model, no data; the score is the target's largest posterior (or
     minus its entropy), and the threshold is picked without any membership labels.
 
@@ -247,8 +240,15 @@ class ThresholdAttack:
         outputs:   max_posterior: "probabilities", "rounded" or "top_k" (any k); entropy: "probabilities" or
                    "rounded" (renormalised); label rejected
         queries:   one per candidate record; one per noise record for fitting the threshold
-    Paper: A. Salem et al., "ML-Leaks", NDSS 2019 (Sec. V).
+    Paper: A. Salem et al., "ML-Leaks", NDSS 2019 (Sec. V). Taught in notebook 03.
+
+    Why fit takes the target: unlike the other attacks, adversary 3 has no data and no shadow; what it learns
+    before scoring (its threshold) comes from querying the target itself on noise, so fit(target, X_noise) is
+    the honest signature. score() needs no fit; predict() does.
     """
+
+    needs = "scores"
+    _fitted = ("threshold_",)
 
     def __init__(self, metric: str = "max_posterior", percentile: float = 90.0):
         self.metric = check_choice(metric, "metric", METRICS)
@@ -276,7 +276,5 @@ class ThresholdAttack:
 
     def predict(self, target, X, y=None) -> np.ndarray:
         """Member (True) where score >= threshold_ (picked from noise, no labels): (n,) bool."""
-        if not hasattr(self, "threshold_"):
-            raise RuntimeError("this ThresholdAttack has no threshold yet; call .fit(target, X_noise) with random "
-                               "records (mialab.attacks.mlleaks.noise_records) first.")
+        self._check_fitted()
         return self.score(target, X, y) >= self.threshold_

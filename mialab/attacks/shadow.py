@@ -12,10 +12,12 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from .._validation import as_array, as_features, as_labels, as_membership, as_proba, check_bool, \
-    check_positive_int, check_random_state
+    check_positive_int, check_random_state, check_seed
 from .._reference import reference
 from ..blackbox import query_candidates
-from ..models import ModelStack, train_many
+from ..metrics import choose_threshold
+from ..many_models import ModelStack, train_many
+from .base import Attack, as_recipe
 
 
 @dataclass
@@ -44,20 +46,21 @@ class ShadowModels:
         return ShadowModels(sub, self.members[:, :n_shadows].copy(), self.nonmembers[:, :n_shadows].copy())
 
 
-def train_shadows(X, y, n_shadows: int, *, train_size: int, hidden=(256,), epochs: int = 30, lr: float = 1e-3,
-                  weight_decay: float = 0.0, batch_size: int = 64, n_classes: int | None = None,
+def train_shadows(X, y, n_shadows: int, *, train_size: int, recipe=None, n_classes: int | None = None,
                   random_state: int = 0) -> ShadowModels:
     """Train `n_shadows` shadow models at once, each on `train_size` records of the pool (X (n, d), y (n,)).
 
     Shadow j trains on X[members[:, j]] and keeps another `train_size` records, X[nonmembers[:, j]], as its OUT
-    set; the two are disjoint, so the pool needs at least 2 * train_size records. Pass `n_classes` (the target's)
-    when the pool may miss the highest classes. Trained at once with mialab.models.train_many.
-    (Shokri et al. 2017, Sec. IV.)
+    set; the two are disjoint, so the pool needs at least 2 * train_size records. `recipe` is the target's training
+    recipe (mialab.recipe.TrainingRecipe or a dict of its fields). Pass `n_classes` (the target's) when the pool
+    may miss the highest classes. Trained at once with mialab.many_models.train_many. (Shokri et al. 2017, Sec. IV.)
+    Taught in notebook 02.
     """
     X = as_features(X)
     y = as_labels(y, n=len(X))
     n_shadows = check_positive_int(n_shadows, "n_shadows")
     train_size = check_positive_int(train_size, "train_size")
+    recipe = as_recipe(recipe)
     if 2 * train_size > len(X):
         raise ValueError(f"`train_size` = {train_size} needs a pool of at least {2 * train_size} records (an IN set "
                          f"and a disjoint OUT set of that size per shadow); the pool has {len(X)}. Pass a smaller "
@@ -69,8 +72,7 @@ def train_shadows(X, y, n_shadows: int, *, train_size: int, hidden=(256,), epoch
         order = rng.permutation(len(X))
         members[order[:train_size], j] = True
         nonmembers[order[train_size:2 * train_size], j] = True
-    stack = train_many(X, y, members, hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr,
-                       weight_decay=weight_decay, n_classes=n_classes, random_state=random_state)
+    stack = train_many(X, y, members, n_classes=n_classes, random_state=random_state, **recipe.as_kwargs())
     return ShadowModels(stack=stack, members=members, nonmembers=nonmembers)
 
 
@@ -180,6 +182,13 @@ def _check_attack_data(features, labels, is_member, n_classes):
     return features, labels, is_member
 
 
+def _check_attack_model(attack_model):
+    if not (callable(getattr(attack_model, "fit", None)) and callable(getattr(attack_model, "predict_proba", None))):
+        raise TypeError("`attack_model` must be a scikit-learn classifier with fit and predict_proba (it is cloned per "
+                        f"class), for example LogisticRegression(); got {attack_model!r}.")
+    return attack_model
+
+
 @reference
 def fit_attack_models(features, labels, is_member, n_classes: int, *, attack_model=None) -> list:
     """One attack model per class: model c is fitted on the rows whose label is c -> a list of n_classes models.
@@ -189,7 +198,7 @@ def fit_attack_models(features, labels, is_member, n_classes: int, *, attack_mod
     """
     n_classes = check_positive_int(n_classes, "n_classes")
     features, labels, is_member = _check_attack_data(features, labels, is_member, n_classes)
-    attack_model = make_attack_model() if attack_model is None else attack_model
+    attack_model = make_attack_model() if attack_model is None else _check_attack_model(attack_model)
     models = []
     with threadpool_limits(limits=1):  # many tiny fits: threads only wait on each other
         for c in range(n_classes):
@@ -206,6 +215,11 @@ def attack_scores(models, features, labels, *, fallback=None) -> np.ndarray:
     a list of per-class models, features (n, f), labels (n,) -> (n,)."""
     if not isinstance(models, (list, tuple)) or not models:
         raise TypeError("`models` must be the non-empty list that fit_attack_models returns.")
+    for model in (*models, fallback):
+        if model is not None and not (callable(getattr(model, "predict_proba", None))
+                                      and getattr(model, "classes_", None) is not None):
+            raise TypeError(f"`models` (and `fallback`) must hold fitted classifiers with predict_proba, or None for a "
+                            f"class without one (what fit_attack_models returns); got {type(model).__name__}.")
     features = as_array(features, "features", ndim=2)
     labels = as_labels(labels, n=len(features), n_classes=len(models))
     scores = np.empty(len(features))
@@ -224,13 +238,15 @@ def attack_scores(models, features, labels, *, fallback=None) -> np.ndarray:
 # the attack
 # ---------------------------------------------------------------------------------------------------------------
 
-def shadows_for_pool(X, y, shadows, *, n_shadows: int, train_size: int, hidden, epochs: int, lr: float,
-                     weight_decay: float, batch_size: int, n_classes: int | None = None,
+def shadows_for_pool(X, y, shadows, *, n_shadows: int, train_size: int, recipe, n_classes: int | None = None,
                      random_state: int = 0) -> ShadowModels:
     """`shadows` checked against the pool X (n, d), or, when None, shadows trained on it with train_shadows."""
     if shadows is None:
-        return train_shadows(X, y, n_shadows, train_size=train_size, hidden=hidden, epochs=epochs, lr=lr,
-                             weight_decay=weight_decay, batch_size=batch_size, n_classes=n_classes,
+        if 2 * train_size > len(X):
+            raise ValueError(f"`train_size` = {train_size} needs a pool of at least {2 * train_size} records (an IN "
+                             f"set and a disjoint OUT set per shadow); the pool has {len(X)}. Pass "
+                             f"train_size <= {len(X) // 2} (about the target's training set size) or more records.")
+        return train_shadows(X, y, n_shadows, train_size=train_size, recipe=recipe, n_classes=n_classes,
                              random_state=random_state)
     if not isinstance(shadows, ShadowModels):
         raise TypeError(f"`shadows` must be what train_shadows returns; got {type(shadows).__name__}.")
@@ -240,10 +256,10 @@ def shadows_for_pool(X, y, shadows, *, n_shadows: int, train_size: int, hidden, 
     return shadows
 
 
-class ShadowAttack:
+class ShadowAttack(Attack):
     """Shokri et al.'s shadow-model attack: shadows mimic the target, attack models learn IN vs OUT from their outputs.
 
-    fit(X_pool, y_pool) trains `n_shadows` shadows (with mialab.models.train_many, all at once), builds the attack
+    fit(X_pool, y_pool) trains `n_shadows` shadows (with mialab.many_models.train_many, all at once), builds the attack
     training set from their members' and non-members' probability vectors, and fits one attack model per class
     (`per_class=True`, as in the paper) or one for all classes (`per_class=False`). score(target, X, y) -> (n,):
     the attack model's probability that each candidate is a member. `threshold_` is chosen on attacker-side data
@@ -251,52 +267,48 @@ class ShadowAttack:
 
     The attack model is logistic regression on standardized log-probabilities (C = 0.1), not the paper's neural
     network: members and non-members differ in how close the confidences are to 0 and 1 (0.9999 vs 0.99), which
-    the log makes linear; a per-class model sees only n_shadows * 2 * train_size / k rows (80 for 4 shadows of
-    1,000 records and 100 classes), where a linear model overfits least; and 100 of them fit in about a second.
-    Measured on purchase-100 (1,000-record target, 4 shadows, per class): AUC 0.93 for this model, 0.90 on raw
-    probabilities, 0.92 for an MLPClassifier(64) in 12x the time, 0.93 for gradient boosting in 4x the time. Pass
+    the log makes linear, and a per-class model sees few rows (n_shadows * 2 * train_size / k), where a linear
+    model overfits least (the measured comparison with other attack models is in docs/measurements.md). Pass
     `attack_model` (any scikit-learn classifier; it is cloned per class) to use another. With few shadows a single
     model on sorted probabilities (`per_class=False, sort=True`, Salem et al. 2019) does better than per-class
-    models on the full vector, which need more shadow data; `true_label=True` appends the probability of the
-    record's own class (its loss, which the label reveals; IBM ART's attack model gets the label too). Measured on
-    purchase-100 (2,500-record target, 4 shadows of 2,500; benchmarks/art_comparison.py): AUC 0.836 per class on
-    the full vector (the default), 0.879 per class on sorted + true label, 0.886 one model on sorted + true label.
+    models on the full vector; `true_label=True` appends the probability of the record's own class (its loss,
+    which the label reveals; IBM ART's attack model gets the label too). `train_size` should be the target's
+    training set size; the pool needs 2 * train_size records. The trained shadows stay in `shadows_`.
 
     Threat model:
         data:      >= 2 * train_size labelled records from the target's distribution (real, or synthesized with
                    mialab.attacks.synthesis); they may overlap the target's training set but need not
-        knowledge: the target's training recipe (architecture `hidden`, `epochs`, `lr`, training set size)
+        knowledge: the target's training recipe (`recipe`: architecture, activation, dropout, epochs, ...) and
+                   training set size
         outputs:   the full probability vector ("probabilities"; "rounded" is renormalised); top_k and label rejected
         queries:   one per candidate record; none for fitting (synthesizing shadow data costs queries)
     Paper: R. Shokri, M. Stronati, C. Song, V. Shmatikov, "Membership Inference Attacks against Machine Learning
-    Models", IEEE S&P 2017.
+    Models", IEEE S&P 2017. Taught in notebook 02.
     """
 
+    _fitted = ("models_",)
+
     def __init__(self, n_shadows: int = 8, train_size: int = 2500, *, per_class: bool = True, sort: bool = False,
-                 true_label: bool = False, hidden=(256,), epochs: int = 30, lr: float = 1e-3,
-                 weight_decay: float = 0.0, batch_size: int = 64, attack_model=None, n_classes: int | None = None,
+                 true_label: bool = False, recipe=None, attack_model=None, n_classes: int | None = None,
                  random_state: int = 0):
         self.n_shadows = check_positive_int(n_shadows, "n_shadows")
         self.train_size = check_positive_int(train_size, "train_size")
         if attack_model is not None and not (hasattr(attack_model, "fit") and hasattr(attack_model, "predict_proba")):
             raise TypeError("`attack_model` must be a scikit-learn classifier with fit and predict_proba (it is cloned "
                             f"per class); got {type(attack_model).__name__}.")
-        check_random_state(random_state)
         self.n_classes = None if n_classes is None else check_positive_int(n_classes, "n_classes", minimum=2)
         self.per_class, self.sort = check_bool(per_class, "per_class"), check_bool(sort, "sort")
         self.true_label = check_bool(true_label, "true_label")
-        self.hidden, self.epochs, self.lr, self.weight_decay, self.batch_size = hidden, epochs, lr, weight_decay, batch_size
+        self.recipe = as_recipe(recipe)
         self.attack_model = attack_model
-        self.random_state = random_state
+        self.random_state = check_seed(random_state)
 
     def fit(self, X, y, *, shadows: ShadowModels | None = None) -> "ShadowAttack":
         """Train the shadows on the pool X (n, d), y (n,) (or reuse `shadows` trained on it), then the attack models."""
         X = as_features(X)
         y = as_labels(y, n=len(X))
         shadows = shadows_for_pool(X, y, shadows, n_shadows=self.n_shadows, train_size=self.train_size,
-                                   hidden=self.hidden, epochs=self.epochs, lr=self.lr, weight_decay=self.weight_decay,
-                                   batch_size=self.batch_size, n_classes=self.n_classes,
-                                   random_state=self.random_state)
+                                   recipe=self.recipe, n_classes=self.n_classes, random_state=self.random_state)
         self.shadows_ = shadows
         features, labels, is_member = shadow_attack_dataset(shadows, X, y, sort=self.sort,
                                                             true_label=self.true_label)
@@ -305,7 +317,6 @@ class ShadowAttack:
         self.n_classes_ = shadows.stack.n_classes
         self._fit_models(features, labels, is_member)
         self.shadow_scores_, self.shadow_is_member_ = self._out_of_fold(features, labels, is_member, shadow_of_row)
-        from ..metrics import choose_threshold
         self.threshold_ = choose_threshold(self.shadow_scores_, self.shadow_is_member_, "accuracy")
         return self
 
@@ -329,25 +340,19 @@ class ShadowAttack:
             fold = rng.permutation(len(features)) % 2
         scores = np.empty(len(features))
         saved = self.models_, self.global_model_
-        for f in (0, 1):
-            train, test = fold != f, fold == f
-            if is_member[train].all() or not is_member[train].any():
-                raise ValueError("too few shadow records to fit the attack; pass a larger train_size.")
-            self._fit_models(features[train], labels[train], is_member[train])
-            scores[test] = self._scores(features[test], labels[test])
-        self.models_, self.global_model_ = saved
+        try:
+            for f in (0, 1):
+                train, test = fold != f, fold == f
+                if is_member[train].all() or not is_member[train].any():
+                    raise ValueError("too few shadow records to fit the attack; pass a larger train_size.")
+                self._fit_models(features[train], labels[train], is_member[train])
+                scores[test] = self._scores(features[test], labels[test])
+        finally:  # the fold models never stay in models_, also when a fold fails
+            self.models_, self.global_model_ = saved
         return scores, is_member
-
-    def _check_fitted(self):
-        if not hasattr(self, "models_"):
-            raise RuntimeError("this ShadowAttack is not fitted yet; call .fit(X_pool, y_pool) first.")
 
     def score(self, target, X, y) -> np.ndarray:
         """Membership score of each candidate (the attack model's probability of IN): X (n, d), y (n,) -> (n,)."""
         self._check_fitted()
         probs, y = query_candidates(target, X, y, self.n_classes_)
         return self._scores(_features(probs, y, self.sort, self.true_label), y)
-
-    def predict(self, target, X, y) -> np.ndarray:
-        """Member (True) where score >= threshold_, the threshold chosen on the shadows' records: (n,) bool."""
-        return self.score(target, X, y) >= self.threshold_

@@ -1,7 +1,8 @@
 """Thresholds on a per-record value learned from shadow models' members and non-members, one per class.
 
 Values are oriented so that higher = more likely a member (negate a loss or an entropy first). A record is called
-a member when its value is >= the threshold of its class. (Song & Mittal 2021, Sec. 3.)
+a member when its value is >= the threshold of its class. (Song & Mittal 2021, Sec. 3.) Each threshold comes
+from mialab.metrics.choose_threshold (midpoint=True), the course's one threshold chooser. Taught in notebook 04.
 """
 
 from __future__ import annotations
@@ -9,45 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import as_array, as_labels, as_membership, check_choice, check_positive_int
+from ..metrics import choose_threshold
 
 CRITERIA = ("balanced_accuracy", "accuracy")
-
-
-def best_threshold(values, is_member, criterion: str = "balanced_accuracy") -> float:
-    """The threshold t maximising `criterion` of "member iff value >= t": values (n,), is_member (n,) bool -> float.
-
-    Candidates are the midpoints between consecutive distinct values, the smallest value (everyone a member) and
-    just above the largest (nobody), so t is always finite. "balanced_accuracy" is (TPR + TNR) / 2, what Song &
-    Mittal's code maximises (it ignores how many members and non-members a class happens to have); "accuracy"
-    counts correct calls. Ties go to the lowest threshold.
-    """
-    check_choice(criterion, "criterion", CRITERIA)
-    values = as_array(values, "values", ndim=1)
-    is_member = as_membership(is_member, n=len(values))
-    return _best(values, is_member, criterion)
-
-
-def _best(values: np.ndarray, is_member: np.ndarray, criterion: str) -> float:
-    order = np.argsort(values, kind="stable")
-    v, m = values[order], is_member[order]
-    distinct = np.flatnonzero(np.r_[True, v[1:] != v[:-1]])          # first index of each distinct value
-    # calling members the records from index i on: members kept = members at or after i
-    members_after = np.r_[np.cumsum(m[::-1])[::-1], 0]
-    nonmembers_after = np.r_[np.cumsum(~m[::-1])[::-1], 0]
-    starts = np.r_[distinct, len(v)]                                   # len(v): nobody called a member
-    tp, fp = members_after[starts], nonmembers_after[starts]
-    n1, n0 = int(m.sum()), int((~m).sum())
-    if criterion == "balanced_accuracy":
-        gain = tp / n1 - fp / n0
-    else:
-        gain = tp + (n0 - fp)
-    i = int(np.argmax(gain))
-    if i == 0:
-        return float(v[0])
-    if i == len(distinct):
-        top = float(v[-1])
-        return top + max(1e-9, 1e-9 * abs(top))
-    return float((v[distinct[i] - 1] + v[distinct[i]]) / 2)
 
 
 def fit_class_thresholds(values, y, is_member, n_classes: int, *, criterion: str = "balanced_accuracy") -> np.ndarray:
@@ -62,9 +27,9 @@ def fit_class_thresholds(values, y, is_member, n_classes: int, *, criterion: str
     values = as_array(values, "values", ndim=1)
     y = as_labels(y, n=len(values), n_classes=n_classes)
     is_member = as_membership(is_member, n=len(values))
-    thresholds = np.full(n_classes, _best(values, is_member, criterion))
+    thresholds = np.full(n_classes, choose_threshold(values, is_member, criterion, midpoint=True))
     for c in np.unique(y):
         rows = y == c
         if is_member[rows].any() and not is_member[rows].all():
-            thresholds[c] = _best(values[rows], is_member[rows], criterion)
+            thresholds[c] = choose_threshold(values[rows], is_member[rows], criterion, midpoint=True)
     return thresholds

@@ -2,9 +2,9 @@
 models, the most exposed records, what makes them outliers, and the leave-one-out influence behind Long et al.'s
 differential training privacy (DTP).
 
-Arrays are records x models, as in mialab.attacks.lira: `scores` (n, T) and `is_member` (n, T) from
-lira.leave_one_out_scores; `values` (n, m) a per-model feature such as the logit-scaled confidence, with
-`masks` (n, m) bool saying which models trained on which record.
+Arrays are records x models (mialab.attacks.signals): `scores` (n, T) and `is_member` (n, T) from
+signals.leave_one_out or signals.cross_chunk; `values` (n, m) a per-model feature such as the logit-scaled
+confidence, with `masks` (n, m) bool saying which models trained on which record.
 """
 
 from __future__ import annotations
@@ -12,14 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.neighbors import NearestNeighbors
 
-from .._validation import as_array, as_features, as_labels, check_fraction, check_positive_int
-from .lira import _bool_mask
+from .._validation import as_array, as_bool_mask, as_features, as_labels, check_fraction, check_positive_int, \
+    check_seed
+from ..cache import train_many_cached
+from .features import logit_scale
 
 
 def _records_by_models(scores, is_member, name="scores"):
     scores = as_array(scores, name, ndim=2, dtype=float)
-    is_member = _bool_mask(is_member, "is_member", scores.shape)
+    is_member = as_bool_mask(is_member, "is_member", scores.shape)
     if is_member.all() or not is_member.any():
         raise ValueError("`is_member` must hold both members and non-members (True and False).")
     return scores, is_member
@@ -76,7 +79,7 @@ def influence(values, masks) -> np.ndarray:
     in it, averaged over random training sets and seeds: the quantity Long et al.'s differential training privacy
     bounds (and Feldman's memorization score). Records with a large influence are the ones LiRA catches."""
     values = as_array(values, "values", ndim=2, dtype=float)
-    masks = _bool_mask(masks, "masks", values.shape)
+    masks = as_bool_mask(masks, "masks", values.shape)
     n_in, n_out = masks.sum(axis=1), (~masks).sum(axis=1)
     if (n_in == 0).any() or (n_out == 0).any():
         raise ValueError("every record needs at least one model that trained on it and one that did not; use "
@@ -91,7 +94,6 @@ def outlier_scores(X, y, n_neighbors: int = 5) -> dict:
 
     Long et al. (2018) select vulnerable records as those with few close neighbours in a feature space; the
     records LiRA exposes most tend to be far from their class on both measures."""
-    from sklearn.neighbors import NearestNeighbors
     X = as_features(X).reshape(len(X), -1).astype(np.float64)
     y = as_labels(y, n=len(X))
     n_neighbors = check_positive_int(n_neighbors, "n_neighbors")
@@ -116,15 +118,13 @@ def leave_one_out(X, y, index: int, *, n_seeds: int = 2, random_state: int = 0,
     Same seed = same initial weights, so the difference isolates what the one record did (the minibatch order still
     differs). Each model is trained with mialab.cache.train_many_cached (so it is cached); `config` goes to
     train_many (hidden, epochs, lr, ...). (Long et al. 2017, "Towards measuring membership privacy": DTP.)"""
-    from ..cache import train_many_cached
-    from .features import logit_scale
     X = as_features(X)
     y = as_labels(y, n=len(X))
     if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < len(X):
         raise ValueError(f"`index` must be a record index in [0, {len(X)}); got {index!r}.")
     n_seeds = check_positive_int(n_seeds, "n_seeds")
     config.setdefault("n_classes", int(y.max()) + 1)
-    seeds = np.random.SeedSequence(int(random_state)).generate_state(n_seeds)
+    seeds = np.random.SeedSequence(check_seed(random_state)).generate_state(n_seeds)
     full = np.ones((len(X), 1), bool)
     without = full.copy()
     without[index] = False

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Case, passed, require, run_cases, call_student
+from ..metrics import advantage
+from ..metrics import tpr_at_fpr as reference_tpr_at_fpr
+from . import Case, call_student, passed, require, run_cases
 
 ADVANTAGE = "Exercise 0.1 (membership advantage)"
 TPR = "Exercise 0.2 (TPR at a fixed FPR)"
@@ -30,7 +32,6 @@ def check_membership_advantage(membership_advantage, scores=None, is_member=None
     ]
     run_cases(ADVANTAGE, membership_advantage, cases)
     if scores is not None:
-        from ..metrics import advantage
         got = call_student(ADVANTAGE, membership_advantage, np.asarray(scores), np.asarray(is_member))
         require(abs(float(got) - advantage(scores, is_member)) < 1e-6, ADVANTAGE,
                 "your function is right on the small cases but not on the notebook's scores.",
@@ -60,10 +61,9 @@ def check_tpr_at_fpr(tpr_at_fpr, scores=None, is_member=None) -> None:
     ]
     run_cases(TPR, tpr_at_fpr, cases)
     if scores is not None:
-        from ..metrics import tpr_at_fpr as reference
         for fpr in (0.01, 0.1):
             got = call_student(TPR, tpr_at_fpr, np.asarray(scores), np.asarray(is_member), fpr)
-            require(abs(float(got) - reference(scores, is_member, fpr=fpr)) < 1e-6, TPR,
+            require(abs(float(got) - reference_tpr_at_fpr(scores, is_member, fpr=fpr)) < 1e-6, TPR,
                     f"your function is right on the small cases but not on the notebook's scores at FPR {fpr}.",
                     "make sure it works for any number of records, with ties and any score range.")
     return passed(TPR, f"{len(cases)} small cases{' and the real scores' if scores is not None else ''}")

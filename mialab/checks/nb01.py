@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..metrics import advantage
 from . import Case, call_student, passed, require, run_cases
 
 GAP = "Exercise 1.1 (generalization gap)"
@@ -67,7 +68,6 @@ def check_confidence_attack(confidence_attack, probs=None, y=None) -> None:
 def check_leakage_table(leakage_table, sweep=None) -> None:
     """Check `leakage_table(sweep) -> (gaps, advantages)`, one entry per target in the sweep."""
     __tracebackhide__ = True
-    from ..metrics import advantage
 
     def reference(targets):
         gaps, advs = [], []

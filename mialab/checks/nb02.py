@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from sklearn.base import clone
+
+from ..attacks.shadow import make_attack_model
+from ..metrics import choose_threshold, threshold_metrics
 from . import Case, call_student, passed, require
 
 DATASET = "Exercise 2.1 (the attack training set)"
@@ -62,14 +66,8 @@ def check_attack_dataset(build_attack_dataset, shadow_probs=None, y=None, member
     return passed(DATASET, f"2 small cases{' and the notebook shadows' if shadow_probs is not None else ''}")
 
 
-def _model_outputs(models, probe_features):
-    return [None if m is None else m.predict_proba(probe_features)[:, list(m.classes_).index(True)] for m in models]
-
-
 def _check_models(exercise, got, features, labels, is_member, n_classes, classes, where):
     __tracebackhide__ = True
-    from sklearn.base import clone
-    from ..attacks.shadow import make_attack_model
     require(isinstance(got, (list, tuple)) and len(got) == n_classes, exercise,
             f"on {where}, expected a list of {n_classes} models (one per class), got "
             f"{type(got).__name__}{'' if not hasattr(got, '__len__') else f' of length {len(got)}'}.",
@@ -116,9 +114,9 @@ def check_attack_models(fit_attack_models, features=None, labels=None, is_member
 
 def check_shadow_threshold(shadow_threshold_metrics, shadow_scores=None, shadow_is_member=None, scores=None,
                            is_member=None) -> bool:
-    """Check `shadow_threshold_metrics(shadow_scores, shadow_is_member, scores, is_member) -> (t, precision, recall)`."""
+    """Check `shadow_threshold_metrics(shadow_scores, shadow_is_member, scores, is_member)` -> (t, precision,
+    recall)."""
     __tracebackhide__ = True
-    from ..metrics import choose_threshold, threshold_metrics
     hint = ("t = metrics.choose_threshold(shadow_scores, shadow_is_member) uses the SHADOW data only; then call "
             "members the candidates with scores >= t: precision = true members among those called, recall = "
             "called among the true members.")

@@ -92,4 +92,5 @@ def check_pick_threshold(pick_threshold, noise_probs=None) -> None:
         want = float(np.percentile(np.asarray(noise_probs).max(axis=1), 90))
         require(np.ndim(got) == 0 and abs(float(got) - want) < 1e-9, THRESHOLD,
                 "right on the small cases, wrong on the target's answers to noise.", hint)
-    return passed(THRESHOLD, f"{len(cases)} small cases{' and the answers to noise' if noise_probs is not None else ''}")
+    noise = "" if noise_probs is None else " and the answers to noise"
+    return passed(THRESHOLD, f"{len(cases)} small cases{noise}")

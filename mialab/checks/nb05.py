@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 
+from ..metrics import tpr_at_fpr
 from . import Case, call_student, passed, require, run_cases
 
 LOGIT = "Exercise 5.1 (logit scaling)"
@@ -80,7 +81,6 @@ def check_likelihood_ratio(likelihood_ratio, x=None, fitted=None) -> None:
 
 
 def _tpr_expected(scores, is_member, fpr):
-    from ..metrics import tpr_at_fpr
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return tpr_at_fpr(np.ravel(scores), np.ravel(is_member), fpr=fpr)

@@ -15,7 +15,7 @@ def kernel_env() -> dict:
 
 def run_notebook(nb, cwd, timeout: int = 600, kernel_name: str = "python3", allow_errors: bool = False):
     """Execute `nb` in a fresh kernel (this environment's Python) with working directory `cwd`; returns nb."""
-    from nbclient import NotebookClient
+    from nbclient import NotebookClient  # deferred: the dev extra, only for course tooling
 
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, allow_errors=allow_errors,
                             record_timing=False, coalesce_streams=True,

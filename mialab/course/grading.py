@@ -111,7 +111,7 @@ def _init_gradebook(db_url: str, course_id: str) -> None:
     """Create the gradebook now, so that `nbgrader` works without the environment's bin/ on PATH: when it creates
     a gradebook, nbgrader asks the `alembic` command on PATH for the schema version. Here alembic is asked
     in-process (the `alembic` command on PATH where that fails)."""
-    import nbgrader.api
+    import nbgrader.api  # deferred: the dev extra, only for course tooling
 
     def schema_version() -> str:
         from alembic.config import Config

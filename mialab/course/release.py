@@ -17,7 +17,7 @@ from ._notebook import NotebookError, dumps, read_notebook, tidy
 
 def generate_assignment_steps() -> list:
     """nbgrader's GenerateAssignment preprocessors, in its order, without the database step (SaveCells)."""
-    from nbgrader.converters import GenerateAssignment
+    from nbgrader.converters import GenerateAssignment  # deferred: the dev extra, only for course tooling
     from nbgrader.preprocessors import SaveCells
 
     classes = GenerateAssignment.class_traits()["preprocessors"].default()

@@ -9,7 +9,10 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from .._validation import as_features, as_labels, check_fraction, check_positive_int, check_random_state
+from .._validation import as_features, as_labels, check_fraction, check_positive_int, check_random_state, \
+    check_seed
+from ..many_models import train_many
+from ..recipe import as_recipe
 
 
 class StackedModel:
@@ -41,22 +44,21 @@ class StackedModel:
         return self.predict_proba(X).argmax(axis=1)
 
 
-def train_stacked(X, y, *, second_fraction: float = 1 / 3, hidden=(256,), epochs: int = 30, lr: float = 1e-3,
-                  weight_decay: float = 0.0, batch_size: int = 64, C: float = 10.0, n_classes: int | None = None,
-                  random_state: int = 0) -> StackedModel:
+def train_stacked(X, y, *, second_fraction: float = 1 / 3, recipe=None, C: float = 10.0,
+                  n_classes: int | None = None, random_state: int = 0) -> StackedModel:
     """Train Salem et al.'s stacked model on X (n, d), y (n,): the training set is cut into three disjoint parts;
-    two first-level MLPs train on the first two (at once, with mialab.models.train_many) and a second-level
+    two first-level MLPs train on the first two (at once, with mialab.many_models.train_many) and a second-level
     logistic regression (inverse regularization `C`) on the first-level posteriors of the third
     (`second_fraction` of the records). Every record trains exactly one of the three models, so the second
     level never learns from an output the first level memorized, and a member of the whole training set is a
     member of one model only. Training the second level on the first level's own training records instead (two
     halves, no third part) leaks almost as much as one model: the second level learns to trust the first-level
     model that is most confident. The price is accuracy: each first-level model sees a third of the data.
-    (Salem et al. 2019, Sec. VI-B; the paper's first level is an MLP and a random forest.)
+    `recipe` (mialab.recipe.TrainingRecipe) trains the first level. (Salem et al. 2019, Sec. VI-B; the paper's
+    first level is an MLP and a random forest.) Taught in notebook 03.
     """
-    from ..models import train_many
-
     X = as_features(X)
+    recipe = as_recipe(recipe)
     y = as_labels(y, n=len(X))
     second_fraction = check_fraction(second_fraction, "second_fraction")
     if isinstance(C, bool) or not isinstance(C, numbers.Real) or not np.isfinite(C) or C <= 0:
@@ -70,7 +72,7 @@ def train_stacked(X, y, *, second_fraction: float = 1 / 3, hidden=(256,), epochs
     if n_first < 1 or n_second < 2:
         raise ValueError(f"{len(X)} records are too few to cut into three training parts (second_fraction = "
                          f"{second_fraction:.2f}); pass at least 6 records, or move second_fraction toward 1/3.")
-    rng = check_random_state(check_positive_int(random_state, "random_state", minimum=0))
+    rng = check_random_state(check_seed(random_state))
     order = rng.permutation(len(X))
     masks = np.zeros((len(X), 2), bool)
     masks[order[:n_first], 0] = True
@@ -78,8 +80,7 @@ def train_stacked(X, y, *, second_fraction: float = 1 / 3, hidden=(256,), epochs
     third = order[2 * n_first:]
     if len(np.unique(y[third])) < 2:
         raise ValueError("the second-level part holds a single class; pass more records or a larger second_fraction.")
-    first = train_many(X, y, masks, hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr,
-                       weight_decay=weight_decay, n_classes=n_classes, random_state=random_state)
+    first = train_many(X, y, masks, n_classes=n_classes, random_state=random_state, **recipe.as_kwargs())
     part = np.full(len(X), 2, dtype=np.int64)
     part[masks[:, 0]], part[masks[:, 1]] = 0, 1
     model = StackedModel(first, None, n_classes, part)

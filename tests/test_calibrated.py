@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 
+from mialab.attacks.base import NotFittedError
 from mialab import data, metrics, models
 from mialab.attacks import features
-from mialab.attacks.metric import METRICS, MetricAttack, metric_values
+from mialab.attacks.calibrated import METRICS, MetricAttack, metric_values
 from mialab.attacks.shadow import ShadowAttack, train_shadows
 from mialab.blackbox import BlackBox
 
@@ -89,7 +90,7 @@ def test_auc_near_chance_on_a_well_generalized_target():
     X, y = data.load_digits()
     split = data.target_shadow_split(len(X), n_target=500, random_state=0)
     recipe = dict(hidden=(128,), epochs=10)
-    attack = MetricAttack("modified_entropy", n_shadows=2, train_size=390, random_state=1, **recipe)
+    attack = MetricAttack("modified_entropy", n_shadows=2, train_size=390, random_state=1, recipe=recipe)
     attack.fit(X[split.shadow], y[split.shadow])
     model = models.train(models.MLP(64, 10, hidden=(128,)), X[split.target_in], y[split.target_in], epochs=10)
     X_c, y_c, is_member = candidates(X, y, split)
@@ -147,7 +148,7 @@ def test_bad_inputs_raise_clear_errors(purchase, attacks):
         MetricAttack("loss", class_dependent="yes")
     with pytest.raises(ValueError, match="n_shadows"):
         MetricAttack(n_shadows=0)
-    with pytest.raises(RuntimeError, match="fit"):
+    with pytest.raises(NotFittedError, match="fit"):
         MetricAttack().score(bb, X_c, y_c)
     with pytest.raises(ValueError, match="pool"):
         MetricAttack(train_size=500).fit(X_c, y_c, shadows=shadows)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import as_features, as_labels, as_proba, check_bool, check_choice, check_positive_int, \
-    check_random_state
-from .features import cross_entropy, entropy, modified_entropy, true_class_confidence
+    check_seed
 from ..blackbox import query_candidates
+from .base import Attack, as_recipe
+from .features import cross_entropy, entropy, modified_entropy, true_class_confidence
 from .shadow import ShadowModels, shadows_for_pool
-from .thresholds import CRITERIA, best_threshold, fit_class_thresholds
+from ..metrics import choose_threshold
+from .thresholds import CRITERIA, fit_class_thresholds
 
 METRICS = ("confidence", "entropy", "modified_entropy", "loss")
 
@@ -46,7 +48,7 @@ def _shadow_values(shadows: ShadowModels, X, y, metric: str):
     return np.concatenate(values), np.concatenate(labels), np.concatenate(flags), probs.shape[-1]
 
 
-class MetricAttack:
+class MetricAttack(Attack):
     """Song & Mittal's calibrated metric attack: a threshold on confidence, entropy, modified entropy or loss,
     learned on shadow models' members and non-members, one threshold per class (`class_dependent=True`) or one
     for all.
@@ -56,52 +58,47 @@ class MetricAttack:
     (fit_class_thresholds; a class missing from the shadow data gets the global threshold). score(target, X, y)
     -> (n,): the metric minus the threshold of the record's class, with the metric oriented so that higher =
     member (see metric_values). The score is continuous, so AUC and ROC are defined; predict() calls members the
-    records with score >= 0, i.e. above their class's threshold.
+    records with score >= threshold_ = 0, i.e. above their class's threshold.
 
     Threat model:
         data:      >= 2 * train_size labelled records from the target's distribution (the shadows' pool)
-        knowledge: the target's training recipe (architecture `hidden`, `epochs`, `lr`, training set size)
+        knowledge: the target's training recipe (`recipe`) and training set size
         outputs:   the full probability vector ("probabilities"; "rounded" is renormalised); top_k and label
                    rejected
         queries:   one per candidate record; none for fitting
     Paper: L. Song, P. Mittal, "Systematic Evaluation of Privacy Risks of Machine Learning Models", USENIX Security
-    2021 (Sec. 3).
+    2021 (Sec. 3). Taught in notebook 04.
     """
 
+    _fitted = ("thresholds_",)
+    threshold_ = 0.0
+
     def __init__(self, metric: str = "modified_entropy", class_dependent: bool = True, *, n_shadows: int = 4,
-                 train_size: int = 2500, hidden=(256,), epochs: int = 30, lr: float = 1e-3, weight_decay: float = 0.0,
-                 batch_size: int = 64, criterion: str = "balanced_accuracy", random_state: int = 0):
+                 train_size: int = 2500, recipe=None, criterion: str = "balanced_accuracy", random_state: int = 0):
         self.metric = check_choice(metric, "metric", METRICS)
         self.class_dependent = check_bool(class_dependent, "class_dependent")
         self.n_shadows = check_positive_int(n_shadows, "n_shadows")
         self.train_size = check_positive_int(train_size, "train_size")
         self.criterion = check_choice(criterion, "criterion", CRITERIA)
-        self.hidden, self.epochs, self.lr = hidden, epochs, lr
-        self.weight_decay, self.batch_size = weight_decay, batch_size
-        check_random_state(random_state)
-        self.random_state = random_state
+        self.recipe = as_recipe(recipe)
+        self.random_state = check_seed(random_state)
 
     def fit(self, X, y, *, shadows: ShadowModels | None = None) -> "MetricAttack":
         """Train the shadows on the pool X (n, d), y (n,) (or reuse `shadows` trained on it), then the thresholds."""
         X = as_features(X)
         y = as_labels(y, n=len(X))
         shadows = shadows_for_pool(X, y, shadows, n_shadows=self.n_shadows, train_size=self.train_size,
-                                   hidden=self.hidden, epochs=self.epochs, lr=self.lr, weight_decay=self.weight_decay,
-                                   batch_size=self.batch_size, random_state=self.random_state)
+                                   recipe=self.recipe, random_state=self.random_state)
         self.shadows_ = shadows
         values, labels, is_member, self.n_classes_ = _shadow_values(shadows, X, y, self.metric)
         if self.class_dependent:
             thresholds = fit_class_thresholds(values, labels, is_member, self.n_classes_, criterion=self.criterion)
         else:
-            thresholds = np.full(self.n_classes_, best_threshold(values, is_member, self.criterion))
+            thresholds = np.full(self.n_classes_, choose_threshold(values, is_member, self.criterion, midpoint=True))
         self.thresholds_ = thresholds
         self.shadow_scores_ = values - thresholds[labels]
         self.shadow_is_member_ = is_member
         return self
-
-    def _check_fitted(self):
-        if not hasattr(self, "thresholds_"):
-            raise RuntimeError("this MetricAttack is not fitted yet; call .fit(X_pool, y_pool) first.")
 
     def score(self, target, X, y) -> np.ndarray:
         """The metric minus its class's threshold for each candidate, X (n, d), y (n,) -> (n,) (higher = member)."""
@@ -109,6 +106,3 @@ class MetricAttack:
         probs, y = query_candidates(target, X, y, self.n_classes_)
         return metric_values(probs, y, self.metric) - self.thresholds_[y]
 
-    def predict(self, target, X, y) -> np.ndarray:
-        """Member (True) where the metric is on the member side of its class's threshold: (n,) bool."""
-        return self.score(target, X, y) >= 0

@@ -1,0 +1,133 @@
+"""Every attack class has the one shape of mialab.attacks.base.Attack: fit -> self, score -> (n,) floats,
+predict from a fitted threshold_, one not-fitted error, a label-only target refused where probabilities are
+needed, and the same scores under the same random_state. A new Attack subclass not listed here fails."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import numpy as np
+import pytest
+
+import mialab.attacks
+from mialab import data
+from mialab.attacks.base import Attack, NotFittedError
+from mialab.attacks.label_only import GapAttack, NoiseRobustnessAttack
+from mialab.attacks.lira import LiRA
+from mialab.attacks.loss import CorrectnessAttack, LossAttack
+from mialab.attacks.calibrated import MetricAttack
+from mialab.attacks.mlleaks import MLLeaksAttack, ThresholdAttack, TransferAttack, noise_records
+from mialab.attacks.rmia import RMIA
+from mialab.attacks.shadow import ShadowAttack
+from mialab.blackbox import BlackBox
+from mialab.models import MLP, train
+
+RECIPE = dict(hidden=(16,), epochs=3, batch_size=32)
+K = 10
+
+
+def _pool_fit(attack, world):
+    return attack.fit(world["X_pool"], world["y_pool"])
+
+
+def _model_fit(attack, world):
+    return attack.fit(world["X_pool"], world["y_pool"], n_classes=K)
+
+
+def _noise_fit(attack, world):
+    return attack.fit(world["target"], noise_records(50, world["X_pool"].shape[1], random_state=0))
+
+
+def _no_fit(attack, world):
+    return attack.fit()
+
+
+# class -> (make an unfitted instance from a cache folder, fit it)
+ATTACKS = {
+    ShadowAttack: (lambda tmp: ShadowAttack(2, 100, n_classes=K, recipe=RECIPE), _pool_fit),
+    MLLeaksAttack: (lambda tmp: MLLeaksAttack(1, 100, recipe=RECIPE), _pool_fit),
+    TransferAttack: (lambda tmp: TransferAttack(1, 100, recipe=RECIPE), _pool_fit),
+    ThresholdAttack: (lambda tmp: ThresholdAttack(), _noise_fit),
+    LossAttack: (lambda tmp: LossAttack(n_shadows=1, train_size=100, recipe=RECIPE), _pool_fit),
+    CorrectnessAttack: (lambda tmp: CorrectnessAttack(), _no_fit),
+    GapAttack: (lambda tmp: GapAttack(), _no_fit),
+    NoiseRobustnessAttack: (lambda tmp: NoiseRobustnessAttack(n_copies=4), _no_fit),
+    MetricAttack: (lambda tmp: MetricAttack(n_shadows=2, train_size=100, recipe=RECIPE), _pool_fit),
+    LiRA: (lambda tmp: LiRA(4, online=False, fix_variance=True, recipe=RECIPE, cache_dir=tmp), _model_fit),
+    RMIA: (lambda tmp: RMIA(2, n_population=100, recipe=RECIPE, cache_dir=tmp), _model_fit),
+}
+
+
+def _all_attack_classes():
+    for info in pkgutil.iter_modules(mialab.attacks.__path__):
+        importlib.import_module(f"mialab.attacks.{info.name}")
+    found, todo = set(), [Attack]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub.__module__.startswith("mialab.attacks") and sub not in found:
+                found.add(sub)
+                todo.append(sub)
+    return found
+
+
+@pytest.fixture(scope="module")
+def world():
+    X, y = data.load_purchase(n_classes=K, n_records=2000, random_state=0)
+    model = train(MLP(600, K, hidden=(32,), random_state=0), X[:200], y[:200], epochs=20, random_state=0)
+    return {"X_pool": X[400:900], "y_pool": y[400:900], "X": np.concatenate([X[:30], X[1500:1530]]),
+            "y": np.concatenate([y[:30], y[1500:1530]]), "model": model,
+            "target": BlackBox(model, output="probabilities")}
+
+
+def test_every_attack_class_is_listed_here():
+    missing = {cls.__name__ for cls in _all_attack_classes()} - {cls.__name__ for cls in ATTACKS}
+    assert not missing, f"add these attack classes to ATTACKS in tests/test_attack_api.py: {sorted(missing)}"
+
+
+def test_the_package_index_names_every_attack():
+    assert {cls.__name__ for cls in ATTACKS} <= set(mialab.attacks.__all__)
+
+
+@pytest.mark.parametrize("cls", list(ATTACKS), ids=lambda cls: cls.__name__)
+def test_fit_returns_self_and_score_is_one_float_per_record(cls, world, tmp_path):
+    make, fit = ATTACKS[cls]
+    attack = make(tmp_path)
+    assert fit(attack, world) is attack
+    scores = attack.score(world["target"], world["X"], world["y"])
+    assert isinstance(scores, np.ndarray) and scores.shape == (len(world["X"]),)
+    assert scores.dtype.kind == "f" and np.isfinite(scores).all()
+    called = attack.predict(world["target"], world["X"], world["y"])
+    assert called.shape == scores.shape and called.dtype == bool
+    np.testing.assert_array_equal(called, scores >= attack.threshold_)
+
+
+@pytest.mark.parametrize("cls", [cls for cls in ATTACKS if cls._fitted], ids=lambda cls: cls.__name__)
+def test_an_unfitted_attack_raises_the_one_not_fitted_error(cls, world, tmp_path):
+    attack = ATTACKS[cls][0](tmp_path)
+    with pytest.raises(NotFittedError, match=rf"this {cls.__name__} is not fitted yet.*fit"):
+        attack.predict(world["target"], world["X"], world["y"])
+
+
+@pytest.mark.parametrize("cls", [cls for cls in ATTACKS if cls.needs in ("probabilities", "scores")],
+                         ids=lambda cls: cls.__name__)
+def test_a_label_only_target_is_refused_where_the_attack_needs_more(cls, world, tmp_path):
+    make, fit = ATTACKS[cls]
+    attack = fit(make(tmp_path), world)
+    with pytest.raises(ValueError, match="label"):
+        attack.score(BlackBox(world["model"], output="label"), world["X"], world["y"])
+
+
+@pytest.mark.parametrize("cls", [cls for cls in ATTACKS if cls.needs == "labels"], ids=lambda cls: cls.__name__)
+def test_a_label_only_target_is_enough_for_label_attacks(cls, world, tmp_path):
+    make, fit = ATTACKS[cls]
+    scores = fit(make(tmp_path), world).score(BlackBox(world["model"], output="label"), world["X"], world["y"])
+    assert scores.shape == (len(world["X"]),)
+
+
+@pytest.mark.parametrize("cls", list(ATTACKS), ids=lambda cls: cls.__name__)
+def test_the_same_random_state_gives_the_same_scores(cls, world, tmp_path):
+    make, fit = ATTACKS[cls]
+    first = fit(make(tmp_path / "a"), world).score(world["target"], world["X"], world["y"])
+    second = fit(make(tmp_path / "b"), world).score(world["target"], world["X"], world["y"])
+    np.testing.assert_array_equal(first, second)
