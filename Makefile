@@ -14,7 +14,7 @@ export MIALAB_PROGRESS ?= 1
 # when torch's two threads fight other processes for the cores. `make lab` leaves torch's default.
 TEST_ENV := MIALAB_PROGRESS=0 OMP_NUM_THREADS=1
 
-.PHONY: setup lab test test-unit test-notebooks release execute benchmark clean
+.PHONY: setup lab test test-unit test-notebooks release execute benchmark site clean
 
 setup: $(STAMP)
 
@@ -48,6 +48,11 @@ execute: $(STAMP)
 release: $(STAMP)
 	$(PY) -m mialab.course release
 
+# the course website, from the stored outputs (nothing runs), into build/site/html; `make test` also checks it in
+# headless Chromium (tests/test_site.py)
+site: $(STAMP)
+	$(PY) docs/site/build.py build/site
+
 # notebooks: median of 3 with the shared cache, then each from an empty cache (a student's first run);
 # many-model training; autograding against each notebook's own run. The ART comparison needs its own venv (see
 # benchmarks/art_comparison.py).
@@ -58,4 +63,4 @@ benchmark: $(STAMP)
 	$(TEST_ENV) $(PY) benchmarks/grading.py
 
 clean:
-	rm -rf $(VENV) datasets/cache .pytest_cache
+	rm -rf $(VENV) datasets/cache .pytest_cache build/site

@@ -103,7 +103,7 @@ def _reading_copy(entry: Entry) -> dict:
     if entry.student is not None:
         links.append(f"{{download}}`the student notebook <../_files/student/{entry.student.name}>` "
                      "(exercises blank, outputs cleared: work in this one)")
-    links.append(f"{{download}}`this solution notebook <../_files/solutions/{entry.solution.name}>`")
+    links.append(f"{{download}}`this solution notebook <../_files/solutions/{entry.slug}_solution.ipynb>`")
     note = ("```{note}\nThis page shows the **solution** notebook with its stored outputs, for reading. "
             "Download " + " or ".join(links) + ". Run it with `make lab` in a clone of the repository.\n```")
     nb["cells"].insert(1 if nb["cells"] else 0,
@@ -250,7 +250,7 @@ def stage(src: Path, root: Path = ROOT) -> list[Entry]:
         if not e.exists:
             continue
         (src / "notebooks" / e.solution.name).write_text(json.dumps(_reading_copy(e), indent=1), encoding="utf-8")
-        shutil.copy2(e.solution, src / "_files" / "solutions" / e.solution.name)
+        shutil.copy2(e.solution, src / "_files" / "solutions" / f"{e.slug}_solution.ipynb")
         if e.student is not None:
             shutil.copy2(e.student, src / "_files" / "student" / e.student.name)
     (src / "index.md").write_text(_index(entries), encoding="utf-8")

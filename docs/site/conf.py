@@ -51,6 +51,14 @@ mathjax2_config = {
     "menuSettings": {"renderer": "NativeMML"},
     "HTML-CSS": {"availableFonts": [], "webFont": "STIX-Web", "imageFont": None, "preferredFont": None},
     "messageStyle": "none",
+    # the MathML output would fetch MathJax's TeX fonts for \mathcal, \mathbb, \mathfrak, which that copy lacks
+    # (a console error); the browser's own fonts stand in
+    "NativeMML": {"styles": {
+        f"@font-face /*{i}*/": {"font-family": family, "src": "local('STIXGeneral'), local('STIX Two Math')",
+                                **({"font-weight": "bold"} if bold else {})}
+        for i, (family, bold) in enumerate([("MathJax_Caligraphic-WEB", False), ("MathJax_Caligraphic-WEB", True),
+                                            ("MathJax_AMS-WEB", False), ("MathJax_Script-WEB", False),
+                                            ("MathJax_Fraktur-WEB", False), ("MathJax_Fraktur-WEB", True)], 1)}},
 }
 
 
