@@ -5,6 +5,7 @@ import importlib.util
 import json
 import re
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ def _load(name):
     """docs/site/NAME.py as a module of its own name (plain `import build` could find PyPI's `build`)."""
     spec = importlib.util.spec_from_file_location(f"mialab_site_{name}", ROOT / "docs" / "site" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
