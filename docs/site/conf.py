@@ -62,11 +62,14 @@ mathjax2_config = {
 }
 
 
-# The package's docstrings are plain text (STYLE.md), not reST: `x` for code, indented lists, names like
-# `threshold_`. Each docstring is shown as written, line by line (reST line blocks keep the line breaks and the
-# indentation), with `code` spans kept and every other reST markup character escaped.
+# The package's docstrings are plain text (STYLE.md), not reST: `x` for code, indented lists and tables, names
+# like `threshold_`, prose hard-wrapped at 120 characters. Each docstring is shown as written: prose lines are
+# joined back into paragraphs, every other line (indented blocks, list items, lines after a colon) stays a line
+# of its own with its indentation (reST line blocks), `code` spans are kept and every other reST markup
+# character is escaped.
 _CODE = re.compile(r"(``[^`]+``|`[^`]+`)")
 _SPECIAL = re.compile(r"([\\*_|<>\[\]])")
+_LIST_ITEM = re.compile(r"^([-*+]|\d+[.)])\s")
 
 
 def _escape(text: str) -> str:
@@ -79,11 +82,23 @@ def _escape(text: str) -> str:
     return "".join(parts)
 
 
+def _logical_lines(text: str) -> list[str]:
+    lines: list[str] = []
+    for line in text.splitlines():
+        previous = lines[-1] if lines else ""
+        prose = line.strip() and not line[0].isspace() and not _LIST_ITEM.match(line)
+        if prose and previous.strip() and not previous[0].isspace() and not previous.rstrip().endswith(":"):
+            lines[-1] = previous.rstrip() + " " + line.strip()
+        else:
+            lines.append(line.rstrip())
+    return lines
+
+
 def _plain_docstring(app, what, name, obj, options, lines):
     if not lines:
         return
-    text = textwrap.dedent("\n".join(lines)).strip("\n").splitlines()
-    lines[:] = [("| " + _escape(line)) if line.strip() else "" for line in text]
+    text = textwrap.dedent("\n".join(lines)).strip("\n")
+    lines[:] = [("| " + _escape(line)) if line.strip() else "" for line in _logical_lines(text)]
 
 
 def _copy_mathjax(app, exception):
