@@ -32,6 +32,8 @@ SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
 def test_readme_syllabus_lists_all_13_notebooks_and_marks_exactly_the_missing_ones():
     rows = build.readme_syllabus(ROOT / "README.md")
     assert sorted(rows) == [f"{n:02d}" for n in range(13)]
+    numbers = re.findall(r"^\|\s*`(\d\d)_", (ROOT / "README.md").read_text(encoding="utf-8"), re.M)
+    assert len(numbers) == 13, f"README's course table has {len(numbers)} rows for 13 notebooks: one row each"
     on_disk = {p.name[:2] for p in SOLUTIONS}
     for number, entry in rows.items():
         coming = entry.time == "in preparation"

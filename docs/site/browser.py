@@ -182,8 +182,11 @@ def shoot(driver, root: Path, out: Path, notebooks: dict[str, Path]) -> list[Pat
     driver.set_window_size(1280, 1400)
     driver.get((root / "index.html").as_uri())
     _wait_for_math(driver)
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1280, min(max(height, 1400), 4000))  # the whole landing page, syllabus included
     shots.append(out / "landing.png")
     driver.save_screenshot(str(shots[-1]))
+    driver.set_window_size(1280, 1400)
     first = sorted(notebooks)[0] if notebooks else None
     if first:
         driver.get((root / "notebooks" / f"{first}.html").as_uri())

@@ -129,12 +129,12 @@ def _index(entries: list[Entry]) -> str:
         topic = _md_cell(e.topic)
         if e.exists:
             name = f"[{_md_cell(e.title)}](notebooks/{e.slug})"
-            student = (f"{{download}}`{e.slug}.ipynb <_files/student/{e.student.name}>`" if e.student
+            student = (f"{{download}}`download <_files/student/{e.student.name}>`" if e.student
                        else "not released yet")
-            rows.append(f"| {e.number} | {name} | {topic} | {e.time} | {student} |")
+            rows.append(f"| {name} | {topic} | {e.time} | {student} |")
         else:
             name = f"{e.number} · {e.slug[3:].replace('_', ' ')}"
-            rows.append(f"| {e.number} | {name} | {topic} | — | *in preparation* |")
+            rows.append(f"| {name} | {topic} | — | *in preparation* |")
     toctree = "\n".join(f"notebooks/{e.slug}" for e in ready)
     return f"""# mialab: membership inference, hands on
 
@@ -155,8 +155,8 @@ notebooks are nbgrader assignments for a graded course.
 {_readiness(ready, entries)} Each notebook's page shows the complete solution with its outputs; the student
 notebook (exercises blank) is the one to work in.
 
-| # | notebook | what it covers | time | student notebook |
-| --- | --- | --- | --- | --- |
+| notebook | what it covers | time | student notebook |
+| --- | --- | --- | --- |
 {chr(10).join(rows)}
 
 ```{{toctree}}
