@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import html.parser
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ def open_browser(browser: str, driver: str, width: int = 1280, height: int = 100
     from selenium import webdriver  # noqa: PLC0415 (selenium is a dev dependency, needed only here)
     from selenium.webdriver.chrome.service import Service  # noqa: PLC0415
 
+    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager, should anything start it, stays offline
     options = webdriver.ChromeOptions()
     options.binary_location = browser
     for flag in FLAGS:
