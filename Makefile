@@ -14,7 +14,7 @@ export MIALAB_PROGRESS ?= 1
 # measures that a busy core does not slow a notebook down.
 TEST_ENV := MIALAB_PROGRESS=0
 
-.PHONY: setup lab test lint test-unit test-notebooks release execute benchmark clean
+.PHONY: setup lab test lint test-unit test-notebooks release execute benchmark site clean
 
 setup: $(STAMP)
 
@@ -56,6 +56,11 @@ execute: $(STAMP)
 release: $(STAMP)
 	$(PY) -m mialab.course release
 
+# the course website, from the stored outputs (nothing runs), into build/site/html; `make test` also checks it in
+# headless Chromium (tests/test_site.py)
+site: $(STAMP)
+	$(PY) docs/site/build.py build/site
+
 # notebooks: median of 3 with the shared cache, then each from an empty cache (a student's first run: the per-notebook
 # table and the course's total); a notebook with one core kept busy; many-model training; autograding against each
 # notebook's own run; `make test` from a fresh clone. The ART comparison needs its own venv (benchmarks/art_comparison.py).
@@ -68,4 +73,4 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/test_time.py
 
 clean:
-	rm -rf $(VENV) datasets/cache .pytest_cache
+	rm -rf $(VENV) datasets/cache .pytest_cache build/site
