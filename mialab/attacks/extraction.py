@@ -29,7 +29,7 @@ from ..blackbox import check_target, query_labels, query_probabilities
 from ..models import MLP
 from ..threads import limited
 
-__all__ = ["solve_binary_logistic", "solve_softmax", "extract_logistic", "DoubleModel", "LinearCopy", "LeafOracle",
+__all__ = ["solve_binary_logistic", "solve_softmax", "extract_logistic", "LinearCopy", "LeafOracle",
            "find_threshold", "path_finding", "TreeCopy", "QueryBudgetExceeded", "query_within_budget",
            "retrain_copy", "fidelity"]
 
@@ -92,23 +92,6 @@ def solve_softmax(X, probs, clip: float = 1e-15):
     return W, b
 
 
-class DoubleModel:
-    """A scikit-learn model that answers in float64 whatever it is queried with, as a server that parses each
-    query into doubles does: predict_proba(X (n, d)) -> float64 (n, k). (scikit-learn computes in the input's
-    dtype, and BlackBox sends float32 records, which would cap equation solving at float32's ~1e-7.)"""
-
-    def __init__(self, model):
-        if not callable(getattr(model, "predict_proba", None)):
-            raise TypeError(f"`model` must have a predict_proba(X) method; got {type(model).__name__}.")
-        self._model = model
-        self.classes_ = getattr(model, "classes_", None)
-        self.n_features_in_ = getattr(model, "n_features_in_", None)
-
-    def predict_proba(self, X) -> np.ndarray:
-        """The model's probabilities, computed in float64: X (n, d) -> (n, k)."""
-        return self._model.predict_proba(np.asarray(X, dtype=np.float64))
-
-
 class LinearCopy:
     """A stolen linear model: coef_ (k, d) and intercept_ (k,) of a softmax (k = 1 row for a binary model)."""
 
@@ -140,7 +123,7 @@ def extract_logistic(target, n_features: int, *, n_queries: int | None = None, s
     class shift).
 
     A box that rounds its answers (output="rounded") is clipped at half its last digit, so a rounded 0 or 1
-    stays finite. Tramèr et al. 2016, Sec. 4.1. Taught in notebook 09, section 2."""
+    stays finite. A scikit-learn model fit on float32 data answers in float32, which caps the precision at ~1e-6. Tramèr et al. 2016, Sec. 4.1. Taught in notebook 09, section 2."""
     check_target(target)
     d = check_positive_int(n_features, "n_features")
     m = d + 1 if n_queries is None else check_positive_int(n_queries, "n_queries", minimum=d + 1)
