@@ -123,7 +123,8 @@ def extract_logistic(target, n_features: int, *, n_queries: int | None = None, s
     class shift).
 
     A box that rounds its answers (output="rounded") is clipped at half its last digit, so a rounded 0 or 1
-    stays finite. A scikit-learn model fit on float32 data answers in float32, which caps the precision at ~1e-6. Tramèr et al. 2016, Sec. 4.1. Taught in notebook 09, section 2."""
+    stays finite. A scikit-learn model fit on float32 data answers in float32, which caps the precision at ~1e-6.
+    Tramèr et al. 2016, Sec. 4.1. Taught in notebook 09, section 2."""
     check_target(target)
     d = check_positive_int(n_features, "n_features")
     m = d + 1 if n_queries is None else check_positive_int(n_queries, "n_queries", minimum=d + 1)
@@ -255,7 +256,7 @@ def path_finding(oracle: LeafOracle, low, high, *, x0=None, tol: float = 1e-4, m
     Start from x0 (default the domain's centre); for each leaf found, move one feature at a time across its
     whole range and binary-search (to `tol`) every point where the leaf id changes. The leaf's box is where its
     own id holds; each new id seen is a new leaf, explored in turn from the point where it was seen.
-    Returns a TreeCopy; n_queries_ counts the queries spent. Tramèr et al. 2016, Sec. 4.2 (Algorithm 1).
+    Returns a TreeCopy; n_queries_ counts the queries spent. Tramèr et al. 2016, Sec. 4.2.
     Taught in notebook 09, section 3."""
     if not isinstance(oracle, LeafOracle):
         raise TypeError(f"`oracle` must be a LeafOracle (a tree answering leaf ids); got {type(oracle).__name__}.")

@@ -11,8 +11,8 @@ training data and the weights, the attacker solves this overdetermined system fo
 
 Each λ is the one in the objective as the library writes it:
     Ridge               ‖y - Xw - b‖² + λ ‖w‖²
-    LogisticRegression  Σ log-loss + (λ/2) ‖w‖²                    (C Σ log-loss + ½‖w‖², the intercept free)
-    LinearSVC           Σ max(0, 1 - y(w·x + b))² + (λ/2) ‖(w, b)‖²  (liblinear penalises the intercept too)
+    LogisticRegression  Σ log-loss + (λ/2) ‖w‖²               (C Σ log-loss + ½‖w‖², the intercept free)
+    LinearSVC           Σ max(0, 1 - y(w·x + b))² + (λ/2) ‖(w, b)‖²   (liblinear penalises the intercept too)
 
 Paper: B. Wang, N. Z. Gong, "Stealing Hyperparameters in Machine Learning", IEEE S&P 2018 (Sec. 3).
 Taught in notebook 09, section 5.

@@ -143,8 +143,8 @@ def _ridge(X, y, lam):
 def check_steal_ridge_lambda(steal_ridge_lambda, X=None, y=None, w=None, b=None, lam=None) -> None:
     """Check `steal_ridge_lambda(X, y, w, b) -> lambda` on ridge models fit in closed form, then on the notebook's."""
     __tracebackhide__ = True
-    hint = ("at the minimum of ‖y - Xw - b‖² + λ‖w‖² the gradient in w is 0: λ w = Xᵀ(y - Xw - b). That is d "
-            "equations in one unknown; the least-squares λ is (w · Xᵀr) / (w · w), with r the residuals.")
+    hint = ("at the minimum of ‖y - Xw - b‖² + λ‖w‖² the gradient in w is 0: λ w = Xᵀ(y - Xw - b). "
+            "That is d equations in one unknown; the least-squares λ is (w · Xᵀr) / (w · w), with r the residuals.")
     rng = np.random.default_rng(4)
     for name, n, d, lam_c, with_b in [("20 records, 3 features, λ = 2", 20, 3, 2.0, False),
                                       ("50 records, 6 features, λ = 0.1, an intercept", 50, 6, 0.1, True)]:
