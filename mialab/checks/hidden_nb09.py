@@ -1,0 +1,81 @@
+"""Hidden tests of notebook 09 (model extraction and hyperparameter stealing), on inputs drawn at grading time."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import CheckError
+from .hidden import _agree, _call, _fresh_rng
+from .nb09 import BLOCK_FIDELITY, BLOCK_LOGISTIC, BLOCK_RIDGE, BLOCK_THRESHOLD, _leaf_function
+
+
+def test_steal_logistic(steal_logistic) -> None:
+    """Exercise 9.1 on fresh random logistic models and d + 1 queries."""
+    rng = _fresh_rng()
+    for _ in range(5):
+        d = int(rng.integers(1, 40))
+        w, b = rng.normal(scale=rng.uniform(0.5, 2.0) / np.sqrt(d), size=d), float(rng.normal())
+        X = rng.normal(size=(d + 1, d))
+        while np.linalg.cond(np.hstack([X, np.ones((d + 1, 1))])) > 1e3:   # a well-posed system: fair to every solver
+            X = rng.normal(size=(d + 1, d))
+        p = 1.0 / (1.0 + np.exp(-(X @ w + b)))
+        got = _call("Exercise 9.1", steal_logistic, X.copy(), p.copy(), block=BLOCK_LOGISTIC)
+        if not (isinstance(got, tuple) and len(got) == 2) or np.size(got[0]) != d:
+            raise CheckError("Exercise 9.1: expected a tuple (w (d,), b) on fresh inputs drawn at grading time.")
+        _agree("Exercise 9.1", np.append(np.ravel(np.asarray(got[0], float)), float(got[1])), np.append(w, b), tol=1e-5)
+
+
+def test_find_threshold(find_threshold) -> None:
+    """Exercise 9.2 on fresh toy trees: the answer must lie within tol of the true split, with few queries."""
+    rng = _fresh_rng()
+    for _ in range(5):
+        d = int(rng.integers(1, 5))
+        feature = int(rng.integers(d))
+        low, high = sorted(rng.uniform(-10, 10, size=2))
+        truth = float(rng.uniform(low + 0.01 * (high - low), high - 0.01 * (high - low)))
+        others = [(int(f), float(rng.normal())) for f in rng.integers(d, size=int(rng.integers(0, 3))) if f != feature]
+        x = rng.normal(size=d)
+        tol = float(rng.choice([1e-2, 1e-4, 1e-6]))
+        counter = [0]
+        leaf_of = _leaf_function([(feature, truth)] + others, counter)
+        got = _call("Exercise 9.2", find_threshold, leaf_of, x.copy(), feature, float(low), float(high), tol,
+                    block=BLOCK_THRESHOLD)
+        if np.ndim(got) != 0:
+            raise CheckError("Exercise 9.2: expected one number on fresh inputs drawn at grading time.")
+        _agree("Exercise 9.2", got, truth, tol=tol)
+        if counter[0] > int(np.ceil(np.log2((high - low) / tol))) + 4:
+            raise CheckError("Exercise 9.2: your function asks far more queries than a binary search needs.")
+
+
+def test_fidelity(fidelity) -> None:
+    """Exercise 9.3 on fresh random labels and probability vectors."""
+    rng = _fresh_rng()
+    for _ in range(6):
+        n, k = int(rng.integers(1, 300)), int(rng.integers(2, 12))
+        answers = []
+        for _side in range(2):
+            if rng.random() < 0.5:
+                answers.append(rng.integers(k, size=n))
+            else:
+                p = rng.random((n, k))
+                answers.append(p / p.sum(1, keepdims=True))
+        a, b = answers
+        want = np.mean((a.argmax(1) if a.ndim == 2 else a) == (b.argmax(1) if b.ndim == 2 else b))
+        _agree("Exercise 9.3", _call("Exercise 9.3", fidelity, a.copy(), b.copy(), block=BLOCK_FIDELITY), want)
+
+
+def test_steal_ridge_lambda(steal_ridge_lambda) -> None:
+    """Exercise 9.4 on fresh ridge models fit in closed form."""
+    rng = _fresh_rng()
+    for _ in range(5):
+        n, d = int(rng.integers(10, 200)), int(rng.integers(1, 20))
+        lam = float(10 ** rng.uniform(-2, 2))
+        X = rng.normal(size=(n, d)) + rng.normal(size=d)
+        y = X @ rng.normal(size=d) + rng.normal(size=n) + rng.normal()
+        Xc, yc = X - X.mean(0), y - y.mean()
+        w = np.linalg.solve(Xc.T @ Xc + lam * np.eye(d), Xc.T @ yc)
+        b = float(y.mean() - X.mean(0) @ w)
+        got = _call("Exercise 9.4", steal_ridge_lambda, X.copy(), y.copy(), w.copy(), b, block=BLOCK_RIDGE)
+        if np.ndim(got) != 0:
+            raise CheckError("Exercise 9.4: expected one number on fresh inputs drawn at grading time.")
+        _agree("Exercise 9.4", float(got) / lam, 1.0, tol=1e-6)
