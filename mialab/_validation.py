@@ -170,6 +170,10 @@ def check_is_fitted(estimator, attributes) -> None:
         raise NotFittedError(f"this {kind} is not fitted yet (no `{missing[0]}`); call {kind}.fit(...) first.")
 
 
+class ArgumentTypeError(TypeError, ValueError):
+    """An argument of the wrong type: a TypeError, and a ValueError too, as the package's older checks raised."""
+
+
 def check_scalar(value, name: str, kind=numbers.Real, *, low=None, high=None, closed: str = "both",
                  allow_none: bool = False):
     """A finite number of `kind` (numbers.Real or numbers.Integral) within [low, high]; like scikit-learn's
@@ -180,7 +184,7 @@ def check_scalar(value, name: str, kind=numbers.Real, *, low=None, high=None, cl
     what = "a whole number" if integral else "a number"
     bad_type = isinstance(value, bool) or not isinstance(value, numbers.Integral if integral else numbers.Real)
     if bad_type or (not integral and not np.isfinite(value)):
-        raise TypeError(f"`{name}` must be {what}{_bounds(low, high, closed)}; got {value!r}.") if bad_type \
+        raise ArgumentTypeError(f"`{name}` must be {what}{_bounds(low, high, closed)}; got {value!r}.") if bad_type \
             else ValueError(f"`{name}` must be a finite number{_bounds(low, high, closed)}; got {value!r}.")
     too_low = low is not None and (value < low if closed in ("both", "left") else value <= low)
     too_high = high is not None and (value > high if closed in ("both", "right") else value >= high)

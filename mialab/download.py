@@ -206,7 +206,7 @@ def _check_urls(url) -> tuple[str, ...]:
 def _check_timeout(timeout) -> float:
     bad = isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not math.isfinite(timeout)
     if bad or not 0 < timeout <= 3600:
-        raise ValueError(f"`timeout` must be a number of seconds between 0 and 3600 (an hour); got {timeout!r}.")
+        raise ValueError(f"`timeout` must be a positive number of seconds, at most 3600 (an hour); got {timeout!r}.")
     return float(timeout)
 
 
