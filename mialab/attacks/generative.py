@@ -105,13 +105,18 @@ def choose_epsilon(X, generated, percentile: float = 1.0) -> float:
     X = _records(X, "X")
     generated = _generated(generated, X)
     percentile = check_scalar(percentile, "percentile", low=0, high=100, closed="neither")
+    return float(np.percentile(_all_distances(X, generated), percentile))
+
+
+def _all_distances(X: np.ndarray, generated: np.ndarray) -> np.ndarray:
+    """All distances (n, m) between records and samples, refused beyond _MAX_PAIRS (1 GiB)."""
     if len(X) * len(generated) > _MAX_PAIRS:
         raise ValueError(f"{len(X):,} records x {len(generated):,} samples are over {_MAX_PAIRS:,} distances (1 GiB);"
                          " pass a random subset of the generated samples (10,000 give nearly the same ε).")
     distances = np.empty((len(X), len(generated)))
     for rows, block in _distance_chunks(X, generated):
         distances[rows] = block
-    return float(np.percentile(distances, percentile))
+    return distances
 
 
 def nearest_distances(X, generated, k: int = 1) -> np.ndarray:
@@ -235,8 +240,12 @@ class MonteCarloAttack(Attack):
                                  f"{min(generated.shape)} dimensions; lower it.")
             pca = PCA(self.n_components, random_state=self.random_state).fit(generated)
             X, generated = pca.transform(X), pca.transform(generated)
-        self.eps_ = self.eps if self.eps is not None else choose_epsilon(X, generated, self.percentile)
-        return monte_carlo_scores(X, generated, self.eps_)
+        if self.eps is not None:
+            self.eps_ = self.eps
+            return monte_carlo_scores(X, generated, self.eps_)
+        distances = _all_distances(X, generated)                 # once, for both ε and the counts
+        self.eps_ = float(np.percentile(distances, self.percentile))
+        return (distances <= self.eps_).mean(axis=1)
 
 
 class NearestSampleAttack(Attack):
