@@ -88,6 +88,9 @@ def test_monte_carlo_scores_and_epsilon_match_scipy_distances_also_in_small_chun
     assert eps == pytest.approx(np.percentile(distances, 5))
     want = (distances <= eps).mean(axis=1)
     assert np.allclose(attacks.monte_carlo_scores(X, G, eps), want)
+    attack = attacks.MonteCarloAttack(n_components=None, percentile=5)
+    assert np.allclose(attack.score(G, X), want) and attack.eps_ == pytest.approx(eps)
+    assert np.allclose(attacks.MonteCarloAttack(n_components=None, eps=eps).score(G, X), want)
     monkeypatch.setattr(attacks, "_CHUNK", 500)             # blocks of two records
     assert np.allclose(attacks.monte_carlo_scores(X, G, eps), want)
     assert attacks.choose_epsilon(X, G, percentile=5) == pytest.approx(eps)
