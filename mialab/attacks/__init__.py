@@ -15,10 +15,16 @@ shape of `mialab.attacks.base.Attack`: fit(...) -> self, score(target, X, y) -> 
 | `rmia.RMIA` | Zarifzadeh et al. 2024, relative membership inference | 05 |
 | `label_only.GapAttack` | Choquette-Choo et al. 2021, gap attack | 05 |
 | `label_only.NoiseRobustnessAttack` | Choquette-Choo et al. 2021, noise robustness | 05 |
+| `generative.DiscriminatorAttack` | Hayes et al. 2019 (LOGAN), white-box discriminator | 07 |
+| `generative.LoganBlackBoxAttack` | Hayes et al. 2019 (LOGAN), a GAN trained on the target's samples | 07 |
+| `generative.MonteCarloAttack` | Hilprecht et al. 2019, samples within an epsilon-ball | 07 |
+| `generative.ReconstructionAttack` | Hilprecht et al. 2019, VAE reconstruction distance | 07 |
+| `generative.NearestSampleAttack` | Chen et al. 2020 (GAN-Leaks), distance to the nearest sample | 07 |
 
 Shared steps: `signals` (the records x models signal matrix, leave-one-out over many models), `features`
 (confidence, entropy, logit scaling), `thresholds` (per-class thresholds), `synthesis` (shadow data by queries),
-`attribute` (Yeom's attribute inference), `vulnerable` (per-record leakage, Long et al.).
+`attribute` (Yeom's attribute inference), `vulnerable` (per-record leakage, Long et al.), `extraction` and
+`hyperparameters` (stealing a model or its regularisation, notebook 09: they return models, not scores).
 """
 
 from .base import Attack, NotFittedError, TrainingRecipe
@@ -26,10 +32,13 @@ from .label_only import GapAttack, NoiseRobustnessAttack
 from .lira import LiRA
 from .loss import CorrectnessAttack, LossAttack
 from .calibrated import MetricAttack
+from .generative import (DiscriminatorAttack, LoganBlackBoxAttack, MonteCarloAttack, NearestSampleAttack,
+                         ReconstructionAttack)
 from .mlleaks import MLLeaksAttack, ThresholdAttack, TransferAttack
 from .rmia import RMIA
 from .shadow import ShadowAttack
 
 __all__ = ["Attack", "NotFittedError", "TrainingRecipe", "ShadowAttack", "MLLeaksAttack", "TransferAttack",
            "ThresholdAttack", "LossAttack", "CorrectnessAttack", "MetricAttack", "LiRA", "RMIA", "GapAttack",
-           "NoiseRobustnessAttack"]
+           "NoiseRobustnessAttack", "DiscriminatorAttack", "LoganBlackBoxAttack", "MonteCarloAttack",
+           "ReconstructionAttack", "NearestSampleAttack"]

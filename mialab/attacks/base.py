@@ -6,7 +6,8 @@ predict(target, X, y) -> (n,) bools from the fitted `threshold_`.
     result = metrics.evaluate(scores, is_member)      # AUC, advantage, TPR at low FPR
 
 `needs` says what the attack asks of the target: "probabilities" (full probability vectors), "labels" (the
-predicted class only), "scores" (any output that score() can rank) or "weights" (white-box access).
+predicted class only), "scores" (any output that score() can rank), "weights" (white-box access: the target is
+the model itself) or "samples" (a generative model's samples, (m, d), are the target).
 """
 
 from __future__ import annotations
@@ -35,8 +36,16 @@ class Attack:
         raise NotImplementedError(f"{type(self).__name__} must define score(target, X, y).")
 
     def predict(self, target, X, y=None) -> np.ndarray:
-        """Member (True) where the score reaches the fitted `threshold_`: bool (n,)."""
-        check_is_fitted(self, "threshold_")
+        """Member (True) where the score reaches the fitted `threshold_`: bool (n,).
+
+        An attack whose scores have no natural decision point has no threshold_ until the user sets one (for
+        example metrics.choose_threshold on attacker-side scores); predict says so."""
+        self._check_fitted()
+        if getattr(self, "threshold_", None) is None:
+            kind = type(self).__name__
+            raise NotFittedError(f"this {kind} has no decision threshold (`threshold_`): its scores rank records "
+                                 "but do not say where members start. Choose one on attacker-side data, e.g. "
+                                 f"attack.threshold_ = metrics.choose_threshold(scores, is_member), then predict.")
         return self.score(target, X, y) >= self.threshold_
 
     def _check_fitted(self) -> None:
