@@ -162,7 +162,8 @@ def check_site(root: Path, notebooks: dict[str, Path] | None = None, screenshots
                 report.links += 1
                 target = Path(unquote(parts.path))
                 if not target.exists():
-                    report.errors.append(f"{name}: link to missing {target.relative_to(root) if target.is_relative_to(root) else target}")
+                    shown = target.relative_to(root) if target.is_relative_to(root) else target
+                    report.errors.append(f"{name}: link to missing {shown}")
                 elif parts.fragment and target.suffix == ".html" and unquote(parts.fragment) not in _ids(target, ids):
                     report.errors.append(f"{name}: link to missing anchor {target.name}#{parts.fragment}")
         driver.get("about:blank")  # errors the last page logs after it has loaded
