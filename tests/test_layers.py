@@ -1,0 +1,100 @@
+"""The package's imports follow the data: no module imports one from a higher layer.
+
+Layers, lowest first (a module may import its own layer and the ones below):
+    0  leaves: _reference, _validation, progress, recipe, threads       (import nothing from mialab)
+    1  data, download                                                    (datasets)
+    2  models, many_models, generative, cache                            (models and their training)
+    3  blackbox                                                          (what an attacker may query)
+    4  metrics                                                           (scores -> numbers; pure array functions)
+    5  attacks.*, defenses.*, warfarin-like simulators under attacks     (queries -> scores)
+    6  plots                                                             (figures)
+    7  checks.*, course.*                                                (the course tooling: feedback, grading)
+`metrics` sits below the attacks although the course's path runs attacks -> metrics: some attacks choose their
+decision threshold or tune a parameter with a metric (ShadowAttack, RMIA), and metrics imports no attack.
+Run this file directly to print the graph: python tests/test_layers.py
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "mialab"
+
+LAYERS = {
+    "_reference": 0, "_validation": 0, "progress": 0, "recipe": 0, "threads": 0, "__init__": 0,
+    "data": 1, "download": 1,
+    "models": 2, "many_models": 2, "generative": 2, "cache": 2, "sequence": 2, "aggregates": 1, "warfarin": 1,
+    "federated": 2,
+    "blackbox": 3,
+    "metrics": 4,
+    "attacks": 5, "defenses": 5,
+    "plots": 6,
+    "checks": 7, "course": 7,
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    return ".".join(parts)
+
+
+def _layer(name: str) -> int:
+    top = name.split(".")[0]
+    if top not in LAYERS:
+        raise KeyError(f"mialab.{name} has no layer: add its top-level name to LAYERS in tests/test_layers.py")
+    return LAYERS[top]
+
+
+def _imports(path: Path) -> set[str]:
+    """mialab modules imported by the file at `path` (relative and absolute imports, anywhere in the file)."""
+    parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
+    package = parts[:-1]                                   # a/b/c.py and a/b/__init__.py both live in a.b
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[:len(package) - (node.level - 1)]
+                target = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            elif node.module and node.module.split(".")[0] == "mialab":
+                target = node.module.partition(".")[2]
+            else:
+                continue
+            for alias in node.names:                       # `from . import data` imports the module data
+                sub = f"{target}.{alias.name}" if target else alias.name
+                is_module = (PACKAGE / sub.replace(".", "/")).with_suffix(".py").exists() or \
+                    (PACKAGE / sub.replace(".", "/")).is_dir()
+                found.add(sub if is_module else target)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "mialab":
+                    found.add(alias.name.partition(".")[2])
+    return {f for f in found if f}
+
+
+def graph() -> dict[str, set[str]]:
+    return {_module_name(p): _imports(p) for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def test_no_module_imports_from_a_higher_layer():
+    upward = [f"mialab.{module} (layer {_layer(module)}) imports mialab.{target} (layer {_layer(target)})"
+              for module, targets in graph().items() for target in targets
+              if _layer(target) > _layer(module)]
+    assert not upward, "\n".join(upward)
+
+
+def test_the_leaves_import_nothing_from_the_package():
+    leaves = [m for m in graph() if LAYERS.get(m.split(".")[0]) == 0 and m != "__init__"]
+    assert {m: graph()[m] for m in leaves if graph()[m]} == {}
+
+
+def test_the_core_never_imports_the_course_tooling():
+    core = {m: t for m, t in graph().items() if _layer(m) < 7}
+    assert not [(m, t) for m, targets in core.items() for t in targets if t.split(".")[0] in ("checks", "course")]
+
+
+if __name__ == "__main__":
+    for module, targets in graph().items():
+        print(f"[{_layer(module)}] mialab.{module}: " + ", ".join(f"{t} [{_layer(t)}]" for t in sorted(targets)))
+    sys.exit(0)
