@@ -265,7 +265,7 @@ def judge_inversions(images, labels, evaluator, X_ref, y_ref) -> dict:
     X_ref = as_features(X_ref)
     y_ref = as_labels(y_ref, "y_ref", n=len(X_ref))
     if len(labels) != len(images) or images.shape[1:] != X_ref.shape[1:]:
-        raise ValueError(f"`images` {images.shape} need one label each ({len(labels)} given) and the shape of the "
+        raise ValueError(f"`images` {images.shape} need one entry each in `labels` ({len(labels)} given) and the shape of the "
                          f"records in `X_ref` {X_ref.shape[1:]}.")
     flat, ref = images.reshape(len(images), -1).astype(float), X_ref.reshape(len(X_ref), -1).astype(float)
     classes = np.unique(y_ref)

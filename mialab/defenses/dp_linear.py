@@ -32,11 +32,12 @@ def noisy_least_squares(X, y, noise_xx=None, noise_xy=None) -> np.ndarray:
     if noise_xx is None and noise_xy is None:
         return np.linalg.lstsq(X, y, rcond=None)[0]
     d = X.shape[1]
-    xx = X.T @ X + (0.0 if noise_xx is None else as_array(noise_xx, "noise_xx", ndim=2))
-    xy = X.T @ y + (0.0 if noise_xy is None else as_array(noise_xy, "noise_xy", ndim=1))
-    if xx.shape != (d, d) or xy.shape != (d,):
+    noise_xx = np.zeros((d, d)) if noise_xx is None else as_array(noise_xx, "noise_xx", ndim=2)
+    noise_xy = np.zeros(d) if noise_xy is None else as_array(noise_xy, "noise_xy", ndim=1)
+    if noise_xx.shape != (d, d) or noise_xy.shape != (d,):
         raise ValueError(f"`noise_xx` must have shape ({d}, {d}) and `noise_xy` shape ({d},), one entry per entry "
-                         f"of XᵀX and Xᵀy; got {np.shape(noise_xx)} and {np.shape(noise_xy)}.")
+                         f"of XᵀX and Xᵀy; got {noise_xx.shape} and {noise_xy.shape}.")
+    xx, xy = X.T @ X + noise_xx, X.T @ y + noise_xy
     return np.linalg.lstsq(xx, xy, rcond=None)[0]
 
 
