@@ -25,8 +25,8 @@ from ..blackbox import check_target, query_probabilities
 from ..models import _check_module, predict_proba
 from ..threads import limited
 
-__all__ = ["map_estimate", "MAPAttributeInference", "mi_face_descent", "finite_difference_gradient", "MIFace",
-           "BlackBoxMIFace", "judge_inversions"]
+__all__ = ["map_estimate", "MAPAttributeInference", "mi_face_descent", "finite_difference_gradient",
+           "class_cost_grad", "MIFace", "BlackBoxMIFace", "judge_inversions", "bootstrap_share"]
 
 
 # ------------------------------------------------------------------------------------- attribute inference (2014)
@@ -169,6 +169,35 @@ def _check_labels(labels) -> np.ndarray:
     return as_labels(as_array(labels, "labels", ndim=1, dtype=np.int64), "labels")
 
 
+def class_cost_grad(model, label: int) -> Callable:
+    """MI-Face's cost for a class of a torch classifier and its gradient by backpropagation: returns
+    cost_grad(x (d,)) -> (1 - p_label(x), gradient (d,)), what mi_face_descent takes. Taught in notebook 08, section 4."""
+    model = _check_module(model)
+    n_classes = getattr(model, "n_classes", None)
+    if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or label < 0 \
+            or (n_classes is not None and label >= n_classes):
+        raise ValueError(f"`label` must be a class index of the model (0 to {n_classes}); got {label!r}.")
+    model.eval()
+
+    def cost_grad(x):
+        x_t = torch.tensor(np.asarray(x), dtype=torch.float32, requires_grad=True)
+        with limited():
+            cost = 1.0 - torch.softmax(model(x_t[None]), dim=1)[0, int(label)]
+            cost.backward()
+        return float(cost.detach()), x_t.grad.double().numpy()
+    return cost_grad
+
+
+def bootstrap_share(hits, n_boot: int = 1000, level: float = 0.95, random_state: int = 0) -> tuple:
+    """The share of True in hits (n,) bool and its percentile-bootstrap interval -> (share, low, high)."""
+    hits = as_array(hits, "hits", ndim=1, dtype=bool)
+    n_boot = check_positive_int(n_boot, "n_boot")
+    rng = np.random.default_rng(check_positive_int(random_state, "random_state", minimum=0))
+    shares = hits[rng.integers(len(hits), size=(n_boot, len(hits)))].mean(axis=1)
+    alpha = (1 - check_scalar(level, "level", low=0.0, high=1.0, closed="neither")) / 2
+    return float(hits.mean()), float(np.quantile(shares, alpha)), float(np.quantile(shares, 1 - alpha))
+
+
 class MIFace:
     """MI-Face, white-box: for each label, gradient descent on the input to lower c(x) = 1 - p_label(x) (the
     paper's cost, no auxiliary term), from x0 = 0, with the paper's stopping rule (mi_face_descent).
@@ -188,14 +217,6 @@ class MIFace:
         """Nothing to fit; returns self."""
         return self
 
-    def _cost_grad(self, model, label: int):
-        def cost_grad(x):
-            x_t = torch.tensor(x, dtype=torch.float32, requires_grad=True)
-            cost = 1.0 - torch.softmax(model(x_t[None]), dim=1)[0, label]
-            cost.backward()
-            return float(cost.detach()), x_t.grad.double().numpy()
-        return cost_grad
-
     def infer(self, model, labels) -> np.ndarray:
         """One inversion per label: labels (k,) -> images (k, n_features)."""
         model = _check_module(model)
@@ -207,7 +228,7 @@ class MIFace:
         model.eval()
         with limited():
             for label in labels:
-                x, cost = mi_face_descent(self._cost_grad(model, int(label)), np.zeros(n_features), self.lr,
+                x, cost = mi_face_descent(class_cost_grad(model, int(label)), np.zeros(n_features), self.lr,
                                           self.max_iter, self.beta, self.gamma)
                 images.append(x)
                 self.costs_.append(cost)
@@ -254,12 +275,12 @@ class BlackBoxMIFace(MIFace):
         return np.array(images)
 
 
-def judge_inversions(images, labels, evaluator, X_ref, y_ref) -> dict:
+def judge_inversions(images, labels, evaluator, X_ref, y_ref, per_image: bool = False):
     """How recognisable the inversions are, judged without the target: images (k, d), labels (k,), an evaluator
     model trained on other data (a torch module or anything with predict_proba), reference records X_ref (m, d)
     with labels y_ref (m,) -> dict(evaluator = share the evaluator labels right, nearest_mean = share whose
     nearest class mean of X_ref is their own class, distance = (k,) Euclidean distance to their own class mean).
-    Taught in notebook 08, section 4."""
+    per_image=True returns the evaluator's verdict on each image instead, bool (k,). Taught in notebook 08, §4."""
     images = as_features(images)
     labels = _check_labels(labels)
     X_ref = as_features(X_ref)
@@ -276,6 +297,8 @@ def judge_inversions(images, labels, evaluator, X_ref, y_ref) -> dict:
     own = np.searchsorted(classes, labels)
     probs = predict_proba(evaluator, images) if isinstance(evaluator, torch.nn.Module) \
         else np.asarray(evaluator.predict_proba(images))
+    if per_image:
+        return probs.argmax(1) == labels
     return {"evaluator": float(np.mean(probs.argmax(1) == labels)),
             "nearest_mean": float(np.mean(classes[dist.argmin(1)] == labels)),
             "distance": dist[np.arange(len(labels)), own]}
