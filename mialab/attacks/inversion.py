@@ -37,7 +37,7 @@ def map_estimate(predictions, observed, sigma, prior) -> np.ndarray:
 
     predictions (n, V): the model's output on each record completed with each candidate value v; observed (n,):
     the output the attacker knows (the dose); prior (V,): the candidate values' probabilities -> int64 (n,), the
-    index of the most probable value (the first of equally probable ones). Fredrikson et al. 2014, Sec. 4.
+    index of the most probable value (the first of equally probable ones). Fredrikson et al. 2014.
     Taught in notebook 08, Exercise 8.1."""
     predictions = as_array(predictions, "predictions", ndim=2)
     observed = as_array(observed, "observed", ndim=1)
@@ -171,7 +171,8 @@ def _check_labels(labels) -> np.ndarray:
 
 def class_cost_grad(model, label: int) -> Callable:
     """MI-Face's cost for a class of a torch classifier and its gradient by backpropagation: returns
-    cost_grad(x (d,)) -> (1 - p_label(x), gradient (d,)), what mi_face_descent takes. Taught in notebook 08, section 4."""
+    cost_grad(x (d,)) -> (1 - p_label(x), gradient (d,)), what mi_face_descent takes.
+    Taught in notebook 08, section 4."""
     model = _check_module(model)
     n_classes = getattr(model, "n_classes", None)
     if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or label < 0 \
@@ -243,7 +244,8 @@ class BlackBoxMIFace(MIFace):
     infer(target, labels (k,), n_features) -> (k, n_features). A box that rounds its answers (BlackBox(...,
     output="rounded", decimals=...)) flattens the cost into steps the differences cannot see when h is small:
     the paper's rounding countermeasure. queries_ holds the number of records queried.
-    Paper: Fredrikson et al., CCS 2015 (Sec. 5.2 black-box, Sec. 6 rounding). Taught in notebook 08, section 5.
+    Paper: Fredrikson et al., CCS 2015 (black-box inversion; rounding as a countermeasure).
+    Taught in notebook 08, section 5.
     """
 
     needs = "probabilities"
@@ -286,8 +288,8 @@ def judge_inversions(images, labels, evaluator, X_ref, y_ref, per_image: bool = 
     X_ref = as_features(X_ref)
     y_ref = as_labels(y_ref, "y_ref", n=len(X_ref))
     if len(labels) != len(images) or images.shape[1:] != X_ref.shape[1:]:
-        raise ValueError(f"`images` {images.shape} need one entry each in `labels` ({len(labels)} given) and the shape of the "
-                         f"records in `X_ref` {X_ref.shape[1:]}.")
+        raise ValueError(f"`images` {images.shape} need one entry each in `labels` ({len(labels)} given) and the "
+                         f"shape of the records in `X_ref` {X_ref.shape[1:]}.")
     flat, ref = images.reshape(len(images), -1).astype(float), X_ref.reshape(len(X_ref), -1).astype(float)
     classes = np.unique(y_ref)
     if not np.isin(labels, classes).all():

@@ -8,8 +8,9 @@ Least squares needs only two sums over the records, XᵀX and Xᵀy. With every 
 [0, 1] by public bounds, a leading column of ones added, and each record's L1 norm at most L (public: a record
 with one-hot groups has few non-zero entries), adding or removing one record moves the upper triangle of XᵀX by
 at most (L² + L) / 2 in L1 norm and Xᵀy by at most L. Laplace noise of those scales over ε / 2 on each sum makes
-the pair ε-DP (Laplace mechanism, budget split in half; Dwork and Roth 2014; Wang 2018). Fredrikson et al. (2014) used the functional mechanism, another
-way to perturb the same quadratic objective. Taught in notebook 08, section 3.
+the pair ε-DP (Laplace mechanism, budget split in half; Dwork and Roth 2014; Wang 2018). Fredrikson et al.
+(2014) used the functional mechanism, another way to perturb the same quadratic objective.
+Taught in notebook 08, section 3.
 """
 
 from __future__ import annotations
@@ -60,10 +61,11 @@ class DPLinearRegression:
     epsilon: the privacy budget (> 0), or None for ordinary least squares (no noise). feature_bounds (d, 2) and
     target_bounds (2,): the public range of each feature and of the target; records are clipped into them and
     scaled to [0, 1]. l1_bound: the public bound L on a scaled record's L1 norm, the column of ones included
-    (default d + 1, always true); a record above it is scaled down to it. They must not be read off the private data for the guarantee to hold; left None, they are
-    (with a note in `bounds_from_data_`). The noisy XᵀX is shifted to be positive definite (its smallest
-    eigenvalue at least `min_eigenvalue`), which costs no privacy (post-processing).
-    Paper: M. Fredrikson et al., "Privacy in Pharmacogenetics", USENIX Security 2014 (Sec. 5, the DP models);
+    (default d + 1, always true); a record above it is scaled down to it. The bounds must not be read off the
+    private data for the guarantee to hold; left None, they are (and `bounds_from_data_` says so).
+    The noisy XᵀX is shifted to be positive definite (its smallest eigenvalue at least `min_eigenvalue`), which
+    costs no privacy (post-processing).
+    Paper: M. Fredrikson et al., "Privacy in Pharmacogenetics", USENIX Security 2014 (the DP models);
     the mechanism as in Y.-X. Wang, "Revisiting differentially private linear regression", UAI 2018.
     Taught in notebook 08, section 3.
     """
