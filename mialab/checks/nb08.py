@@ -1,0 +1,201 @@
+"""Checks for notebook 08 (model inversion and attribute inference)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._reference import blocked
+from . import Case, call_student, passed, require, run_cases
+
+MAP = "Exercise 8.1 (MAP attribute estimate)"
+LSQ = "Exercise 8.2 (least squares from noisy statistics)"
+DESCENT = "Exercise 8.3 (MI-Face descent)"
+FD = "Exercise 8.4 (finite-difference gradient)"
+
+_MAP_BLOCK = ("inversion.map_estimate",)
+_LSQ_BLOCK = ("dp_linear.noisy_least_squares",)
+_DESCENT_BLOCK = ("inversion.mi_face_descent",)
+_FD_BLOCK = ("inversion.finite_difference_gradient",)
+
+
+def check_map_estimate(map_estimate, predictions=None, observed=None, sigma=None, prior=None) -> None:
+    """Check `map_estimate(predictions (n, V), observed (n,), sigma, prior (V,)) -> (n,) int`."""
+    __tracebackhide__ = True
+    from ..attacks.inversion import map_estimate as reference
+    hint = ("score each candidate v by its log posterior, -(observed - predictions[:, v])² / (2 sigma²) + "
+            "log prior[v], and return the index of the best one per record (np.argmax along axis 1).")
+    p2 = np.array([[5.0, 4.0]])
+    cases = [
+        Case("one record, a uniform prior", (np.array([[5.0, 4.0, 3.0]]), np.array([4.1]), 1.0, np.ones(3) / 3),
+             np.array([1]), hint),
+        Case("a strong prior against the closest prediction", (p2, np.array([4.4]), 1.0, np.array([0.9, 0.1])),
+             np.array([0]), "the prior counts: a likely value can win over a slightly closer prediction. Add "
+             "np.log(prior) to each candidate's log likelihood."),
+        Case("the same with a small sigma", (p2, np.array([4.4]), 0.1, np.array([0.9, 0.1])), np.array([1]),
+             "sigma counts: the smaller the model's error, the more the distance to the prediction weighs against "
+             "the prior. Divide the squared distance by 2 sigma²."),
+        Case("a tie", (np.array([[3.0, 5.0]]), np.array([4.0]), 1.0, np.array([0.5, 0.5])), np.array([0]),
+             "on a tie, return the first candidate (np.argmax does)."),
+        Case("three records", (np.array([[1.0, 2.0, 3.0]] * 3), np.array([0.9, 2.2, 9.0]), 0.5, np.ones(3) / 3),
+             np.array([0, 1, 2]), "return one index per record, shape (n,)."),
+    ]
+    run_cases(MAP, map_estimate, cases)
+    if predictions is not None:
+        with blocked(*_MAP_BLOCK):
+            got = call_student(MAP, map_estimate, predictions, observed, sigma, prior)
+        require(np.array_equal(np.asarray(got), reference(predictions, observed, sigma, prior)), MAP,
+                "right on the small cases, wrong on the notebook's patients.", "use the arguments you are given.")
+    return passed(MAP, f"{len(cases)} small cases{' and the warfarin cohort' if predictions is not None else ''}")
+
+
+def check_noisy_least_squares(noisy_least_squares, X=None, y=None, noise_xx=None, noise_xy=None) -> None:
+    """Check `noisy_least_squares(X (n, d), y (n,), noise_xx=None, noise_xy=None) -> (d,)`."""
+    __tracebackhide__ = True
+    from ..defenses.dp_linear import noisy_least_squares as reference
+    Xs = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0], [1.0, 3.0]])
+    ys = np.array([1.0, 3.0, 5.0, 7.5])
+    exact = np.linalg.lstsq(Xs, ys, rcond=None)[0]
+    nxx, nxy = np.array([[1.0, 0.5], [0.5, 2.0]]), np.array([0.3, -0.4])
+    hint = ("least squares solves (XᵀX) β = Xᵀy; the private version adds the noise to the two statistics first: "
+            "(XᵀX + noise_xx) β = Xᵀy + noise_xy (np.linalg.solve).")
+    cases = [
+        Case("a line through 4 points, no noise", (Xs, ys), exact,
+             "with no noise this is ordinary least squares (np.linalg.lstsq(X, y) gives it).", tol=1e-8),
+        Case("the same with noise on both statistics", (Xs, ys, nxx, nxy),
+             np.linalg.solve(Xs.T @ Xs + nxx, Xs.T @ ys + nxy), hint, tol=1e-8),
+        Case("noise on XᵀX only (noise_xy=None)", (Xs, ys, nxx, None), np.linalg.solve(Xs.T @ Xs + nxx, Xs.T @ ys),
+             "a noise given as None adds nothing to its statistic.", tol=1e-8),
+        Case("noise on Xᵀy only (noise_xx=None)", (Xs, ys, None, nxy), np.linalg.solve(Xs.T @ Xs, Xs.T @ ys + nxy),
+             "a noise given as None adds nothing to its statistic; the other one still counts.", tol=1e-8),
+    ]
+    run_cases(LSQ, noisy_least_squares, cases)
+    if X is not None:
+        for a, b in ((None, None), (noise_xx, noise_xy)):
+            with blocked(*_LSQ_BLOCK):
+                got = call_student(LSQ, noisy_least_squares, X, y, a, b)
+            want = reference(X, y, a, b)
+            require(np.shape(got) == want.shape and np.allclose(got, want, atol=1e-6, rtol=1e-6), LSQ,
+                    "right on the small cases, wrong on the warfarin training set.", hint)
+    return passed(LSQ, f"{len(cases)} small cases{' and the warfarin training set' if X is not None else ''}")
+
+
+def _scripted(costs):
+    """A cost_grad that returns the given costs in turn and a gradient of -1 everywhere (x grows by lr a step)."""
+    state = {"i": 0}
+
+    def cost_grad(x):
+        i = min(state["i"], len(costs) - 1)
+        state["i"] += 1
+        return costs[i], -np.ones_like(np.asarray(x, dtype=float))
+    return cost_grad
+
+
+def _quadratic(target):
+    target = np.asarray(target, dtype=float)
+    return lambda x: (float(np.sum((x - target) ** 2)), 2 * (x - target))
+
+
+def _descent_cases():
+    """(description, factory of the arguments, hint) for Exercise 8.3."""
+    window = ("stop when the new cost is >= the LARGEST of the last `beta` costs (x0's included), not just the "
+              "previous one, and keep going while it is below it.")
+    return [
+        ("a bowl inside the box, stopped by gamma", lambda: (_quadratic([0.3, 0.7]), np.zeros(2), 0.1, 1000, 5, 1e-4),
+         "step x = clip(x - lr * gradient, 0, 1) and stop as soon as the cost is <= gamma."),
+        ("the same bowl with max_iter = 3", lambda: (_quadratic([0.3, 0.7]), np.zeros(2), 0.1, 3, 5, 1e-4),
+         "take at most `max_iter` steps (x1 ... x_max_iter) after x0."),
+        ("a bowl whose bottom is outside the box", lambda: (_quadratic([1.5, 0.5]), np.zeros(2), 0.1, 1000, 3, 1e-4),
+         "the paper's Process step keeps x a valid image: clip every iterate to [0, 1] (np.clip)."),
+        ("a step so large that the cost grows", lambda: (_quadratic([0.4]), np.array([0.0]), 1.1, 1000, 5, 1e-4),
+         "return the iterate with the LOWEST cost seen (x0 included), not the last one."),
+        ("costs 1, .5, .7, .3, .9, .95, .2 with beta = 2",
+         lambda: (_scripted([1.0, 0.5, 0.7, 0.3, 0.9, 0.95, 0.2]), np.zeros(1), 0.1, 100, 2, 0.01), window),
+        ("costs 1, .5, .7, .3, .9, .95, .2 with beta = 1",
+         lambda: (_scripted([1.0, 0.5, 0.7, 0.3, 0.9, 0.95, 0.2]), np.zeros(1), 0.1, 100, 1, 0.01), window),
+        ("costs 1, .5, .5, .2 with beta = 1 (a flat step)",
+         lambda: (_scripted([1.0, 0.5, 0.5, 0.2]), np.zeros(1), 0.1, 100, 1, 0.01),
+         "a cost EQUAL to the window's largest also stops (>=); of equal costs return the first iterate."),
+        ("costs 1, .5, .25, .1 with gamma = .25",
+         lambda: (_scripted([1.0, 0.5, 0.25, 0.1]), np.zeros(1), 0.1, 100, 5, 0.25),
+         "a cost EQUAL to gamma also stops (<=)."),
+    ]
+
+
+def _same_descent(got, want) -> str | None:
+    if not (isinstance(got, tuple) and len(got) == 2):
+        return f"returned {type(got).__name__}, expected a tuple (x_best, cost_best)"
+    x, c = got
+    if np.shape(x) != want[0].shape:
+        return f"returned x_best of shape {np.shape(x)}, expected {want[0].shape}"
+    if not np.allclose(np.asarray(x, float), want[0], atol=1e-6) or abs(float(c) - want[1]) > 1e-6:
+        return "returned a different image or cost"
+    return None
+
+
+def check_mi_face_descent(mi_face_descent, cost_grad=None, x0=None, lr=None, max_iter=None, beta=None,
+                          gamma=None) -> None:
+    """Check `mi_face_descent(cost_grad, x0, lr, max_iter, beta, gamma) -> (x_best, cost_best)`."""
+    __tracebackhide__ = True
+    from ..attacks.inversion import mi_face_descent as reference
+    cases = _descent_cases()
+    for description, make, hint in cases:
+        want = reference(*make())
+        with blocked(*_DESCENT_BLOCK):
+            got = call_student(DESCENT, mi_face_descent, *make())
+        problem = _same_descent(got, want)
+        require(problem is None, DESCENT, f"on {description}, your function {problem}.",
+                hint + " Call cost_grad once per iterate, x0 included.")
+    if cost_grad is not None:
+        want = reference(cost_grad, x0, lr, max_iter, beta, gamma)
+        with blocked(*_DESCENT_BLOCK):
+            got = call_student(DESCENT, mi_face_descent, cost_grad, x0, lr, max_iter, beta, gamma)
+        require(_same_descent(got, want) is None, DESCENT, "right on the small cases, wrong on the digits model.",
+                "use the arguments you are given.")
+    return passed(DESCENT, f"{len(cases)} small cases{' and the digits model' if cost_grad is not None else ''}")
+
+
+class _Counted:
+    def __init__(self, f):
+        self.f, self.rows = f, 0
+
+    def __call__(self, X):
+        X = np.asarray(X, dtype=float)
+        self.rows += len(X)
+        return self.f(X)
+
+
+def check_finite_difference_gradient(finite_difference_gradient, f=None, x=None, h=None) -> None:
+    """Check `finite_difference_gradient(f, x (d,), h) -> (d,)`, f mapping (m, d) -> (m,)."""
+    __tracebackhide__ = True
+    from ..attacks.inversion import finite_difference_gradient as reference
+    x3 = np.array([0.2, 0.5, 0.9])
+    central = ("use CENTRAL differences, (f(x + h e_i) - f(x - h e_i)) / (2h): they are exact on quadratics, "
+               "where the one-sided (f(x + h e_i) - f(x)) / h is off by h.")
+    cases = [
+        ("a linear f", lambda X: X @ np.array([1.0, -2.0, 3.0]) + 4.0, x3, 0.01, np.array([1.0, -2.0, 3.0]),
+         "f takes a batch of points, shape (m, d), and returns one value per point; the gradient has one entry "
+         "per coordinate of x."),
+        ("f = sum of squares", lambda X: np.sum(X ** 2, axis=1), x3, 0.1, 2 * x3, central),
+        ("f = sum of cubes", lambda X: np.sum(X ** 3, axis=1), x3, 0.1, 3 * x3 ** 2 + 0.1 ** 2, central),
+        ("a one-dimensional x", lambda X: 5 * X[:, 0] ** 2, np.array([0.3]), 0.05, np.array([3.0]),
+         "it must work for d = 1 too: return shape (1,)."),
+    ]
+    counts = []
+    for description, func, point, step, expected, hint in cases:
+        counted = _Counted(func)
+        with blocked(*_FD_BLOCK):
+            got = call_student(FD, finite_difference_gradient, counted, point.copy(), step)
+        require(np.shape(got) == expected.shape and np.allclose(np.asarray(got, float), expected, atol=1e-6), FD,
+                f"on {description}, your gradient is wrong.", hint)
+        counts.append((description, counted, point))
+    for description, counted, point in counts:
+        require(counted.rows == 2 * len(point), FD, f"on {description}, you asked f about {counted.rows} points; the "
+                f"central differences need exactly 2d = {2 * len(point)} (each query costs the attacker).",
+                "query x + h e_i and x - h e_i for each coordinate i, nothing else (x itself is not needed).")
+    if f is not None:
+        want = reference(f, x, h)
+        with blocked(*_FD_BLOCK):
+            got = call_student(FD, finite_difference_gradient, f, x, h)
+        require(np.shape(got) == want.shape and np.allclose(np.asarray(got, float), want, atol=1e-6), FD,
+                "right on the small cases, wrong on the digits black box.", "use the arguments you are given.")
+    return passed(FD, f"{len(cases)} small cases{' and the digits black box' if f is not None else ''}")
