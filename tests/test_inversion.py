@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-import torch
 
 from mialab import data, models, warfarin
 from mialab.attacks.inversion import (BlackBoxMIFace, MAPAttributeInference, MIFace, finite_difference_gradient,
