@@ -246,7 +246,8 @@ def _check_pair(pair, name, n_features, n_classes):
 
 def federated_training(X, y, client_masks, *, rounds: int = 30, local_epochs: int = 2, hidden=(256,),
                        activation: str = "tanh", batch_size: int = 64, lr: float = 1e-3, n_classes: int | None = None,
-                       share: float = 1.0, server=None, watch=None, test=None, random_state: int = 0,
+                       share: float = 1.0, server=None, watch=None, test=None, initial: MLP | None = None,
+                       first_round: int = 0, random_state: int = 0,
                        progress_desc: str | None = None) -> FederatedRun:
     """FedAvg over `rounds` rounds; client c owns the records X[client_masks[:, c]] -> FederatedRun.
 
@@ -257,6 +258,9 @@ def federated_training(X, y, client_masks, *, rounds: int = 30, local_epochs: in
     the server adds the mean of the clients' updates, each cut to its floor(share * d) largest entries
     (top_fraction; share = 1 is plain FedAvg, the mean of the returned models). `watch` = (X_w, y_w) records
     the losses the attackers see; `test` = (X_t, y_t) the accuracies. Deterministic under `random_state`.
+    To continue a run, pass its final model as `initial` (copied; `hidden` and `activation` are then its own)
+    and the next round's number as `first_round`: rounds first_round, ..., first_round + rounds - 1 follow,
+    with the same seeds and server rounds as one longer run.
     Paper: H. B. McMahan et al. 2017 (FedAvg); R. Shokri, V. Shmatikov, CCS 2015 (selective SGD).
     Taught in notebook 06, sections 4-6.
     """
@@ -279,7 +283,16 @@ def federated_training(X, y, client_masks, *, rounds: int = 30, local_epochs: in
     options = dict(hidden=tuple(hidden) if not isinstance(hidden, numbers.Integral) else (hidden,),
                    activation=activation, dropout=0.0, epochs=local_epochs, batch_size=batch_size, lr=lr,
                    weight_decay=0.0, n_classes=n_classes)
-    model = MLP(X.shape[1], n_classes, options["hidden"], activation, random_state=seed)
+    first_round = check_positive_int(first_round, "first_round", minimum=0)
+    if initial is None:
+        model = MLP(X.shape[1], n_classes, options["hidden"], activation, random_state=seed)
+    elif isinstance(initial, MLP) and initial.n_features == X.shape[1] and initial.n_classes == n_classes:
+        model = copy.deepcopy(initial)
+        options.update(hidden=model.hidden, activation=model.activation)
+        activation = model.activation
+    else:
+        raise TypeError(f"`initial` must be a mialab.models.MLP with {X.shape[1]} features and {n_classes} classes "
+                        f"(a run's final model) or None; got {type(initial).__name__}.")
     n_clients = masks.shape[1]
     X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
     sparse = _sparse_rows(X_t)
@@ -293,7 +306,7 @@ def federated_training(X, y, client_masks, *, rounds: int = 30, local_epochs: in
             test_acc.append(float(np.mean(_proba(model, test[0]).argmax(1) == test[1])))
 
     with limited():
-        for r in progress(range(rounds), desc=progress_desc or "federated rounds", delay=2.0):
+        for r in progress(range(first_round, first_round + rounds), desc=progress_desc or "federated rounds", delay=2.0):
             if server is not None:
                 server(r, model)
             observe_global()

@@ -64,6 +64,18 @@ def test_federated_simulation_is_deterministic_and_records_what_the_attackers_se
     assert not torch.equal(fl.vector(a.model), fl.vector(c.model))
 
 
+def test_a_continued_run_equals_one_longer_run(setting):
+    X, y, masks = setting
+    kwargs = dict(n_classes=10, watch=(X[:50], y[:50]), random_state=2, **OPTIONS)
+    whole = fl.federated_training(X, y, masks, rounds=3, **kwargs)
+    first = fl.federated_training(X, y, masks, rounds=2, **kwargs)
+    rest = fl.federated_training(X, y, masks, rounds=1, initial=first.model, first_round=2, **kwargs)
+    assert torch.equal(fl.vector(whole.model), fl.vector(rest.model))
+    np.testing.assert_allclose(whole.client_losses[2], rest.client_losses[0])
+    with pytest.raises(TypeError, match="initial"):
+        fl.federated_training(X, y, masks, rounds=1, initial=models.MLP(5, 10), **kwargs)
+
+
 def test_top_fraction_keeps_exactly_floor_theta_d_largest_entries():
     rng = np.random.default_rng(0)
     update = rng.normal(size=1000)
