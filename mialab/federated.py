@@ -88,7 +88,7 @@ def _n_kept(theta: float, d: int) -> int:
 def top_fraction(update, theta: float) -> np.ndarray:
     """Selective SGD's shared update: the floor(theta * d) entries of `update` (d,) largest in absolute value
     kept, the rest set to 0 -> (d,). Ties at the cut are broken by position (the earlier entry is kept).
-    Shokri & Shmatikov 2015, Sec. 4. Taught in notebook 06, exercise 6.3."""
+    Shokri & Shmatikov 2015, Sec. 4. Taught in notebook 06, exercise 6.4."""
     update = as_array(update, "update", ndim=1, allow_empty=True)
     theta = check_scalar(theta, "theta", low=0.0, high=1.0)
     k = _n_kept(theta, len(update))
@@ -115,7 +115,7 @@ def _top_fraction_rows(updates: torch.Tensor, theta: float) -> torch.Tensor:
 def ascent_direction(gradients) -> np.ndarray:
     """The active attacker's direction: the sum of each record's gradient divided by its norm, sum_i g_i/||g_i||:
     gradients (n, d) -> (d,). A record with a zero gradient adds nothing. Nasr et al. 2019, Sec. IV-C.
-    Taught in notebook 06, exercise 6.4."""
+    Taught in notebook 06, exercise 6.3."""
     gradients = as_array(gradients, "gradients", ndim=2)
     norms = np.linalg.norm(gradients, axis=1, keepdims=True)
     return (gradients / np.where(norms > 0, norms, 1.0)).sum(axis=0)

@@ -119,6 +119,8 @@ def test_bad_inputs_get_clear_errors(game):
         WhiteBoxAttack(n_shadows=0)
     with pytest.raises(NotFittedError):
         WhiteBoxAttack().score(game["net"], game["X"][:3], game["y"][:3])
+    with pytest.raises(TypeError, match="ShadowModels"):
+        WhiteBoxAttack(1, 300).fit(game["X"][:100], game["y"][:100], shadows="mine")
     with pytest.raises(ValueError, match="pool of at least"):
         WhiteBoxAttack(1, 300).fit(game["X"][:100], game["y"][:100])
 

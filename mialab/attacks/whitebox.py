@@ -28,7 +28,7 @@ from ..models import MLP, train_many
 from ..recipe import as_recipe
 from ..threads import limited
 from .base import Attack
-from .shadow import ShadowModels, shadows_for_pool
+from .shadow import ShadowModels
 
 __all__ = ["FEATURE_GROUPS", "WhiteBoxAttack", "feature_matrix", "gradient_norms", "last_layer_gradient_norm",
            "whitebox_features", "record_gradient_norms"]
@@ -203,9 +203,14 @@ class WhiteBoxAttack(Attack):
         fit the attack model on their members' and non-members' white-box features."""
         X = as_features(X)
         y = as_labels(y, n=len(X))
-        shadows = self._shadows(X, y) if shadows is None else shadows_for_pool(
-            X, y, shadows, n_shadows=self.n_shadows, train_size=self.train_size, hidden=None, epochs=1, lr=1.0,
-            weight_decay=0.0, batch_size=1)
+        if shadows is None:
+            shadows = self._shadows(X, y)
+        elif not isinstance(shadows, ShadowModels):
+            raise TypeError(f"`shadows` must be a ShadowModels (another attack's `shadows_`, or train_shadows'); got "
+                            f"{type(shadows).__name__}.")
+        elif shadows.members.shape[0] != len(X):
+            raise ValueError(f"`shadows` were drawn from a pool of {shadows.members.shape[0]} records but X has "
+                             f"{len(X)}; pass the pool they were trained on.")
         rows, labels = [], []
         for j in range(len(shadows)):
             model = shadows.stack[j]

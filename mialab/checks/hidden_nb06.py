@@ -45,7 +45,7 @@ def test_passive_server_score(passive_server_score) -> None:
 
 
 def test_top_fraction(top_fraction) -> None:
-    """Exercise 6.3 on fresh random updates and fractions."""
+    """Exercise 6.4 on fresh random updates and fractions."""
     from ..federated import top_fraction as reference
     rng = _fresh_rng()
     for _ in range(6):
@@ -54,19 +54,19 @@ def test_top_fraction(top_fraction) -> None:
         if abs(theta * d - round(theta * d)) < 1e-6 and theta * d != round(theta * d):
             theta = 0.5                                     # no fraction that floating point puts on an edge
         update = rng.normal(size=d) * rng.choice([1e-3, 1.0, 10.0])
-        got = _call("Exercise 6.3", top_fraction, update.copy(), theta, block=_NB06)
-        _shape("Exercise 6.3", got, (d,))
-        _agree("Exercise 6.3", got, reference(update, theta), tol=0.0)
+        got = _call("Exercise 6.4", top_fraction, update.copy(), theta, block=_NB06)
+        _shape("Exercise 6.4", got, (d,))
+        _agree("Exercise 6.4", got, reference(update, theta), tol=0.0)
 
 
 def test_ascent_direction(ascent_direction) -> None:
-    """Exercise 6.4 on fresh random per-record gradients, some zero."""
+    """Exercise 6.3 on fresh random per-record gradients, some zero."""
     from ..federated import ascent_direction as reference
     rng = _fresh_rng()
     for _ in range(5):
         n, d = int(rng.integers(1, 100)), int(rng.integers(1, 300))
         grads = rng.normal(size=(n, d)) * np.exp(rng.normal(0, 3, size=(n, 1)))
         grads[rng.random(n) < 0.1] = 0.0
-        got = _call("Exercise 6.4", ascent_direction, grads.copy(), block=_NB06)
-        _shape("Exercise 6.4", got, (d,))
-        _agree("Exercise 6.4", got, reference(grads), tol=1e-8)
+        got = _call("Exercise 6.3", ascent_direction, grads.copy(), block=_NB06)
+        _shape("Exercise 6.3", got, (d,))
+        _agree("Exercise 6.3", got, reference(grads), tol=1e-8)

@@ -11,8 +11,8 @@ from .._reference import blocked
 
 GRADIENT = "Exercise 6.1 (the last layer's gradient norm)"
 PASSIVE = "Exercise 6.2 (the passive server's score)"
-TOP = "Exercise 6.3 (selective SGD's top-theta update)"
-ASCENT = "Exercise 6.4 (the active attacker's direction)"
+TOP = "Exercise 6.4 (selective SGD's top-theta update)"
+ASCENT = "Exercise 6.3 (the active attacker's direction)"
 _BLOCK = ("whitebox.last_layer_gradient_norm", "federated.passive_server_score", "federated.top_fraction",
           "federated.ascent_direction")
 
