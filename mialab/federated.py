@@ -31,7 +31,8 @@ import torch
 import torch.nn.functional as F
 
 from ._reference import reference
-from ._validation import as_array, as_features, as_labels, check_bool, check_positive_int, check_scalar, check_seed
+from ._validation import as_array, as_features, as_labels, check_positive_int, check_scalar, check_seed
+from .attacks.whitebox import record_gradient_norms
 from .models import MLP, ModelStack, _check_masks, _sparse_rows, _train_group
 from .progress import progress
 from .threads import limited
@@ -125,7 +126,6 @@ def normalised_ascent(model: MLP, X, y) -> torch.Tensor:
     """ascent_direction of the per-record loss gradients of `model` on X (n, d), y (n,), without forming them:
     one backward pass of sum_i loss_i / ||g_i||, the norms ||g_i|| in closed form
     (mialab.attacks.whitebox.record_gradient_norms) -> float32 vector (d,) in the order of `vector(model)`."""
-    from .attacks.whitebox import record_gradient_norms   # whitebox imports the attacks package, which is heavier
     X = as_features(X)
     y = as_labels(y, n=len(X), n_classes=model.n_classes)
     norms = torch.from_numpy(record_gradient_norms(model, X, y)).float()
@@ -306,7 +306,8 @@ def federated_training(X, y, client_masks, *, rounds: int = 30, local_epochs: in
             test_acc.append(float(np.mean(_proba(model, test[0]).argmax(1) == test[1])))
 
     with limited():
-        for r in progress(range(first_round, first_round + rounds), desc=progress_desc or "federated rounds", delay=2.0):
+        every_round = range(first_round, first_round + rounds)
+        for r in progress(every_round, desc=progress_desc or "federated rounds", delay=2.0):
             if server is not None:
                 server(r, model)
             observe_global()

@@ -103,7 +103,8 @@ def test_whitebox_attack_learns_from_shadows_and_scores_the_target(game):
 def test_feature_matrix_selects_and_logs_the_named_columns():
     f = {"loss": np.array([1.0, 2.0]), "gradient_norms": np.array([[1.0, 3.0], [2.0, 4.0]]),
          "activation_norms": np.array([[5.0], [6.0]])}
-    np.testing.assert_allclose(feature_matrix(f, ("last_gradient", "loss")), np.log([[3.0, 1.0], [4.0, 2.0]]), atol=1e-11)
+    np.testing.assert_allclose(feature_matrix(f, ("last_gradient", "loss")), np.log([[3.0, 1.0], [4.0, 2.0]]),
+                               atol=1e-11)
     assert feature_matrix(f).shape == (2, 4)
 
 

@@ -92,7 +92,8 @@ def check_last_layer_gradient_norm(last_layer_gradient_norm, probs=None, y=None,
         require(np.allclose(got, expected, rtol=1e-4, atol=1e-7), GRADIENT,
                 "right on the small cases, but it differs from autograd's norms on the notebook's candidates.",
                 "use the arguments you are given, not global variables.")
-    passed(GRADIENT, f"{len(cases)} small cases{' and the target model (equal to autograd)' if probs is not None else ''}")
+    on_data = " and the target model (equal to autograd)" if probs is not None else ""
+    passed(GRADIENT, f"{len(cases)} small cases{on_data}")
 
 
 def check_passive_server_score(passive_server_score, losses_before=None, losses_after=None) -> None:
