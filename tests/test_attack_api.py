@@ -21,6 +21,7 @@ from mialab.attacks.generative import (DiscriminatorAttack, LoganBlackBoxAttack,
                                       NearestSampleAttack, ReconstructionAttack)
 from mialab.attacks.mlleaks import MLLeaksAttack, ThresholdAttack, TransferAttack, noise_records
 from mialab.attacks.rmia import RMIA
+from mialab.attacks.whitebox import WhiteBoxAttack
 from mialab.attacks.shadow import ShadowAttack
 from mialab.blackbox import BlackBox
 from mialab.models import MLP, train
@@ -46,8 +47,8 @@ def _no_fit(attack, world):
 
 
 # class -> (make an unfitted instance from a cache folder, fit it[, the setting whose target and records it
-# attacks: "purchase" (a BlackBox over a purchase MLP, the default), "vae" or "gan" (the model itself,
-# white-box), "samples" (a VAE's generated samples)])
+# attacks: "purchase" (a BlackBox over a purchase MLP, the default), "weights" (that MLP itself, white-box),
+# "vae" or "gan" (the generative model itself, white-box), "samples" (a VAE's generated samples)])
 ATTACKS = {
     ShadowAttack: (lambda tmp: ShadowAttack(2, 100, n_classes=K, recipe=RECIPE), _pool_fit),
     MLLeaksAttack: (lambda tmp: MLLeaksAttack(1, 100, recipe=RECIPE), _pool_fit),
@@ -60,6 +61,8 @@ ATTACKS = {
     MetricAttack: (lambda tmp: MetricAttack(n_shadows=2, train_size=100, recipe=RECIPE), _pool_fit),
     LiRA: (lambda tmp: LiRA(4, online=False, fix_variance=True, recipe=RECIPE, cache_dir=tmp), _model_fit),
     RMIA: (lambda tmp: RMIA(2, n_population=100, recipe=RECIPE, cache_dir=tmp), _model_fit),
+    WhiteBoxAttack: (lambda tmp: WhiteBoxAttack(2, 100, n_classes=K, recipe=dict(RECIPE, hidden=(32,))),
+                     _pool_fit, "weights"),
     DiscriminatorAttack: (lambda tmp: DiscriminatorAttack(), _no_fit, "gan"),
     ReconstructionAttack: (lambda tmp: ReconstructionAttack(n_draws=3), _no_fit, "vae"),
     MonteCarloAttack: (lambda tmp: MonteCarloAttack(n_components=5), _no_fit, "samples"),
@@ -97,7 +100,8 @@ def world():
                 "target": BlackBox(model, output="probabilities")}
     images = {"X": digits[30:90], "y": None}
     return {"X_pool": X[400:900], "y_pool": y[400:900], "model": model, "target": purchase["target"],
-            "purchase": purchase, "vae": dict(images, target=vae), "gan": dict(images, target=gan),
+            "purchase": purchase, "weights": dict(purchase, target=model),
+            "vae": dict(images, target=vae), "gan": dict(images, target=gan),
             "samples": dict(images, target=generative.sample(vae, 200))}
 
 
@@ -155,10 +159,10 @@ def test_a_label_only_target_is_enough_for_label_attacks(cls, world, tmp_path):
 
 @pytest.mark.parametrize("cls", [cls for cls in ATTACKS if cls.needs in ("weights", "samples")],
                          ids=lambda cls: cls.__name__)
-def test_an_attack_on_a_generative_model_refuses_a_black_box_classifier(cls, world, tmp_path):
+def test_a_white_box_or_sample_attack_refuses_a_black_box(cls, world, tmp_path):
     make, fit, setting = _spec(cls)
     with pytest.raises((TypeError, ValueError)):
-        fit(make(tmp_path), world).score(world["target"], world[setting]["X"])
+        fit(make(tmp_path), world).score(world["target"], world[setting]["X"], world[setting]["y"])
 
 
 @pytest.mark.parametrize("cls", list(ATTACKS), ids=lambda cls: cls.__name__)

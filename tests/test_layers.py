@@ -6,7 +6,8 @@ Layers, lowest first (a module may import its own layer and the ones below):
     2  models, many_models, generative, cache                            (models and their training)
     3  blackbox                                                          (what an attacker may query)
     4  metrics                                                           (scores -> numbers; pure array functions)
-    5  attacks.*, defenses.*, warfarin-like simulators under attacks     (queries -> scores)
+    5  attacks.*, defenses.*, federated                                  (queries -> scores; federated is FedAvg
+                                                                         with its attackers, on white-box features)
     6  plots                                                             (figures)
     7  checks.*, course.*                                                (the course tooling: feedback, grading)
 `metrics` sits below the attacks although the course's path runs attacks -> metrics: some attacks choose their
@@ -26,7 +27,7 @@ LAYERS = {
     "_reference": 0, "_validation": 0, "progress": 0, "recipe": 0, "threads": 0, "__init__": 0,
     "data": 1, "download": 1,
     "models": 2, "many_models": 2, "generative": 2, "cache": 2, "sequence": 2, "aggregates": 1, "warfarin": 1,
-    "federated": 2,
+    "federated": 5,
     "blackbox": 3,
     "metrics": 4,
     "attacks": 5, "defenses": 5,

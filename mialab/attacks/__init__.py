@@ -15,6 +15,7 @@ shape of `mialab.attacks.base.Attack`: fit(...) -> self, score(target, X, y) -> 
 | `rmia.RMIA` | Zarifzadeh et al. 2024, relative membership inference | 05 |
 | `label_only.GapAttack` | Choquette-Choo et al. 2021, gap attack | 05 |
 | `label_only.NoiseRobustnessAttack` | Choquette-Choo et al. 2021, noise robustness | 05 |
+| `whitebox.WhiteBoxAttack` | Nasr et al. 2019, white-box features (loss, gradient and activation norms) | 06 |
 | `generative.DiscriminatorAttack` | Hayes et al. 2019 (LOGAN), white-box discriminator | 07 |
 | `generative.LoganBlackBoxAttack` | Hayes et al. 2019 (LOGAN), a GAN trained on the target's samples | 07 |
 | `generative.MonteCarloAttack` | Hilprecht et al. 2019, samples within an epsilon-ball | 07 |
@@ -39,8 +40,9 @@ from .generative import (DiscriminatorAttack, LoganBlackBoxAttack, MonteCarloAtt
 from .mlleaks import MLLeaksAttack, ThresholdAttack, TransferAttack
 from .rmia import RMIA
 from .shadow import ShadowAttack
+from .whitebox import WhiteBoxAttack
 
 __all__ = ["Attack", "NotFittedError", "TrainingRecipe", "ShadowAttack", "MLLeaksAttack", "TransferAttack",
            "ThresholdAttack", "LossAttack", "CorrectnessAttack", "MetricAttack", "LiRA", "RMIA", "GapAttack",
            "NoiseRobustnessAttack", "DiscriminatorAttack", "LoganBlackBoxAttack", "MonteCarloAttack",
-           "ReconstructionAttack", "NearestSampleAttack"]
+           "ReconstructionAttack", "NearestSampleAttack", "WhiteBoxAttack"]
