@@ -41,7 +41,8 @@ GUIDE = ROOT / "docs" / "instructor_guide.md"
 COURSE = sorted(SOLUTIONS.glob("*.ipynb"))
 EVERY = [FIXTURE] + COURSE
 IDS = ["fixture"] + [path.stem for path in COURSE]
-FIXTURE_TIMEOUT = 10  # seconds per cell when the fixture is autograded: its slowest cell takes about 2 s
+FIXTURE_TIMEOUT = 30  # seconds per cell when the fixture is autograded: its slowest cell takes about 2 s (idle)
+CHILD_TIMEOUT = 5  # seconds per call of the student's function when the fixture is autograded
 
 
 def _advantage(scores, is_member):
@@ -143,6 +144,14 @@ def _closure_reference(scores, is_member):
     return original(scores, is_member)
 
 
+_WRAPPER = mialab.metrics.advantage
+_ORIGINAL = _WRAPPER.__closure__[_WRAPPER.__code__.co_freevars.index("func")].cell_contents
+
+
+def _original_taken_here(scores, is_member):  # the unwrapped reference travels by value, as a notebook global
+    return _ORIGINAL(scores, is_member)
+
+
 def _gc_reference(scores, is_member):
     import gc
     found = [obj for obj in gc.get_objects() if callable(obj) and getattr(obj, "__name__", "") == "advantage"
@@ -171,7 +180,7 @@ def _reloads(scores, is_member):
 
 
 @pytest.mark.parametrize("how", ["directly", "by another name", "inside a function", "from its closure",
-                                 "found by the garbage collector", "by a private helper", "after rebinding the block",
+                                 "found by the garbage collector", "by a private helper", "unwrapped before grading", "after rebinding the block",
                                  "after clearing the block", "after reloading the modules"])
 def test_calling_the_reference_scores_nothing_however_it_is_reached(how, monkeypatch):
     monkeypatch.setattr(_guard, "_blocked", _guard._blocked)  # restored after the test
@@ -179,7 +188,7 @@ def test_calling_the_reference_scores_nothing_however_it_is_reached(how, monkeyp
                "by another name": (lambda s, m, ref=mialab.metrics.advantage: ref(s, m)),
                "inside a function": (lambda s, m: mialab.metrics.advantage(s, m)),
                "from its closure": _closure_reference, "found by the garbage collector": _gc_reference,
-               "by a private helper": _private_helper, "after rebinding the block": _rebinds,
+               "by a private helper": _private_helper, "unwrapped before grading": _original_taken_here, "after rebinding the block": _rebinds,
                "after clearing the block": _clears, "after reloading the modules": _reloads}[how]
     with pytest.raises(HiddenTestFailed, match="Exercise 0.1 failed a hidden test: your function (calls mialab's "
                                                "own implementation|raised)"):
@@ -473,9 +482,10 @@ def test_cli_lays_out_a_course_and_prints_the_points_table(tmp_path, capsys, mon
 
 # ================================================================ real nbgrader, end to end
 
-def _nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
+def _nbgrader(course: Path, *args: str, env=None) -> subprocess.CompletedProcess:
     """Run the nbgrader command line in the course directory, as an instructor would."""
-    env = {**kernel_env(), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {**kernel_env(), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+           **(env or {})}
     result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True,
                             text=True, timeout=3600)
     assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stdout[-3000:]}{result.stderr[-5000:]}"
@@ -501,6 +511,101 @@ WRONG_1 = "def membership_advantage(scores, is_member):\n    return 0.5"
 FAKE_CHECK_1 = ('def check_membership_advantage(*args, **kwargs):\n'
                 '    print("✅ Exercise 0.1 (membership advantage): correct.")\n')
 FAKE_CHECK_2 = 'def check_tpr_at_fpr(*args, **kwargs):\n    print("✅ Exercise 0.2 (TPR at a fixed FPR): correct.")\n'
+WRONG_2 = "def tpr_at_fpr(scores, is_member, fpr):\n    return 0.0"
+FAKES = FAKE_CHECK_1 + FAKE_CHECK_2  # each cheat below also fools the notebook's checks: only the hidden test is left
+# the cheats of issue 12 (each was full marks when the student's function ran in the notebook's kernel)
+READ_FRAME = """
+import sys
+
+def _expected_from_the_callers():
+    frame = sys._getframe(2)
+    while frame is not None:
+        for name in ("expected", "want"):
+            if isinstance(frame.f_locals.get(name), float):
+                return frame.f_locals[name]
+        frame = frame.f_back
+    return 0.0
+
+def membership_advantage(scores, is_member):
+    return _expected_from_the_callers()
+"""
+LIFT_BLOCK = """
+import importlib
+import mialab.metrics
+from mialab import _reference
+_reference._blocked = {}
+
+def membership_advantage(scores, is_member):
+    _reference._blocked = {}
+    return mialab.metrics.advantage(scores, is_member)
+"""
+RELOAD_GUARD = """
+def tpr_at_fpr(scores, is_member, fpr):
+    importlib.reload(_reference)
+    return importlib.reload(mialab.metrics).tpr_at_fpr(scores, is_member, fpr=fpr)
+"""
+CLOSURE = """
+import mialab.metrics
+_wrapper = mialab.metrics.advantage
+_original = _wrapper.__closure__[_wrapper.__code__.co_freevars.index("func")].cell_contents
+
+def membership_advantage(scores, is_member):
+    return _original(scores, is_member)
+"""
+GC = """
+import gc
+
+def tpr_at_fpr(scores, is_member, fpr):
+    found = [f for f in gc.get_objects() if callable(f) and getattr(f, "__name__", "") == "tpr_at_fpr"
+             and getattr(f, "__module__", "") == "mialab.metrics" and f is not mialab.metrics.tpr_at_fpr]
+    return found[0](scores, is_member, fpr=fpr)
+"""
+PRIVATE = """
+from mialab import metrics
+
+def membership_advantage(scores, is_member):
+    return float(metrics._headline(())(scores, is_member)[1])
+"""
+PRIVATE_2 = """
+def tpr_at_fpr(scores, is_member, fpr):
+    fprs, tprs, _ = metrics._roc(scores, is_member)
+    return metrics._tpr_at(fprs, tprs, fpr)
+"""
+REPLACE_GRADING = """
+import sys, types
+sys.modules["mialab.checks.grading"] = types.SimpleNamespace(hidden_test=lambda *args, **kwargs: None)
+"""
+REPLACE_IN_CHECK = """
+def check_tpr_at_fpr(*args, **kwargs):  # replaces the module again inside the check cell itself
+    sys.modules["mialab.checks.grading"] = types.SimpleNamespace(hidden_test=lambda *args, **kwargs: None)
+    print("✅ Exercise 0.2 (TPR at a fixed FPR): correct.")
+"""
+WARNS_1 = """def membership_advantage(scores, is_member):
+    thresholds = np.unique(scores)[:, None]
+    tpr = (scores[is_member] >= thresholds).mean(axis=1)
+    fpr = (scores[~is_member] >= thresholds).mean(axis=1)
+    np.float64(0.0) / np.float64(0.0)  # a harmless 0/0: RuntimeWarning
+    return float(max(0.0, (tpr - fpr).max()))
+"""
+WARNS_2 = """def tpr_at_fpr(scores, is_member, fpr):
+    thresholds = np.unique(scores)[:, None]
+    tpr = (scores[is_member] >= thresholds).mean(axis=1)
+    fpr_t = (scores[~is_member] >= thresholds).mean(axis=1)
+    np.mean(np.array([]))  # RuntimeWarning: Mean of empty slice
+    return float(max(0.0, tpr[fpr_t <= fpr].max(initial=0.0)))
+"""
+HELPERS_1 = """def rates(scores, is_member):
+    thresholds = np.unique(scores)[:, None]
+    return (scores[is_member] >= thresholds).mean(axis=1), (scores[~is_member] >= thresholds).mean(axis=1)
+
+def membership_advantage(scores, is_member):
+    tpr, fpr = rates(scores, is_member)
+    return float(max(0.0, (tpr - fpr).max()))
+"""
+HELPERS_2 = """def tpr_at_fpr(scores, is_member, fpr):
+    tpr, fpr_t = rates(scores, is_member)  # the helper of the cell above
+    return float(max(0.0, tpr[fpr_t <= fpr].max(initial=0.0)))
+"""
 
 
 def _crafted(solved, blank) -> dict[str, tuple[dict, tuple[float, float]]]:
@@ -552,6 +657,19 @@ def _crafted(solved, blank) -> dict[str, tuple[dict, tuple[float, float]]]:
                      "    return metrics.tpr_at_fpr(scores, is_member, fpr=fpr)"}), (0, 0)),
         "loops_forever": (submission({"fx-04": "def membership_advantage(scores, is_member):\n    while True:\n"
                                                "        pass", "fx-08": right_2}), (0, 2)),
+        "patches_numpy": (submission({
+            "fx-04": "import numpy\nnumpy.allclose = lambda *args, **kwargs: True\n"
+                     "numpy.isclose = lambda a, b, **kwargs: numpy.ones(numpy.shape(a), bool)\n" + FAKES + WRONG_1,
+            "fx-08": WRONG_2}), (0, 0)),
+        "reads_the_frame": (submission({"fx-04": FAKES + READ_FRAME, "fx-08": "def tpr_at_fpr(scores, is_member, fpr):\n"
+                                        "    return _expected_from_the_callers()"}), (0, 0)),
+        "lifts_the_block": (submission({"fx-04": FAKES + LIFT_BLOCK, "fx-08": RELOAD_GUARD}), (0, 0)),
+        "digs_out_the_reference": (submission({"fx-04": FAKES + CLOSURE, "fx-08": GC}), (0, 0)),
+        "calls_a_private_helper": (submission({"fx-04": FAKES + PRIVATE, "fx-08": PRIVATE_2}), (0, 0)),
+        "replaces_the_grading_module": (submission({"fx-04": REPLACE_GRADING + FAKES + WRONG_1,
+                                                    "fx-08": REPLACE_IN_CHECK + WRONG_2}), (0, 0)),
+        "warns": (submission({"fx-04": WARNS_1, "fx-08": WARNS_2}), (1, 2)),
+        "uses_its_own_helpers": (submission({"fx-04": HELPERS_1, "fx-08": HELPERS_2}), (1, 2)),
     }
 
 
@@ -575,12 +693,13 @@ class Course:
                 _submit(self.root, name, student, nb)
                 self.expected[student] = points
             extra = [f"--Execute.timeout={FIXTURE_TIMEOUT}"]
+            env = {"MIALAB_CHECK_TIMEOUT": str(CHILD_TIMEOUT)}
         else:
             _submit(self.root, name, "solution", solved)
             _submit(self.root, name, "blank", blank)
-            extra = []
+            extra, env = [], {}
         start = time.perf_counter()
-        _nbgrader(self.root, "autograde", name, *extra)
+        _nbgrader(self.root, "autograde", name, *extra, env=env)
         self.graded[name] = time.perf_counter() - start
 
     def grades(self, name: str, student: str) -> dict:
@@ -627,7 +746,9 @@ def _fixture_points(course: Course, student: str) -> tuple[float, float]:
 
 
 CRAFTED = ["one_wrong", "edits_locked_cells", "deletes_graded_cells", "redefines_checks", "patches_references",
-           "calls_references", "loops_forever"]
+           "calls_references", "loops_forever", "patches_numpy", "reads_the_frame", "lifts_the_block",
+           "digs_out_the_reference", "calls_a_private_helper", "replaces_the_grading_module", "warns",
+           "uses_its_own_helpers"]
 
 
 @pytest.mark.notebook
@@ -654,12 +775,32 @@ def test_deleted_graded_cells_are_put_back_and_run(course):
 
 
 @pytest.mark.notebook
-def test_an_infinite_loop_is_stopped_by_the_cell_timeout_and_the_rest_still_runs(course):
+def test_an_infinite_loop_is_stopped_by_the_time_limit_with_the_exercise_named_and_the_rest_still_runs(course):
     cells = _cells(course.autograded(FIXTURE.stem, "loops_forever"))
-    errors = [output.ename for output in cells["fx-05"].outputs if output.output_type == "error"]
-    assert errors and set(errors) <= {"CellTimeoutError", "KeyboardInterrupt"}, errors
+    errors = [output for output in cells["fx-05"].outputs if output.output_type == "error"]
+    assert [error.ename for error in errors] == ["CheckError"]
+    assert errors[0].evalue.startswith(f"❌ Exercise 0.1 (membership advantage): your function ran longer than "
+                                       f"{CHILD_TIMEOUT} s on one input and was stopped")
     assert any("✅ Exercise 0.2" in output.get("text", "") for output in cells["fx-09"].outputs)
-    assert course.graded[FIXTURE.stem] < 600  # the timeouts cut the run short (about 2 x FIXTURE_TIMEOUT)
+
+
+@pytest.mark.notebook
+def test_an_honest_answer_that_warns_sees_its_warnings_in_the_feedback_and_nothing_on_stderr(course):
+    cells = _cells(course.autograded(FIXTURE.stem, "warns"))
+    for cell_id, warning in (("fx-05", "RuntimeWarning: invalid value encountered"),
+                             ("fx-09", "RuntimeWarning: Mean of empty slice")):
+        outputs = cells[cell_id].outputs
+        assert not [o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"], outputs
+        text = "".join(o.get("text", "") for o in outputs)
+        assert f"your function warned: {warning}" in text and "✅" in text
+
+
+@pytest.mark.notebook
+def test_a_replaced_grading_module_ends_the_check_cell_with_an_error(course):
+    cells = _cells(course.autograded(FIXTURE.stem, "replaces_the_grading_module"))
+    for cell_id in ("fx-05", "fx-09"):
+        errors = [o for o in cells[cell_id].outputs if o.output_type == "error"]
+        assert errors and errors[-1].ename == "TamperedWithGrading", cells[cell_id].outputs
 
 
 @pytest.mark.notebook
@@ -668,9 +809,19 @@ def test_a_failed_hidden_test_tells_the_student_which_exercise_without_the_value
     error = next(output for output in cells["fx-05"].outputs if output.output_type == "error")
     assert error.ename == "HiddenTestFailed"
     assert error.evalue.startswith("❌ Exercise 0.1 failed a hidden test: your function gives a wrong answer")
+    cells = _cells(course.autograded(FIXTURE.stem, "lifts_the_block"))
+    error = next(output for output in cells["fx-05"].outputs if output.output_type == "error")
+    assert error.ename == "HiddenTestFailed" and "Exercise 0.1" in error.evalue
+    assert "calls mialab's own implementation" in error.evalue
+
+
+@pytest.mark.notebook
+def test_calling_the_blocked_reference_is_told_in_the_notebook_check(course):
     cells = _cells(course.autograded(FIXTURE.stem, "calls_references"))
-    error = next(output for output in cells["fx-09"].outputs if output.output_type == "error")
-    assert "Exercise 0.2" in error.evalue and "calls mialab's own implementation" in error.evalue
+    for cell_id, exercise in (("fx-05", "Exercise 0.1"), ("fx-09", "Exercise 0.2")):
+        error = next(output for output in cells[cell_id].outputs if output.output_type == "error")
+        assert error.ename == "CheckError" and error.evalue.startswith(f"❌ {exercise}")
+        assert "calls mialab's own implementation of this exercise, which grading blocks" in error.evalue
 
 
 @pytest.mark.notebook

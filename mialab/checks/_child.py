@@ -262,6 +262,32 @@ def block(keys) -> None:
     apply_blocks()
 
 
+def _make_function(code, globals, name, argdefs, closure):
+    """cloudpickle's function maker, except for a function of mialab's own that comes by value (an unwrapped
+    reference or helper the notebook took out of mialab): it arrives with code that raises ReferenceBlocked."""
+    import cloudpickle.cloudpickle as cp
+
+    func = cp._make_function(code, globals, name, argdefs, closure)
+    home = globals.get("__name__") if isinstance(globals, dict) else None
+    if isinstance(home, str) and (home == "mialab" or home.startswith("mialab.")):
+        _gut(func, f"mialab's own code (`{home.rsplit('.', 1)[-1]}.{name}`, taken out of mialab in the notebook) "
+                   "cannot run in your solution while it is graded; write the computation yourself.")
+    return func
+
+
+class _StudentUnpickler(pickle.Unpickler):
+    """Unpickles the student's objects (cloudpickle's format); mialab code that travels by value arrives blocked."""
+
+    def find_class(self, module, name):
+        if module == "cloudpickle.cloudpickle" and name == "_make_function":
+            return _make_function
+        return super().find_class(module, name)
+
+
+def load_student(payload: bytes):
+    return _StudentUnpickler(io.BytesIO(payload)).load()
+
+
 # ---------------------------------------------------------------- running the student's code
 
 def _watch_parent() -> None:
@@ -344,7 +370,7 @@ def serve(requests, replies) -> None:
         if op == "close":
             return
         if op == "load":
-            reply = _run(objects, lambda: cloudpickle.loads(request["payload"]))
+            reply = _run(objects, lambda: load_student(request["payload"]))
             if reply["ok"]:
                 handle = reply["value"]
                 reply["value"] = handle if isinstance(handle, Handle) else Handle(0, type(handle).__name__, False)
