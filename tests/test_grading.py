@@ -1,10 +1,13 @@
-"""Grading: hidden tests on pristine code, the nbgrader course layout, the gradebook export, and real nbgrader
-end to end (generate_assignment, autograde, export) for every notebook, with crafted submissions on the fixture.
+"""Grading: hidden tests in fresh processes (the student's function in a child, the test in a grading process),
+the nbgrader course layout, the gradebook export, and real nbgrader end to end (generate_assignment, autograde,
+export) for every notebook, with crafted submissions on the fixture: the cheats of issue 12, an honest answer
+that warns, one that uses its own helpers.
 
 The end-to-end tests (marked `notebook`) share one course directory with its own SQLite gradebook; each
 notebook is autograded once, for all its students together, when a test first needs its grades. Each real
 notebook is graded twice (its solution and its blank student notebook), the fixture for every crafted
-submission (about a minute, most of it the two timeouts of the infinite loop).
+submission (a few minutes: each check cell starts a child for the notebook's check and two processes for its
+hidden test).
 """
 
 from __future__ import annotations

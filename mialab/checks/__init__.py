@@ -139,7 +139,6 @@ def call_student(exercise: str, func: Callable, *args, **kwargs):
 def _call_here(exercise: str, func: Callable, *args, **kwargs):
     __tracebackhide__ = True
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
         try:
             return func(*args, **kwargs)
         except NotImplementedError:

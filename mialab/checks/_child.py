@@ -325,8 +325,7 @@ def _run(objects: dict, thunk):
     saved = sys.stdout
     sys.stdout = out
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with warnings.catch_warnings(record=True) as caught:  # the interpreter's default filters, as in a notebook
             value = thunk()
         reply = {"ok": True, "value": to_data(value, objects)}
     except MemoryError:

@@ -16,6 +16,7 @@ The notebook checks use the same child (`check_session`), one per function and b
 
 from __future__ import annotations
 
+import atexit
 import base64
 import hashlib
 import io
@@ -180,6 +181,10 @@ class Child:
             except Exception:  # noqa: BLE001
                 pass
         _kill(self.process, self._group)
+        try:
+            self.process.wait(timeout=2)  # reaped: no zombie, and its CPU time counts to its parent
+        except Exception:  # noqa: BLE001
+            pass
         for stream in (self.process.stdin, self.process.stdout, self._stderr):
             try:
                 stream.close()
@@ -497,6 +502,7 @@ def run_grader(notebook: str, exercise: str, args: tuple, kwargs: dict) -> dict:
 # ---------------------------------------------------------------- notebook checks (in the kernel)
 
 _check: dict = {}
+_closes_at_exit: list = []
 
 
 def check_session(func) -> tuple[Session, dict]:
@@ -507,6 +513,9 @@ def check_session(func) -> tuple[Session, dict]:
     key = (digest, tuple(_current_blocks()))
     if _check.get("key") != key:
         close_check_session()
+        if not _closes_at_exit:
+            atexit.register(close_check_session)
+            _closes_at_exit.append(True)
         _check.update(key=key, session=Session(child_paths(), os.getcwd()), item=item)
     return _check["session"], _check["item"]
 
