@@ -100,7 +100,8 @@ def main(argv=None) -> int:
                 over.append(source.name)
             print(f"{source.stem:<30} {own:8.1f}s {graded:10.1f}s {ratio:6.2f} {own_cpu:7.1f}s {graded_cpu:9.1f}s "
                   f"{cpu_ratio:6.2f}  {total}/{possible:g}{flag}", flush=True)
-    print(f"\nbudget: autograde <= {args.budget:g} x own run ({args.budget_on} time); {len(over)} over{': ' + ', '.join(over) if over else ''}")
+    listed = ": " + ", ".join(over) if over else ""
+    print(f"\nbudget: autograde <= {args.budget:g} x own run ({args.budget_on} time); {len(over)} over{listed}")
     return 1 if over and args.strict else 0
 
 

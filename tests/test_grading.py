@@ -183,15 +183,16 @@ def _reloads(scores, is_member):
 
 
 @pytest.mark.parametrize("how", ["directly", "by another name", "inside a function", "from its closure",
-                                 "found by the garbage collector", "by a private helper", "unwrapped before grading", "after rebinding the block",
-                                 "after clearing the block", "after reloading the modules"])
+                                 "found by the garbage collector", "by a private helper", "unwrapped before grading",
+                                 "after rebinding the block", "after clearing the block", "after reloading the modules"])
 def test_calling_the_reference_scores_nothing_however_it_is_reached(how, monkeypatch):
     monkeypatch.setattr(_guard, "_blocked", _guard._blocked)  # restored after the test
     student = {"directly": mialab.metrics.advantage,
                "by another name": (lambda s, m, ref=mialab.metrics.advantage: ref(s, m)),
                "inside a function": (lambda s, m: mialab.metrics.advantage(s, m)),
                "from its closure": _closure_reference, "found by the garbage collector": _gc_reference,
-               "by a private helper": _private_helper, "unwrapped before grading": _original_taken_here, "after rebinding the block": _rebinds,
+               "by a private helper": _private_helper, "unwrapped before grading": _original_taken_here,
+               "after rebinding the block": _rebinds,
                "after clearing the block": _clears, "after reloading the modules": _reloads}[how]
     with pytest.raises(HiddenTestFailed, match="Exercise 0.1 failed a hidden test: your function (calls mialab's "
                                                "own implementation|raised)"):
@@ -664,8 +665,8 @@ def _crafted(solved, blank) -> dict[str, tuple[dict, tuple[float, float]]]:
             "fx-04": "import numpy\nnumpy.allclose = lambda *args, **kwargs: True\n"
                      "numpy.isclose = lambda a, b, **kwargs: numpy.ones(numpy.shape(a), bool)\n" + FAKES + WRONG_1,
             "fx-08": WRONG_2}), (0, 0)),
-        "reads_the_frame": (submission({"fx-04": FAKES + READ_FRAME, "fx-08": "def tpr_at_fpr(scores, is_member, fpr):\n"
-                                        "    return _expected_from_the_callers()"}), (0, 0)),
+        "reads_the_frame": (submission({"fx-04": FAKES + READ_FRAME, "fx-08": "def tpr_at_fpr(scores, is_member, "
+                                        "fpr):\n    return _expected_from_the_callers()"}), (0, 0)),
         "lifts_the_block": (submission({"fx-04": FAKES + LIFT_BLOCK, "fx-08": RELOAD_GUARD}), (0, 0)),
         "digs_out_the_reference": (submission({"fx-04": FAKES + CLOSURE, "fx-08": GC}), (0, 0)),
         "calls_a_private_helper": (submission({"fx-04": FAKES + PRIVATE, "fx-08": PRIVATE_2}), (0, 0)),

@@ -125,7 +125,8 @@ def call_student(exercise: str, func: Callable, *args, **kwargs):
         raise NotDoneError(text) from None
     except ReferenceBlocked as error:
         _fail(exercise, f"your function calls mialab's own implementation of this exercise, which grading blocks "
-                        f"(graded, this exercise would score 0): {error}", "write the computation yourself, with NumPy.")
+                        f"(graded, this exercise would score 0): {error}",
+              "write the computation yourself, with NumPy.")
     except ChildStopped as stop:
         if stop.kind == "start":  # this machine cannot start the process: check here, in the notebook
             print(f"(note: {stop.what}; checking in the notebook instead)", file=sys.stdout)

@@ -144,7 +144,7 @@ class Child:
         except (OSError, ValueError):
             tail = ""
         last = tail.splitlines()[-1] if tail else ""
-        if code is not None and code < 0 and -code == signal.SIGKILL:
+        if code is not None and code < 0 and -code == getattr(signal, "SIGKILL", 9):
             return " (it was killed: out of memory?)"
         return f" (exit code {code}{': ' + last if last else ''})" if code is not None else ""
 
