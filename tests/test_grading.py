@@ -1,10 +1,13 @@
-"""Grading: hidden tests on pristine code, the nbgrader course layout, the gradebook export, and real nbgrader
-end to end (generate_assignment, autograde, export) for every notebook, with crafted submissions on the fixture.
+"""Grading: hidden tests in fresh processes (the student's function in a child, the test in a grading process),
+the nbgrader course layout, the gradebook export, and real nbgrader end to end (generate_assignment, autograde,
+export) for every notebook, with crafted submissions on the fixture: the cheats of issue 12, an honest answer
+that warns, one that uses its own helpers.
 
 The end-to-end tests (marked `notebook`) share one course directory with its own SQLite gradebook; each
 notebook is autograded once, for all its students together, when a test first needs its grades. Each real
 notebook is graded twice (its solution and its blank student notebook), the fixture for every crafted
-submission (about a minute, most of it the two timeouts of the infinite loop).
+submission (a few minutes: each check cell starts a child for the notebook's check and two processes for its
+hidden test).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import re
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -40,7 +44,8 @@ GUIDE = ROOT / "docs" / "instructor_guide.md"
 COURSE = sorted(SOLUTIONS.glob("*.ipynb"))
 EVERY = [FIXTURE] + COURSE
 IDS = ["fixture"] + [path.stem for path in COURSE]
-FIXTURE_TIMEOUT = 10  # seconds per cell when the fixture is autograded: its slowest cell takes about 2 s
+FIXTURE_TIMEOUT = 30  # seconds per cell when the fixture is autograded: its slowest cell takes about 2 s (idle)
+CHILD_TIMEOUT = 5  # seconds per call of the student's function when the fixture is autograded
 
 
 def _advantage(scores, is_member):
@@ -53,7 +58,7 @@ def _constant(scores, is_member):
     return 0.5
 
 
-# ---------------------------------------------------------------- hidden tests run on pristine code
+# ---------------------------------------------------------------- hidden tests: the student's function in its own process
 
 def test_hidden_test_passes_a_correct_function_and_prints_nothing(capsys):
     assert hidden_test("nb00", "membership_advantage", _advantage) is None
@@ -80,18 +85,50 @@ def test_hidden_test_says_not_done_for_a_blank_exercise():
         hidden_test("nb00", "membership_advantage", blank)
 
 
-def test_hidden_test_is_not_fooled_by_a_replaced_reference(monkeypatch):
+CALLS = []
+
+
+def _records_its_calls(scores, is_member):
+    CALLS.append(len(scores))
+    return _advantage(scores, is_member)
+
+
+def test_the_students_function_runs_in_another_process_and_patches_here_change_nothing(monkeypatch):
+    """Neither the function nor the comparison runs in this process: a patched NumPy, reference or hidden module
+    here (the notebook's kernel) reaches neither the grading process nor the child."""
+    hidden_test("nb00", "membership_advantage", _records_its_calls)
+    assert CALLS == []
+    monkeypatch.setattr(np, "allclose", lambda *args, **kwargs: True)
     monkeypatch.setattr(mialab.metrics, "advantage", lambda *args, **kwargs: 0.5)
+    monkeypatch.setattr(mialab.checks.hidden, "test_membership_advantage", lambda *args, **kwargs: None)
+    monkeypatch.setattr(mialab.checks.hidden, "_agree", lambda *args, **kwargs: None)
     with pytest.raises(HiddenTestFailed, match="wrong answer"):
         hidden_test("nb00", "membership_advantage", _constant)
     hidden_test("nb00", "membership_advantage", _advantage)
 
 
-def test_hidden_test_is_not_fooled_by_a_patched_hidden_module(monkeypatch):
-    monkeypatch.setattr(mialab.checks.hidden, "test_membership_advantage", lambda *args, **kwargs: None)
-    monkeypatch.setattr(mialab.checks.hidden, "_agree", lambda *args, **kwargs: None)
-    with pytest.raises(HiddenTestFailed, match="wrong answer"):
-        hidden_test("nb00", "membership_advantage", _constant)
+def _reads_the_callers_frame(scores, is_member):
+    frame = sys._getframe(1)
+    while frame is not None:
+        for value in frame.f_locals.values():
+            if isinstance(value, float):
+                return value
+        frame = frame.f_back
+    return 0.0
+
+
+class _EqualsAnything:
+    def __eq__(self, other):
+        return True
+
+    def __float__(self):
+        return 0.5
+
+
+def test_the_expected_value_is_out_of_the_students_reach():
+    for student in (_reads_the_callers_frame, lambda scores, is_member: _EqualsAnything()):
+        with pytest.raises(HiddenTestFailed, match="wrong answer"):
+            hidden_test("nb00", "membership_advantage", student)
 
 
 def test_the_grading_module_cannot_be_patched_from_a_notebook():
@@ -104,37 +141,180 @@ def test_the_grading_module_cannot_be_patched_from_a_notebook():
     assert grading.hidden_test is hidden_test
 
 
-@pytest.mark.parametrize("how", ["directly", "by another name", "inside a function"])
-def test_calling_the_reference_scores_nothing(how):
+def _closure_reference(scores, is_member):
+    wrapper = mialab.metrics.advantage
+    original = wrapper.__closure__[wrapper.__code__.co_freevars.index("func")].cell_contents
+    return original(scores, is_member)
+
+
+_WRAPPER = mialab.metrics.advantage
+_ORIGINAL = _WRAPPER.__closure__[_WRAPPER.__code__.co_freevars.index("func")].cell_contents
+
+
+def _original_taken_here(scores, is_member):  # the unwrapped reference travels by value, as a notebook global
+    return _ORIGINAL(scores, is_member)
+
+
+def _gc_reference(scores, is_member):
+    import gc
+    found = [obj for obj in gc.get_objects() if callable(obj) and getattr(obj, "__name__", "") == "advantage"
+             and getattr(obj, "__module__", "") == "mialab.metrics" and obj is not mialab.metrics.advantage]
+    return found[0](scores, is_member)
+
+
+def _private_helper(scores, is_member):
+    return float(mialab.metrics._headline(())(scores, is_member)[1])
+
+
+def _rebinds(scores, is_member):
+    _guard._blocked = {}  # the wrappers hold on to the dict they were made with
+    return mialab.metrics.advantage(scores, is_member)
+
+
+def _clears(scores, is_member):
+    _guard._blocked.clear()
+    return mialab.metrics.advantage(scores, is_member)
+
+
+def _reloads(scores, is_member):
+    import importlib
+    importlib.reload(importlib.import_module("mialab._reference"))
+    return importlib.reload(mialab.metrics).advantage(scores, is_member)
+
+
+@pytest.mark.parametrize("how", ["directly", "by another name", "inside a function", "from its closure",
+                                 "found by the garbage collector", "by a private helper", "unwrapped before grading",
+                                 "after rebinding the block", "after clearing the block", "after reloading the modules"])
+def test_calling_the_reference_scores_nothing_however_it_is_reached(how, monkeypatch):
+    monkeypatch.setattr(_guard, "_blocked", _guard._blocked)  # restored after the test
     student = {"directly": mialab.metrics.advantage,
                "by another name": (lambda s, m, ref=mialab.metrics.advantage: ref(s, m)),
-               "inside a function": (lambda s, m: mialab.metrics.advantage(s, m))}[how]
-    with pytest.raises(HiddenTestFailed, match="calls mialab's own implementation"):
+               "inside a function": (lambda s, m: mialab.metrics.advantage(s, m)),
+               "from its closure": _closure_reference, "found by the garbage collector": _gc_reference,
+               "by a private helper": _private_helper, "unwrapped before grading": _original_taken_here,
+               "after rebinding the block": _rebinds,
+               "after clearing the block": _clears, "after reloading the modules": _reloads}[how]
+    with pytest.raises(HiddenTestFailed, match="Exercise 0.1 failed a hidden test: your function (calls mialab's "
+                                               "own implementation|raised)"):
         hidden_test("nb00", "membership_advantage", student)
-    assert mialab.metrics.advantage([0.9, 0.1], [True, False]) == 1.0  # unblocked again afterwards
+    assert mialab.metrics.advantage([0.9, 0.1], [True, False]) == 1.0  # untouched here
 
 
-def test_the_block_has_no_back_door_and_lifting_it_is_caught(monkeypatch):
-    assert not hasattr(mialab.metrics.advantage, "__wrapped__")
-
-    def rebinds(scores, is_member):
-        _guard._blocked = {}  # the wrappers hold on to the dict they were made with
-        return mialab.metrics.advantage(scores, is_member)
-
-    def clears(scores, is_member):
-        _guard._blocked.clear()
-        return mialab.metrics.advantage(scores, is_member)
-
-    monkeypatch.setattr(_guard, "_blocked", _guard._blocked)  # restored after the test
-    for student in (rebinds, clears):
-        with pytest.raises(HiddenTestFailed, match="calls mialab's own implementation"):
-            hidden_test("nb00", "membership_advantage", student)
+def _rates(scores, is_member, thresholds):
+    return (scores[is_member] >= thresholds).mean(1), (scores[~is_member] >= thresholds).mean(1)
 
 
-def test_hidden_test_leaves_no_pristine_module_behind():
-    before = set(sys.modules)
-    hidden_test("nb00", "membership_advantage", _advantage)
-    assert not [name for name in set(sys.modules) - before if "pristine" in name]
+def _uses_a_helper(scores, is_member):
+    tpr, fpr = _rates(scores, is_member, np.unique(scores)[:, None])
+    return float(max(0.0, (tpr - fpr).max()))
+
+
+def _warns(scores, is_member):
+    np.float64(0.0) / np.float64(0.0)  # a harmless 0/0: RuntimeWarning
+    warnings.warn("a warning of the student's own")
+    return _advantage(scores, is_member)
+
+
+def test_a_correct_answer_passes_with_its_own_helpers_and_its_warnings(capsys, recwarn):
+    hidden_test("nb00", "membership_advantage", _uses_a_helper)
+    hidden_test("nb00", "membership_advantage", _warns)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == "" and not recwarn.list
+
+
+def test_notebook_checks_run_the_function_in_one_child_and_show_its_warnings_as_feedback(capsys, recwarn):
+    from mialab.checks import _process
+    from mialab.checks.nb00 import check_membership_advantage
+
+    rng = np.random.default_rng(0)
+    is_member = np.arange(100) < 50
+    scores = np.round(rng.normal(size=100) + is_member, 2)
+    check_membership_advantage(_warns, scores, is_member)
+    captured = capsys.readouterr()
+    assert captured.err == "" and not recwarn.list
+    assert "✅ Exercise 0.1 (membership advantage): correct" in captured.out
+    assert captured.out.count("⚠️ Exercise 0.1 (membership advantage): your function warned: RuntimeWarning") == 1
+    assert "UserWarning: a warning of the student's own" in captured.out
+    session = _process._check["session"]  # the last check's
+    pid = session.child.process.pid
+    start = time.perf_counter()
+    check_membership_advantage(_warns)  # the same function: the same child, small cases only
+    assert session.child.process.pid == pid and time.perf_counter() - start < 5
+    check_membership_advantage(_uses_a_helper, scores, is_member)
+    assert "✅" in capsys.readouterr().out
+    _process.close_check_session()
+
+
+def test_notebook_check_says_when_the_function_calls_the_blocked_reference(capsys):
+    from mialab.checks import CheckError
+    from mialab.checks.nb00 import check_membership_advantage
+
+    with pytest.raises(CheckError, match="calls mialab's own implementation of this exercise, which grading blocks"):
+        check_membership_advantage(lambda s, m: mialab.metrics.advantage(s, m))
+    assert "`metrics.advantage` is the reference answer" in capsys.readouterr().out
+
+
+def _loops(scores, is_member):
+    while True:
+        pass
+
+
+def _eats_memory(scores, is_member):
+    return float(np.ones(2 ** 31).sum())  # 16 GiB
+
+
+def test_time_and_memory_limits_stop_the_function_and_name_the_exercise(monkeypatch):
+    from mialab.checks import CheckError
+    from mialab.checks.nb00 import check_membership_advantage
+
+    monkeypatch.setenv("MIALAB_CHECK_TIMEOUT", "2")
+    monkeypatch.setenv("MIALAB_CHECK_MEMORY_GIB", "1")
+    with pytest.raises(HiddenTestFailed, match=r"Exercise 0.1 failed a hidden test: your function ran longer than 2 s"):
+        hidden_test("nb00", "membership_advantage", _loops)
+    with pytest.raises(CheckError, match="ran longer than 2 s"):
+        check_membership_advantage(_loops)
+    with pytest.raises(HiddenTestFailed, match=r"Exercise 0.1 failed a hidden test: your function needed more "
+                                               r"memory than the 1 GiB allowed"):
+        hidden_test("nb00", "membership_advantage", _eats_memory)
+
+
+_LOCK = __import__("threading").Lock()
+
+
+def _holds_a_lock(scores, is_member):
+    with _LOCK:
+        return _advantage(scores, is_member)
+
+
+def test_a_function_that_cannot_be_moved_or_a_process_that_cannot_start_scores_zero_for_that_exercise(monkeypatch):
+    from mialab.checks import _process
+
+    with pytest.raises(HiddenTestFailed, match="Exercise 0.1 failed a hidden test: your function could not be "
+                                               "copied to a fresh Python process"):
+        hidden_test("nb00", "membership_advantage", _holds_a_lock)
+
+    def cannot(*args, **kwargs):
+        raise OSError("no processes left")
+
+    item = _process.pack(_advantage)
+    monkeypatch.setattr(_process, "Child", cannot)  # in the grading process: the child cannot start
+    reply = _process.grade("nb00", "membership_advantage", [item], {}, _process.child_paths())
+    assert not reply["ok"] and reply["message"].startswith("Exercise 0.1: grading could not start a separate Python "
+                                                           "process to run your function (OSError: no processes left)")
+    monkeypatch.setattr(_process.subprocess, "Popen", cannot)  # in the kernel: the grading process cannot start
+    with pytest.raises(HiddenTestFailed, match="membership_advantage failed a hidden test: grading could not start"):
+        hidden_test("nb00", "membership_advantage", _advantage)
+
+
+def test_a_fitted_model_returned_by_the_student_stays_in_the_child_and_answers_from_there():
+    from sklearn.linear_model import LogisticRegression
+
+    def fit(features, labels, is_member, n_classes):
+        return [None if is_member[labels == c].all() or not is_member[labels == c].any() else
+                LogisticRegression().fit(features[labels == c], is_member[labels == c]) for c in range(n_classes)]
+
+    with pytest.raises(HiddenTestFailed, match="Exercise 2.2"):  # a plain LogisticRegression is not the recipe
+        hidden_test("nb02", "fit_attack_models", fit)
 
 
 def test_hidden_test_rejects_a_bad_notebook_key_or_an_unknown_exercise():
@@ -190,10 +370,13 @@ def _imports(cell) -> str:
 def test_every_solution_passes_its_hidden_tests_every_time(source):
     """The solution functions (defined after the notebook's imports, nothing else: an exercise depends on no other
     state) pass their hidden tests on 10 fresh draws each: a hidden test that a right answer can fail would fail
-    students at random."""
+    students at random. Graded as `hidden_test` grades (the function in a child process), with this process as the
+    grading process and one child for the 10 draws."""
+    from mialab.checks import _process
+
     nb = nbformat.read(source, as_version=4)
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
-    namespace: dict = {}
+    namespace: dict = {"__name__": "__main__"}  # a notebook's functions: moved to the child by value
     exec(compile("\n".join(_imports(cell) for cell in code), f"{source.name}:imports", "exec"), namespace)
     calls = []
     for cell in code:
@@ -205,8 +388,9 @@ def test_every_solution_passes_its_hidden_tests_every_time(source):
     if not calls:
         pytest.skip(f"{source.name} does not call hidden_test yet")
     for notebook, exercise, function in calls:
-        for _ in range(10):
-            hidden_test(notebook, exercise, namespace[function])
+        reply = _process.grade(notebook, exercise, [_process.pack(namespace[function])], {}, _process.child_paths(),
+                               repeat=10)
+        assert reply["ok"], f"{source.name}: {reply['message']}"
 
 
 HIDDEN_CONTENT = re.compile(r"BEGIN HIDDEN TESTS|END HIDDEN TESTS|hidden_test|\bhidden\.\w|checks\.grading|"
@@ -302,9 +486,10 @@ def test_cli_lays_out_a_course_and_prints_the_points_table(tmp_path, capsys, mon
 
 # ================================================================ real nbgrader, end to end
 
-def _nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
+def _nbgrader(course: Path, *args: str, env=None) -> subprocess.CompletedProcess:
     """Run the nbgrader command line in the course directory, as an instructor would."""
-    env = {**kernel_env(), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {**kernel_env(), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+           **(env or {})}
     result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True,
                             text=True, timeout=3600)
     assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stdout[-3000:]}{result.stderr[-5000:]}"
@@ -330,6 +515,101 @@ WRONG_1 = "def membership_advantage(scores, is_member):\n    return 0.5"
 FAKE_CHECK_1 = ('def check_membership_advantage(*args, **kwargs):\n'
                 '    print("✅ Exercise 0.1 (membership advantage): correct.")\n')
 FAKE_CHECK_2 = 'def check_tpr_at_fpr(*args, **kwargs):\n    print("✅ Exercise 0.2 (TPR at a fixed FPR): correct.")\n'
+WRONG_2 = "def tpr_at_fpr(scores, is_member, fpr):\n    return 0.0"
+FAKES = FAKE_CHECK_1 + FAKE_CHECK_2  # each cheat below also fools the notebook's checks: only the hidden test is left
+# the cheats of issue 12 (each was full marks when the student's function ran in the notebook's kernel)
+READ_FRAME = """
+import sys
+
+def _expected_from_the_callers():
+    frame = sys._getframe(2)
+    while frame is not None:
+        for name in ("expected", "want"):
+            if isinstance(frame.f_locals.get(name), float):
+                return frame.f_locals[name]
+        frame = frame.f_back
+    return 0.0
+
+def membership_advantage(scores, is_member):
+    return _expected_from_the_callers()
+"""
+LIFT_BLOCK = """
+import importlib
+import mialab.metrics
+from mialab import _reference
+_reference._blocked = {}
+
+def membership_advantage(scores, is_member):
+    _reference._blocked = {}
+    return mialab.metrics.advantage(scores, is_member)
+"""
+RELOAD_GUARD = """
+def tpr_at_fpr(scores, is_member, fpr):
+    importlib.reload(_reference)
+    return importlib.reload(mialab.metrics).tpr_at_fpr(scores, is_member, fpr=fpr)
+"""
+CLOSURE = """
+import mialab.metrics
+_wrapper = mialab.metrics.advantage
+_original = _wrapper.__closure__[_wrapper.__code__.co_freevars.index("func")].cell_contents
+
+def membership_advantage(scores, is_member):
+    return _original(scores, is_member)
+"""
+GC = """
+import gc
+
+def tpr_at_fpr(scores, is_member, fpr):
+    found = [f for f in gc.get_objects() if callable(f) and getattr(f, "__name__", "") == "tpr_at_fpr"
+             and getattr(f, "__module__", "") == "mialab.metrics" and f is not mialab.metrics.tpr_at_fpr]
+    return found[0](scores, is_member, fpr=fpr)
+"""
+PRIVATE = """
+from mialab import metrics
+
+def membership_advantage(scores, is_member):
+    return float(metrics._headline(())(scores, is_member)[1])
+"""
+PRIVATE_2 = """
+def tpr_at_fpr(scores, is_member, fpr):
+    fprs, tprs, _ = metrics._roc(scores, is_member)
+    return metrics._tpr_at(fprs, tprs, fpr)
+"""
+REPLACE_GRADING = """
+import sys, types
+sys.modules["mialab.checks.grading"] = types.SimpleNamespace(hidden_test=lambda *args, **kwargs: None)
+"""
+REPLACE_IN_CHECK = """
+def check_tpr_at_fpr(*args, **kwargs):  # replaces the module again inside the check cell itself
+    sys.modules["mialab.checks.grading"] = types.SimpleNamespace(hidden_test=lambda *args, **kwargs: None)
+    print("✅ Exercise 0.2 (TPR at a fixed FPR): correct.")
+"""
+WARNS_1 = """def membership_advantage(scores, is_member):
+    thresholds = np.unique(scores)[:, None]
+    tpr = (scores[is_member] >= thresholds).mean(axis=1)
+    fpr = (scores[~is_member] >= thresholds).mean(axis=1)
+    np.float64(0.0) / np.float64(0.0)  # a harmless 0/0: RuntimeWarning
+    return float(max(0.0, (tpr - fpr).max()))
+"""
+WARNS_2 = """def tpr_at_fpr(scores, is_member, fpr):
+    thresholds = np.unique(scores)[:, None]
+    tpr = (scores[is_member] >= thresholds).mean(axis=1)
+    fpr_t = (scores[~is_member] >= thresholds).mean(axis=1)
+    np.mean(np.array([]))  # RuntimeWarning: Mean of empty slice
+    return float(max(0.0, tpr[fpr_t <= fpr].max(initial=0.0)))
+"""
+HELPERS_1 = """def rates(scores, is_member):
+    thresholds = np.unique(scores)[:, None]
+    return (scores[is_member] >= thresholds).mean(axis=1), (scores[~is_member] >= thresholds).mean(axis=1)
+
+def membership_advantage(scores, is_member):
+    tpr, fpr = rates(scores, is_member)
+    return float(max(0.0, (tpr - fpr).max()))
+"""
+HELPERS_2 = """def tpr_at_fpr(scores, is_member, fpr):
+    tpr, fpr_t = rates(scores, is_member)  # the helper of the cell above
+    return float(max(0.0, tpr[fpr_t <= fpr].max(initial=0.0)))
+"""
 
 
 def _crafted(solved, blank) -> dict[str, tuple[dict, tuple[float, float]]]:
@@ -381,6 +661,19 @@ def _crafted(solved, blank) -> dict[str, tuple[dict, tuple[float, float]]]:
                      "    return metrics.tpr_at_fpr(scores, is_member, fpr=fpr)"}), (0, 0)),
         "loops_forever": (submission({"fx-04": "def membership_advantage(scores, is_member):\n    while True:\n"
                                                "        pass", "fx-08": right_2}), (0, 2)),
+        "patches_numpy": (submission({
+            "fx-04": "import numpy\nnumpy.allclose = lambda *args, **kwargs: True\n"
+                     "numpy.isclose = lambda a, b, **kwargs: numpy.ones(numpy.shape(a), bool)\n" + FAKES + WRONG_1,
+            "fx-08": WRONG_2}), (0, 0)),
+        "reads_the_frame": (submission({"fx-04": FAKES + READ_FRAME, "fx-08": "def tpr_at_fpr(scores, is_member, "
+                                        "fpr):\n    return _expected_from_the_callers()"}), (0, 0)),
+        "lifts_the_block": (submission({"fx-04": FAKES + LIFT_BLOCK, "fx-08": RELOAD_GUARD}), (0, 0)),
+        "digs_out_the_reference": (submission({"fx-04": FAKES + CLOSURE, "fx-08": GC}), (0, 0)),
+        "calls_a_private_helper": (submission({"fx-04": FAKES + PRIVATE, "fx-08": PRIVATE_2}), (0, 0)),
+        "replaces_the_grading_module": (submission({"fx-04": REPLACE_GRADING + FAKES + WRONG_1,
+                                                    "fx-08": REPLACE_IN_CHECK + WRONG_2}), (0, 0)),
+        "warns": (submission({"fx-04": WARNS_1, "fx-08": WARNS_2}), (1, 2)),
+        "uses_its_own_helpers": (submission({"fx-04": HELPERS_1, "fx-08": HELPERS_2}), (1, 2)),
     }
 
 
@@ -404,12 +697,13 @@ class Course:
                 _submit(self.root, name, student, nb)
                 self.expected[student] = points
             extra = [f"--Execute.timeout={FIXTURE_TIMEOUT}"]
+            env = {"MIALAB_CHECK_TIMEOUT": str(CHILD_TIMEOUT)}
         else:
             _submit(self.root, name, "solution", solved)
             _submit(self.root, name, "blank", blank)
-            extra = []
+            extra, env = [], {}
         start = time.perf_counter()
-        _nbgrader(self.root, "autograde", name, *extra)
+        _nbgrader(self.root, "autograde", name, *extra, env=env)
         self.graded[name] = time.perf_counter() - start
 
     def grades(self, name: str, student: str) -> dict:
@@ -456,7 +750,9 @@ def _fixture_points(course: Course, student: str) -> tuple[float, float]:
 
 
 CRAFTED = ["one_wrong", "edits_locked_cells", "deletes_graded_cells", "redefines_checks", "patches_references",
-           "calls_references", "loops_forever"]
+           "calls_references", "loops_forever", "patches_numpy", "reads_the_frame", "lifts_the_block",
+           "digs_out_the_reference", "calls_a_private_helper", "replaces_the_grading_module", "warns",
+           "uses_its_own_helpers"]
 
 
 @pytest.mark.notebook
@@ -483,12 +779,32 @@ def test_deleted_graded_cells_are_put_back_and_run(course):
 
 
 @pytest.mark.notebook
-def test_an_infinite_loop_is_stopped_by_the_cell_timeout_and_the_rest_still_runs(course):
+def test_an_infinite_loop_is_stopped_by_the_time_limit_with_the_exercise_named_and_the_rest_still_runs(course):
     cells = _cells(course.autograded(FIXTURE.stem, "loops_forever"))
-    errors = [output.ename for output in cells["fx-05"].outputs if output.output_type == "error"]
-    assert errors and set(errors) <= {"CellTimeoutError", "KeyboardInterrupt"}, errors
+    errors = [output for output in cells["fx-05"].outputs if output.output_type == "error"]
+    assert [error.ename for error in errors] == ["CheckError"]
+    assert errors[0].evalue.startswith(f"❌ Exercise 0.1 (membership advantage): your function ran longer than "
+                                       f"{CHILD_TIMEOUT} s on one input and was stopped")
     assert any("✅ Exercise 0.2" in output.get("text", "") for output in cells["fx-09"].outputs)
-    assert course.graded[FIXTURE.stem] < 600  # the timeouts cut the run short (about 2 x FIXTURE_TIMEOUT)
+
+
+@pytest.mark.notebook
+def test_an_honest_answer_that_warns_sees_its_warnings_in_the_feedback_and_nothing_on_stderr(course):
+    cells = _cells(course.autograded(FIXTURE.stem, "warns"))
+    for cell_id, warning in (("fx-05", "RuntimeWarning: invalid value encountered"),
+                             ("fx-09", "RuntimeWarning: Mean of empty slice")):
+        outputs = cells[cell_id].outputs
+        assert not [o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"], outputs
+        text = "".join(o.get("text", "") for o in outputs)
+        assert f"your function warned: {warning}" in text and "✅" in text
+
+
+@pytest.mark.notebook
+def test_a_replaced_grading_module_ends_the_check_cell_with_an_error(course):
+    cells = _cells(course.autograded(FIXTURE.stem, "replaces_the_grading_module"))
+    for cell_id in ("fx-05", "fx-09"):
+        errors = [o for o in cells[cell_id].outputs if o.output_type == "error"]
+        assert errors and errors[-1].ename == "TamperedWithGrading", cells[cell_id].outputs
 
 
 @pytest.mark.notebook
@@ -497,9 +813,19 @@ def test_a_failed_hidden_test_tells_the_student_which_exercise_without_the_value
     error = next(output for output in cells["fx-05"].outputs if output.output_type == "error")
     assert error.ename == "HiddenTestFailed"
     assert error.evalue.startswith("❌ Exercise 0.1 failed a hidden test: your function gives a wrong answer")
+    cells = _cells(course.autograded(FIXTURE.stem, "lifts_the_block"))
+    error = next(output for output in cells["fx-05"].outputs if output.output_type == "error")
+    assert error.ename == "HiddenTestFailed" and "Exercise 0.1" in error.evalue
+    assert "calls mialab's own implementation" in error.evalue
+
+
+@pytest.mark.notebook
+def test_calling_the_blocked_reference_is_told_in_the_notebook_check(course):
     cells = _cells(course.autograded(FIXTURE.stem, "calls_references"))
-    error = next(output for output in cells["fx-09"].outputs if output.output_type == "error")
-    assert "Exercise 0.2" in error.evalue and "calls mialab's own implementation" in error.evalue
+    for cell_id, exercise in (("fx-05", "Exercise 0.1"), ("fx-09", "Exercise 0.2")):
+        error = next(output for output in cells[cell_id].outputs if output.output_type == "error")
+        assert error.ename == "CheckError" and error.evalue.startswith(f"❌ {exercise}")
+        assert "calls mialab's own implementation of this exercise, which grading blocks" in error.evalue
 
 
 @pytest.mark.notebook

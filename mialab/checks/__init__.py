@@ -4,14 +4,24 @@ Each notebook's checks live in `mialab.checks.nbNN`. A check calls the student's
 known cases first, then (optionally) on the notebook's real data. It prints one line on success and
 raises `NotDoneError` / `CheckError` (both AssertionError, so nbgrader counts them as a failed test)
 otherwise.
+
+`call_student` (and so `run_cases`) runs the student's function the way the hidden tests do: in a separate
+Python process (mialab.checks._process), one per function, reused across the cases of a check, with the
+references blocked that the check blocks (`with mialab._reference.blocked(...)` around the calls). So a ✅ and
+the graded result agree, a function that calls the blocked reference is told so at once, and the function's
+warnings are shown as part of the feedback instead of reaching stderr (which nbgrader would count as a failure).
 """
 
 from __future__ import annotations
 
+import sys
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
+
+from .._reference import ReferenceBlocked
 
 NOT_DONE = "is not done yet"
 
@@ -56,7 +66,8 @@ def _compare(got, expected, tol: float) -> str | None:
             value = float(got)
         except (TypeError, ValueError):
             shape = getattr(got, "shape", None)
-            return f"returned {type(got).__name__}{'' if shape is None else f' of shape {shape}'}, expected a single number"
+            of_shape = "" if shape is None else f" of shape {shape}"
+            return f"returned {type(got).__name__}{of_shape}, expected a single number"
         if np.ndim(got) != 0:
             return f"returned an array of shape {np.shape(got)}, expected a single number"
         if not np.isfinite(value):
@@ -78,22 +89,71 @@ def _compare(got, expected, tol: float) -> str | None:
     return None
 
 
+def _show(exercise: str, session) -> None:
+    """Print what the student's function printed and the warnings it gave (once each), as part of the feedback."""
+    for text in session.output:
+        print(text, end="" if text.endswith("\n") else "\n")
+    session.output.clear()
+    shown = getattr(session, "shown", set())
+    for text in session.warnings:
+        if text not in shown:
+            print(f"⚠️ {exercise}: your function warned: {text} (shown here, not as an error: decide whether "
+                  "it matters)")
+            shown.add(text)
+    session.shown = shown
+
+
 def call_student(exercise: str, func: Callable, *args, **kwargs):
-    """Call the student's function; turn a blank exercise or a crash into a clear message."""
+    """Call the student's function in its own process (as grading does); turn a blank exercise, a crash, a blocked
+    reference, a time or memory limit into a clear message."""
     __tracebackhide__ = True
+    from ._process import ChildStopped, check_session  # a light module, imported here to keep the import order
+
     if not callable(func):
         _fail(exercise, f"expected a function, got {type(func).__name__}.",
               "pass the function itself, without calling it: check(my_function), not check(my_function()).")
+    session, item = check_session(func)
     try:
-        return func(*args, **kwargs)
+        try:
+            handle = session.handle(item, exercise)
+            return session.call(handle.id, args, kwargs, exercise)
+        finally:
+            _show(exercise, session)
     except NotImplementedError:
         text = (f"⏳ {exercise} {NOT_DONE}: replace `raise NotImplementedError()` in the exercise cell "
                 "with your code, run that cell, then run this check again.")
         print(text)
         raise NotDoneError(text) from None
+    except ReferenceBlocked as error:
+        _fail(exercise, f"your function calls mialab's own implementation of this exercise, which grading blocks "
+                        f"(graded, this exercise would score 0): {error}",
+              "write the computation yourself, with NumPy.")
+    except ChildStopped as stop:
+        if stop.kind == "start":  # this machine cannot start the process: check here, in the notebook
+            print(f"(note: {stop.what}; checking in the notebook instead)", file=sys.stdout)
+            return _call_here(exercise, func, *args, **kwargs)
+        _fail(exercise, stop.what + ".", "run your function on a tiny input in a new cell to see what it does.")
     except Exception as error:  # the student's code crashed: say where, briefly
         _fail(exercise, f"your function raised {type(error).__name__}: {error}",
               "run your function on a tiny input in a new cell to see where it goes wrong.")
+
+
+def _call_here(exercise: str, func: Callable, *args, **kwargs):
+    __tracebackhide__ = True
+    with warnings.catch_warnings(record=True) as caught:
+        try:
+            return func(*args, **kwargs)
+        except NotImplementedError:
+            text = (f"⏳ {exercise} {NOT_DONE}: replace `raise NotImplementedError()` in the exercise cell "
+                    "with your code, run that cell, then run this check again.")
+            print(text)
+            raise NotDoneError(text) from None
+        except Exception as error:
+            _fail(exercise, f"your function raised {type(error).__name__}: {error}",
+                  "run your function on a tiny input in a new cell to see where it goes wrong.")
+        finally:
+            for text in dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught):
+                print(f"⚠️ {exercise}: your function warned: {text}")
 
 
 def run_cases(exercise: str, func: Callable, cases: list[Case]) -> int:
@@ -101,7 +161,9 @@ def run_cases(exercise: str, func: Callable, cases: list[Case]) -> int:
     __tracebackhide__ = True
     for case in cases:
         got = call_student(exercise, func, *case.args, **case.kwargs)
-        problem = _compare(got, case.expected, case.tol)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # comparing a NaN or an odd shape: the message says what is wrong
+            problem = _compare(got, case.expected, case.tol)
         if problem:
             _fail(exercise, f"on {case.description}, your function {problem}.", case.hint)
     return len(cases)
@@ -117,3 +179,9 @@ def require(condition: bool, exercise: str, message: str, hint: str) -> None:
     __tracebackhide__ = True
     if not condition:
         _fail(exercise, message, hint)
+
+
+# the grading module, from this package's own file, before any notebook code can plant another under its name
+# (this runs once, when the notebook first imports its checks); in a kernel it watches the check cells
+sys.modules.pop(__name__ + ".grading", None)
+from . import grading as _grading  # noqa: E402,F401

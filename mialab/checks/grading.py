@@ -1,4 +1,5 @@
-"""Run a hidden test on pristine code: fresh copies of mialab's modules, loaded from their files for this test.
+"""Run a hidden test in fresh Python processes: the student's function in one, the test and its expected values
+in another; nothing of the notebook's kernel but the function's bytes takes part.
 
 A graded check cell ends with its hidden tests, which nbgrader removes from the student notebook and puts back
 when it autogrades:
@@ -8,83 +9,115 @@ when it autogrades:
     hidden_test("nb00", "membership_advantage", membership_advantage)
     ### END HIDDEN TESTS
 
-`hidden_test` loads `mialab.checks.hidden` (or `mialab.checks.hidden_nb00`, where a notebook has its own file)
-and every mialab module it uses afresh from the package's files, under a private name, so code in the notebook
-that redefined a check function, replaced `mialab.checks.hidden.test_...` or a reference such as
-`mialab.metrics.advantage`, changes nothing here. While the student's function runs, the references the test
-names are blocked (`mialab._reference`), in the notebook's copy of mialab and in the fresh one. This module's
-own attributes cannot be reassigned. What this does not stop is said in docs/instructor_guide.md.
+`hidden_test` packs the student's function with cloudpickle (by value, with the notebook names it uses) and
+starts a grading process (`python -I`, mialab loaded from its files), which runs `test_<exercise>` of
+`mialab.checks.hidden` (or `mialab.checks.hidden_nbNN`). There the student's function is a proxy: each call runs in
+a child process where the references the test blocks are absent before the student's code is unpickled, and
+which returns data only; the expected values are computed and compared in the grading process, which the
+student's code never runs in (see mialab.checks._process). So a notebook that patched NumPy, mialab or the checks,
+lifted a block, or looks for the expected value in the caller's frame, changes nothing.
+
+In an IPython kernel (nbgrader's), a cell whose source calls `hidden_test(...)` must also have run this module's
+`hidden_test` for each of those calls: when it completed without doing so (the notebook replaced this module or
+the function), the cell ends with an error and scores 0. What this does not stop is said in
+docs/instructor_guide.md.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import re
-import secrets
 import sys
 import types
-from contextlib import contextmanager
 from pathlib import Path
 
-from .. import _reference as _guard
+from ._process import run_grader
 
-_PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the mialab package these files belong to
 _NOTEBOOK = re.compile(r"nb\d\d")
+_EXERCISE = re.compile(r"[A-Za-z_]\w*")
+_CALLS = re.compile(r'^\s*hidden_test\(\s*"(nb\d\d)"\s*,\s*"(\w+)"', re.MULTILINE)
+_CHECKS = Path(__file__).resolve().parent
 
 
 class HiddenTestFailed(AssertionError):
     """A hidden test failed; the message names the exercise, never the inputs or the expected values."""
 
 
-@contextmanager
-def pristine_mialab():
-    """Within this block, a fresh copy of the mialab package is importable under a private name (yielded).
-
-    Its modules are loaded from the package's files when first imported, and removed from `sys.modules` when
-    the block ends. Its reference implementations share the notebook's copy's block list."""
-    name = f"_mialab_pristine_{secrets.token_hex(6)}"
-    spec = importlib.util.spec_from_file_location(name, _PACKAGE_DIR / "__init__.py",
-                                                  submodule_search_locations=[str(_PACKAGE_DIR)])
-    package = importlib.util.module_from_spec(spec)
-    sys.modules[name] = package
-    try:
-        spec.loader.exec_module(package)
-        guard = importlib.import_module(f"{name}._reference")
-        guard._blocked = _guard._blocked  # before any reference is defined in the copy
-        yield name
-    finally:
-        for key in [key for key in sys.modules if key == name or key.startswith(name + ".")]:
-            del sys.modules[key]
+class TamperedWithGrading(AssertionError):
+    """A check cell completed without running its hidden tests (the notebook replaced the grading code)."""
 
 
-def _hidden_module(package: str, notebook: str):
-    own = _PACKAGE_DIR / "checks" / f"hidden_{notebook}.py"
-    return importlib.import_module(f"{package}.checks.{own.stem if own.is_file() else 'hidden'}")
+_ran: list[tuple[str, str]] = []  # (notebook, exercise) of each hidden test run in the current cell
+
+
+def _hidden_file(notebook: str) -> Path:
+    own = _CHECKS / f"hidden_{notebook}.py"
+    return own if own.is_file() else _CHECKS / "hidden.py"
 
 
 def hidden_test(notebook: str, exercise: str, *args, **kwargs) -> None:
-    """Run the hidden test `test_<exercise>(*args, **kwargs)` of notebook `notebook` ("nb00") on pristine code.
+    """Run the hidden test `test_<exercise>(*args, **kwargs)` of notebook `notebook` ("nb00") in fresh processes.
 
     Returns None when it passes (and prints nothing, so the solution notebook's stored output does not change).
-    Raises HiddenTestFailed, an AssertionError that nbgrader counts as a failed test, when it fails."""
+    Raises HiddenTestFailed, an AssertionError that nbgrader counts as a failed test, when it fails, also when the
+    student's function ran too long, used too much memory, or could not be run in a separate process."""
     __tracebackhide__ = True
     if not (isinstance(notebook, str) and _NOTEBOOK.fullmatch(notebook)):
         raise ValueError(f"hidden_test: notebook must be like 'nb00', got {notebook!r}.")
-    with pristine_mialab() as package:
-        module = _hidden_module(package, notebook)
-        test = getattr(module, f"test_{exercise}", None)
-        if not callable(test):
-            raise LookupError(f"hidden_test: there is no hidden test `test_{exercise}` for {notebook} in "
-                              f"mialab/checks/{Path(module.__file__).name}.")
-        try:
-            test(*args, **kwargs)
-        except AssertionError as error:  # CheckError / NotDoneError of the fresh copy
-            message = str(error).strip().removeprefix("❌").strip()
-            exercise_name, sep, what = message.partition(": ")
-            text = f"❌ {exercise_name} failed a hidden test: {what}" if sep else f"❌ Hidden test: {message}"
-            print(text)
-            raise HiddenTestFailed(text) from None
+    if not (isinstance(exercise, str) and _EXERCISE.fullmatch(exercise)):
+        raise ValueError(f"hidden_test: exercise must be a name like 'membership_advantage', got {exercise!r}.")
+    module = _hidden_file(notebook)
+    if f"def test_{exercise}(" not in module.read_text(encoding="utf-8"):
+        raise LookupError(f"hidden_test: there is no hidden test `test_{exercise}` for {notebook} in "
+                          f"mialab/checks/{module.name}.")
+    reply = run_grader(notebook, exercise, args, kwargs)
+    _ran.append((notebook, exercise))
+    if reply.get("ok"):
+        return None
+    message = str(reply.get("message", "")).strip().removeprefix("❌").strip()
+    exercise_name, sep, what = message.partition(": ")
+    text = f"❌ {exercise_name} failed a hidden test: {what}" if sep else f"❌ Hidden test: {message}"
+    print(text)
+    raise HiddenTestFailed(text) from None
+
+
+# ---------------------------------------------------------------- a cell that skipped its hidden tests
+
+def _before_cell(*_):
+    _ran.clear()
+
+
+def _after_cell(result=None):
+    """After a cell that completed: each `hidden_test(...)` in its source ran here; an error otherwise."""
+    __tracebackhide__ = True
+    info = getattr(result, "info", None)
+    source = getattr(info, "raw_cell", "") or ""
+    if result is None or not getattr(result, "success", False) or "hidden_test" not in source:
+        return
+    missing = [f"{notebook} {exercise}" for notebook, exercise in _CALLS.findall(source)
+               if (notebook, exercise) not in _ran]
+    _ran.clear()
+    if missing:
+        text = (f"❌ The hidden tests of this cell ({', '.join(missing)}) did not run: the notebook changed the "
+                "grading code. This cell scores 0.")
+        print(text)
+        raise TamperedWithGrading(text)
+
+
+def _watch_cells() -> None:
+    """In an IPython kernel, check after each cell that its hidden tests ran (registered once per kernel)."""
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)() if ipython else None
+    events = getattr(shell, "events", None)
+    if events is None:
+        return
+    for event, callback in zip(("pre_run_cell", "post_run_cell"), getattr(shell, "_mialab_watch", ())):
+        try:  # the hooks of an earlier copy of this module (mialab.checks reloaded)
+            events.unregister(event, callback)
+        except ValueError:
+            pass
+    events.register("pre_run_cell", _before_cell)
+    events.register("post_run_cell", _after_cell)
+    shell._mialab_watch = (_before_cell, _after_cell)
 
 
 class _ReadOnlyModule(types.ModuleType):
@@ -97,6 +130,7 @@ class _ReadOnlyModule(types.ModuleType):
         raise AttributeError(f"mialab.checks.grading.{name} cannot be deleted: the hidden tests use this module.")
 
 
+_watch_cells()
 sys.modules[__name__].__class__ = _ReadOnlyModule
 
-__all__ = ["HiddenTestFailed", "hidden_test", "pristine_mialab"]
+__all__ = ["HiddenTestFailed", "TamperedWithGrading", "hidden_test"]

@@ -77,7 +77,8 @@ def test_membership_advantage(membership_advantage) -> None:
     rng = _fresh_rng()
     for scores, is_member in _score_sets(rng):
         expected = _quiet(advantage, scores, is_member)
-        _agree("Exercise 0.1", _call("Exercise 0.1", membership_advantage, scores.copy(), is_member.copy(), block=_METRICS), expected)
+        got = _call("Exercise 0.1", membership_advantage, scores.copy(), is_member.copy(), block=_METRICS)
+        _agree("Exercise 0.1", got, expected)
 
 
 def test_tpr_at_fpr(tpr_at_fpr) -> None:
@@ -87,7 +88,8 @@ def test_tpr_at_fpr(tpr_at_fpr) -> None:
     for scores, is_member in _score_sets(rng):
         fpr = float(rng.choice([0.01, 0.05, 0.1, 0.3]))
         expected = _quiet(reference, scores, is_member, fpr=fpr)
-        _agree("Exercise 0.2", _call("Exercise 0.2", tpr_at_fpr, scores.copy(), is_member.copy(), fpr, block=_METRICS), expected)
+        got = _call("Exercise 0.2", tpr_at_fpr, scores.copy(), is_member.copy(), fpr, block=_METRICS)
+        _agree("Exercise 0.2", got, expected)
 
 
 def _probs(rng, n, k):
@@ -136,7 +138,8 @@ def test_leakage_table(leakage_table) -> None:
              "probs_out": _probs(rng, n_out, k), "y_out": rng.integers(k, size=n_out)}
         targets.append(t)
         gaps.append(np.mean(t["probs_in"].argmax(1) == t["y_in"]) - np.mean(t["probs_out"].argmax(1) == t["y_out"]))
-        scores = np.concatenate([t["probs_in"][np.arange(n_in), t["y_in"]], t["probs_out"][np.arange(n_out), t["y_out"]]])
+        scores = np.concatenate([t["probs_in"][np.arange(n_in), t["y_in"]],
+                                 t["probs_out"][np.arange(n_out), t["y_out"]]])
         advs.append(_quiet(advantage, scores, np.arange(n_in + n_out) < n_in))
     got = _call("Exercise 1.4", leakage_table, targets)
     if not (isinstance(got, tuple) and len(got) == 2):
@@ -145,7 +148,7 @@ def test_leakage_table(leakage_table) -> None:
     _agree("Exercise 1.4", got[1], advs)
 
 
-# ===================================================================================== notebook 04 (loss and metric attacks)
+# ============================================================================ notebook 04 (loss and metric attacks)
 def _nb04_loss(probs, y):
     return -np.log(np.clip(probs[np.arange(len(y)), y], 1e-12, None))
 
@@ -259,7 +262,7 @@ def test_shadow_threshold_metrics(shadow_threshold_metrics) -> None:
 # ================================================================================= end of notebook 02 (shadow models)
 
 
-# ===================================================================================== notebook 05 (LiRA, RMIA, label-only)
+# ============================================================================ notebook 05 (LiRA, RMIA, label-only)
 _NB05 = ("features.logit_scale", "lira.log_likelihood_ratio")
 
 

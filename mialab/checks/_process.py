@@ -1,0 +1,531 @@
+"""The grading side of running a student's function in a separate process, and the grading process itself.
+
+Three processes take part when a check cell's hidden tests run:
+
+- the notebook's kernel (the student's: anything in it may have been changed by the notebook) packs the student's
+  function with cloudpickle (by value, with the names it uses from the notebook; modules by reference) and hands
+  the bytes, unopened, to
+- a fresh grading process (`python -I`, mialab from its own files, nothing of the notebook's), which imports the
+  hidden tests, draws the inputs, computes the expected values and compares; the student's function in it is a
+  `StudentFunction` proxy whose calls go to
+- a fresh child process (`mialab.checks._child`), where the references of the exercise are blocked (absent) before
+  the student's code is unpickled, and which sends back data only.
+
+The notebook checks use the same child (`check_session`), one per function and block list, reused across cases.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import hashlib
+import io
+import json
+import os
+import pickle
+import queue
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import warnings
+from pathlib import Path
+
+from .. import _reference
+from ._child import Handle, Remote, read_frame, write_frame
+
+PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])  # the folder that holds this mialab package
+CHILD_BOOT = ("import json, sys; sys.path[:0] = json.loads(sys.argv[1]); "
+              "from mialab.checks._child import main; main()")
+GRADER_BOOT = ("import json, sys; sys.path[:0] = json.loads(sys.argv[1]); "
+               "from mialab.checks._process import grader_main; grader_main()")
+DEFAULT_TIMEOUT = 60.0  # seconds per call of the student's function
+DEFAULT_MEMORY_GIB = 4.0
+
+
+def limits() -> tuple[float, float]:
+    """(seconds per call, GiB of memory) for the student's function: $MIALAB_CHECK_TIMEOUT, $MIALAB_CHECK_MEMORY_GIB."""
+    def read(name, default):
+        try:
+            value = float(os.environ.get(name, default))
+        except ValueError:
+            return default
+        return value if value > 0 else default
+    return read("MIALAB_CHECK_TIMEOUT", DEFAULT_TIMEOUT), read("MIALAB_CHECK_MEMORY_GIB", DEFAULT_MEMORY_GIB)
+
+
+class ChildStopped(BaseException):
+    """The student's function could not be run to the end in its process. A BaseException, so that a hidden test's
+    `except Exception` does not turn it into "your function raised ..."; `what` says why, for the student."""
+
+    def __init__(self, what: str, label: str = "", kind: str = "stopped"):
+        super().__init__(f"{label}: {what}" if label else what)
+        self.what, self.label, self.kind = what, label, kind
+
+
+_raised: dict[str, type] = {}
+
+
+def _student_error(name: str) -> type:
+    """An exception class named like the one the student's code raised (the name is all a message shows)."""
+    if name == "NotImplementedError":
+        return NotImplementedError
+    if name == "ReferenceBlocked":
+        return _reference.ReferenceBlocked
+    if name not in _raised:
+        _raised[name] = type(name if name.isidentifier() else "Error", (Exception,), {"__module__": "student"})
+    return _raised[name]
+
+
+# ---------------------------------------------------------------- what comes back from the child: data only
+
+_ALLOWED = {("numpy", "dtype"), ("numpy", "ndarray"), ("builtins", "complex"), ("mialab.checks._child", "Handle")}
+_ALLOWED |= {(module, name) for module in ("numpy.core.multiarray", "numpy._core.multiarray")
+             for name in ("_reconstruct", "scalar")}
+_ALLOWED |= {(module, "_frombuffer") for module in ("numpy.core.numeric", "numpy._core.numeric")}
+
+
+class _DataUnpickler(pickle.Unpickler):
+    """Unpickles numbers, strings, NumPy arrays and scalars, containers and Handles; refuses everything else."""
+
+    def find_class(self, module, name):
+        if (module, name) in _ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not data")
+
+
+def _loads_data(data: bytes):
+    return _DataUnpickler(io.BytesIO(data)).load()
+
+
+# ---------------------------------------------------------------- one child process
+
+def _kill(process: subprocess.Popen, group: bool) -> None:
+    try:
+        if group and hasattr(os, "killpg"):
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
+    except (ProcessLookupError, PermissionError, OSError):
+        pass
+
+
+class Child:
+    """A child process that runs a student's code (see mialab.checks._child), with a time limit per request."""
+
+    def __init__(self, paths, cwd=None, memory_gib=DEFAULT_MEMORY_GIB, own_group=True):
+        env = {**os.environ, "MIALAB_CHILD_MEMORY_GIB": f"{memory_gib:g}", "MIALAB_PROGRESS": "0"}
+        self._stderr = tempfile.TemporaryFile()
+        self._group = own_group
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-c", CHILD_BOOT, json.dumps([str(p) for p in paths])],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, cwd=cwd, env=env,
+            start_new_session=own_group)
+        self._replies: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.memory_gib = memory_gib
+
+    def _read(self):
+        while True:
+            try:
+                data = read_frame(self.process.stdout)
+            except (OSError, ValueError):
+                data = None
+            self._replies.put(data)
+            if data is None:
+                return
+
+    def _why_ended(self) -> str:
+        code = self.process.poll()
+        try:
+            self._stderr.seek(0)
+            tail = self._stderr.read()[-600:].decode("utf-8", "replace").strip()
+        except (OSError, ValueError):
+            tail = ""
+        last = tail.splitlines()[-1] if tail else ""
+        if code is not None and code < 0 and -code == getattr(signal, "SIGKILL", 9):
+            return " (it was killed: out of memory?)"
+        return f" (exit code {code}{': ' + last if last else ''})" if code is not None else ""
+
+    def request(self, message: dict, timeout: float) -> dict:
+        try:
+            write_frame(self.process.stdin, pickle.dumps(message, protocol=5))
+        except (BrokenPipeError, OSError, ValueError):
+            raise ChildStopped(f"the Python process running your function ended{self._why_ended()}",
+                               kind="ended") from None
+        try:
+            data = self._replies.get(timeout=timeout)
+        except queue.Empty:
+            self.close()
+            raise ChildStopped(f"your function ran longer than {timeout:g} s on one input and was stopped (an "
+                               "endless loop, or far too slow for the input)", kind="timeout") from None
+        if data is None:
+            self.process.wait(timeout=5)
+            raise ChildStopped(f"the Python process running your function ended{self._why_ended()}", kind="ended")
+        try:
+            reply = _loads_data(data)
+        except Exception as error:  # noqa: BLE001 (a forged reply: treated as a crash)
+            raise ChildStopped(f"your function sent back something that is not data ({error})",
+                               kind="ended") from None
+        if not reply.get("ok") and reply.get("kind") == "memory":
+            raise ChildStopped(f"your function needed more memory than the {self.memory_gib:g} GiB allowed "
+                               "and was stopped", kind="memory")
+        return reply
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            try:
+                write_frame(self.process.stdin, pickle.dumps({"op": "close"}))
+                self.process.wait(timeout=0.5)
+            except Exception:  # noqa: BLE001
+                pass
+        _kill(self.process, self._group)
+        try:
+            self.process.wait(timeout=2)  # reaped: no zombie, and its CPU time counts to its parent
+        except Exception:  # noqa: BLE001
+            pass
+        for stream in (self.process.stdin, self.process.stdout, self._stderr):
+            try:
+                stream.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+
+# ---------------------------------------------------------------- packing the student's function (in the kernel)
+
+def _by_value(obj) -> list:
+    """Modules whose functions must travel by value: the object's own module when it is the notebook's or a
+    script's (not mialab, not an installed or standard library)."""
+    module = sys.modules.get(getattr(obj, "__module__", None) or "")
+    if module is None or module.__name__ == "__main__" or module.__name__.split(".")[0] == "mialab":
+        return []
+    path = getattr(module, "__file__", None)
+    if not path:
+        return []
+    path = os.path.realpath(path)
+    roots = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    return [] if any(path.startswith(root + os.sep) for root in roots) else [module]
+
+
+def pack(obj) -> dict:
+    """What the grading process needs of one student object: its name, callable or not, and its bytes (or why it
+    could not be packed)."""
+    import cloudpickle
+
+    item = {"name": str(getattr(obj, "__name__", type(obj).__name__)), "callable": callable(obj),
+            "payload": None, "error": None}
+    registered = []
+    try:
+        for module in _by_value(obj):
+            try:
+                cloudpickle.register_pickle_by_value(module)
+                registered.append(module)
+            except (ValueError, TypeError):
+                pass
+        item["payload"] = cloudpickle.dumps(obj, protocol=5)
+    except Exception as error:  # noqa: BLE001 (anything unpicklable the function holds)
+        item["error"] = f"{type(error).__name__}: {str(error)[:300]}"
+    finally:
+        for module in registered:
+            cloudpickle.unregister_pickle_by_value(module)
+    return item
+
+
+def child_paths() -> list[str]:
+    """sys.path for a child: this mialab first, then the notebook's own path (its helpers, its installed packages)."""
+    return [PACKAGE_PARENT] + [p for p in sys.path if isinstance(p, str) and p != PACKAGE_PARENT]
+
+
+# ---------------------------------------------------------------- a session: one child, the student's objects in it
+
+def _current_blocks() -> list[str]:
+    return sorted(key for key, count in _reference._blocked.items() if count and count >= 1)
+
+
+def _label(frame, fallback: str) -> str:
+    """The exercise a hidden test's `_call(exercise, func, ...)` names, from its frame (this process is the
+    grader's: nothing of the student's runs here)."""
+    for _ in range(3):
+        if frame is None:
+            break
+        value = frame.f_locals.get("exercise") if frame.f_code.co_name == "_call" else None
+        if isinstance(value, str):
+            return value
+        frame = frame.f_back
+    return fallback
+
+
+class Session:
+    """The student's objects, loaded into one child process on first use (after the blocks in force then)."""
+
+    def __init__(self, paths, cwd=None, timeout=None, memory_gib=None, own_group=True):
+        default_timeout, default_memory = limits()
+        self.paths, self.cwd, self.own_group = list(paths), cwd, own_group
+        self.timeout = float(timeout or default_timeout)
+        self.memory_gib = float(memory_gib or default_memory)
+        self.child: Child | None = None
+        self.loaded: dict[int, Handle] = {}  # id(item) -> handle in the child
+        self.warnings: list[str] = []
+        self.output: list[str] = []
+
+    def _start(self, label):
+        if self.child is None:
+            try:
+                self.child = Child(self.paths, self.cwd, self.memory_gib, self.own_group)
+            except Exception as error:  # noqa: BLE001
+                raise ChildStopped(f"grading could not start a separate Python process to run your function "
+                                   f"({type(error).__name__}: {error}); this exercise scores 0 here: please tell "
+                                   "your instructor", label, kind="start") from None
+        return self.child
+
+    def _request(self, message, label, timeout=None):
+        child = self._start(label)
+        message["keys"] = _current_blocks()
+        try:
+            reply = child.request(message, timeout or self.timeout)
+        except ChildStopped as stop:
+            self.close()
+            raise ChildStopped(stop.what, label, stop.kind) from None
+        for text in reply.get("warnings", []):
+            if text not in self.warnings:
+                self.warnings.append(text)
+        if reply.get("stdout"):
+            self.output.append(reply["stdout"])
+        return reply
+
+    def handle(self, item: dict, label: str) -> Handle:
+        key = id(item)
+        if key not in self.loaded:
+            if item.get("payload") is None:
+                raise ChildStopped(f"your function could not be copied to a fresh Python process to be tested: it "
+                                   f"uses something that cannot be copied ({item.get('error')}). Keep what it uses "
+                                   "to functions, NumPy arrays and modules", label, kind="load")
+            reply = self._request({"op": "load", "payload": item["payload"]}, label,
+                                  timeout=max(self.timeout, 120.0))
+            if not reply.get("ok"):
+                raise ChildStopped(f"your function could not be loaded in a fresh Python process to be tested "
+                                   f"({reply.get('type')}: {reply.get('message')}). Define everything it uses in the "
+                                   "notebook, or import it from an installed package", label, kind="load")
+            self.loaded[key] = reply["value"]
+        return self.loaded[key]
+
+    def _result(self, reply, label):
+        if reply.get("ok"):
+            return self._bind(reply["value"])
+        raise _student_error(str(reply.get("type", "Exception")))(str(reply.get("message", "")))
+
+    def _bind(self, value):
+        if isinstance(value, Handle):
+            return RemoteObject(self, value)
+        if type(value) in (list, tuple):
+            return type(value)(self._bind(item) for item in value)
+        if type(value) is dict:
+            return {key: self._bind(item) for key, item in value.items()}
+        return value
+
+    def call(self, target: int, args, kwargs, label: str):
+        import cloudpickle
+
+        payload = cloudpickle.dumps((args, kwargs), protocol=5)
+        return self._result(self._request({"op": "call", "id": target, "args": payload}, label), label)
+
+    def getattr(self, target: int, name: str, label: str):
+        reply = self._request({"op": "getattr", "id": target, "name": name}, label)
+        if not reply.get("ok") and reply.get("type") == "AttributeError":
+            raise AttributeError(reply.get("message") or name)
+        return self._result(reply, label)
+
+    def student(self, item: dict):
+        """A proxy of the student's object described by `item` (from `pack`)."""
+        return (StudentFunction if item.get("callable") else StudentValue)(self, item)
+
+    def close(self):
+        if self.child is not None:
+            self.child.close()
+        self.child, self.loaded = None, {}
+
+
+class StudentValue:
+    """The student's graded name, when it is not a function: a hidden test's `callable(func)` is False for it."""
+
+    def __init__(self, session: Session, item: dict):
+        self._session, self._item = session, item
+        self.__name__ = self.__qualname__ = item.get("name", "function")
+
+    def __repr__(self):
+        return f"<the student's {self.__name__}, run in a separate process>"
+
+
+class StudentFunction(StudentValue):
+    """The student's function: each call runs in the session's child process, with the references blocked that
+    the grading process blocks at the time of the call (`with blocked(...)`)."""
+
+    def __call__(self, *args, **kwargs):
+        __tracebackhide__ = True
+        label = _label(sys._getframe(1), self.__name__)
+        handle = self._session.handle(self._item, label)
+        return self._session.call(handle.id, args, kwargs, label)
+
+
+class RemoteObject:
+    """An object the student's function returned that is not plain data (a fitted model): it stays in the child;
+    its attributes and calls are asked for there."""
+
+    def __init__(self, session: Session, handle: Handle):
+        object.__setattr__(self, "_session", session)
+        object.__setattr__(self, "_handle", handle)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._session.getattr(self._handle.id, name, _label(sys._getframe(1), "the returned object"))
+
+    def __call__(self, *args, **kwargs):
+        return self._session.call(self._handle.id, args, kwargs, _label(sys._getframe(1), "the returned object"))
+
+    def __reduce__(self):  # passed back to the child as an argument: the object there
+        return Remote, (self._handle.id,)
+
+    def __repr__(self):
+        return f"<{self._handle.type_name} object, in the process that ran the student's function>"
+
+
+# ---------------------------------------------------------------- the grading process
+
+def hidden_module_name(notebook: str) -> str:
+    own = Path(__file__).with_name(f"hidden_{notebook}.py")
+    return f"mialab.checks.{own.stem if own.is_file() else 'hidden'}"
+
+
+def grade(notebook: str, exercise: str, args: list, kwargs: dict, paths, cwd=None, timeout=None, memory_gib=None,
+          repeat: int = 1) -> dict:
+    """Run the hidden test `test_<exercise>` of `notebook` on the packed student objects, `repeat` times, with one
+    child process. Returns {"ok": bool, "message": str, "warnings": [...]} (the message names the exercise)."""
+    import importlib
+
+    session = Session(paths, cwd, timeout, memory_gib, own_group=False)
+    try:
+        session._start(exercise)  # the child starts while this process imports the tests
+    except ChildStopped:
+        pass  # said again at the first call, with the exercise's name
+    module = importlib.import_module(hidden_module_name(notebook))
+    test = getattr(module, f"test_{exercise}", None)
+    if not callable(test):
+        session.close()
+        return {"ok": False, "message": f"there is no hidden test `test_{exercise}` for {notebook}", "warnings": []}
+    try:
+        proxies = [session.student(item) for item in args]
+        named = {key: session.student(item) for key, item in kwargs.items()}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the reference's own warnings on random inputs: not the student's
+            for _ in range(repeat):
+                test(*proxies, **named)
+        return {"ok": True, "message": "", "warnings": session.warnings}
+    except ChildStopped as stop:
+        return {"ok": False, "message": f"{stop.label or exercise}: {stop.what}", "warnings": session.warnings}
+    except AssertionError as error:  # CheckError, NotDoneError
+        return {"ok": False, "message": str(error).strip(), "warnings": session.warnings}
+    except Exception as error:  # noqa: BLE001 (the student's object misbehaved outside `_call`)
+        return {"ok": False, "message": f"{exercise}: the hidden test stopped on your answer "
+                                        f"({type(error).__name__})", "warnings": session.warnings}
+    finally:
+        session.close()
+
+
+def grader_main() -> None:
+    """Entry point of the grading process: a JSON request on stdin, a JSON reply on stdout."""
+    request = json.loads(sys.stdin.buffer.read().decode("utf-8"))  # JSON only: nothing of the kernel's is run
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+
+    def unpack(item):
+        payload = item.get("payload")
+        return {"name": str(item.get("name", "function")), "callable": bool(item.get("callable")),
+                "payload": base64.b64decode(payload) if isinstance(payload, str) else None,
+                "error": item.get("error")}
+
+    try:
+        reply = grade(str(request["notebook"]), str(request["exercise"]), [unpack(i) for i in request["args"]],
+                      {str(k): unpack(v) for k, v in request["kwargs"].items()}, request["paths"],
+                      request.get("cwd"), request.get("timeout"), request.get("memory_gib"))
+    except Exception as error:  # noqa: BLE001
+        reply = {"ok": False, "message": f"{request.get('exercise')}: grading failed ({type(error).__name__}: "
+                                         f"{error}); please tell your instructor", "warnings": [], "broken": True}
+    replies.write(json.dumps(reply).encode("utf-8"))
+    replies.flush()
+    os._exit(0)
+
+
+def run_grader(notebook: str, exercise: str, args: tuple, kwargs: dict) -> dict:
+    """In the notebook's kernel: pack the student's objects and run their hidden test in a fresh grading process.
+    Returns the grading process's reply."""
+    timeout, memory = limits()
+
+    def packed(obj):
+        item = pack(obj)
+        if item["payload"] is not None:
+            item["payload"] = base64.b64encode(item["payload"]).decode("ascii")
+        return item
+
+    request = {"notebook": notebook, "exercise": exercise, "args": [packed(a) for a in args],
+               "kwargs": {k: packed(v) for k, v in kwargs.items()}, "paths": child_paths(), "cwd": os.getcwd(),
+               "timeout": timeout, "memory_gib": memory}
+    stderr = tempfile.TemporaryFile()
+    try:
+        process = subprocess.Popen([sys.executable, "-I", "-c", GRADER_BOOT, json.dumps([PACKAGE_PARENT])],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+                                   env={**os.environ, "MIALAB_PROGRESS": "0"}, start_new_session=True)
+    except Exception as error:  # noqa: BLE001
+        return {"ok": False, "broken": True, "warnings": [],
+                "message": f"{exercise}: grading could not start its Python process ({type(error).__name__}: "
+                           f"{error}); this exercise scores 0 here: please tell your instructor"}
+    try:
+        out, _ = process.communicate(json.dumps(request).encode("utf-8"))
+    finally:  # an interrupt (the cell's timeout) included: the grading process and the child go
+        _kill(process, True)
+    try:
+        reply = json.loads(out.decode("utf-8"))
+        assert isinstance(reply, dict) and "ok" in reply
+        return reply
+    except Exception:  # noqa: BLE001
+        stderr.seek(0)
+        tail = stderr.read()[-800:].decode("utf-8", "replace").strip().splitlines()
+        return {"ok": False, "broken": True, "warnings": [],
+                "message": f"{exercise}: the grading process failed ({tail[-1] if tail else process.returncode}); "
+                           "this exercise scores 0 here: please tell your instructor"}
+    finally:
+        stderr.close()
+
+
+# ---------------------------------------------------------------- notebook checks (in the kernel)
+
+_check: dict = {}
+_closes_at_exit: list = []
+
+
+def check_session(func) -> tuple[Session, dict]:
+    """The session and packed item for a notebook check of `func` under the blocks in force: the same child as the
+    last call when the function (its bytes) and the blocks are the same, else a new one."""
+    item = pack(func)
+    digest = hashlib.sha256(item["payload"] or (item["error"] or "").encode()).hexdigest()
+    key = (digest, tuple(_current_blocks()))
+    if _check.get("key") != key:
+        close_check_session()
+        if not _closes_at_exit:
+            atexit.register(close_check_session)
+            _closes_at_exit.append(True)
+        _check.update(key=key, session=Session(child_paths(), os.getcwd()), item=item)
+    return _check["session"], _check["item"]
+
+
+def close_check_session() -> None:
+    session = _check.pop("session", None)
+    _check.clear()
+    if session is not None:
+        session.close()
+
+
+__all__ = ["ChildStopped", "Session", "StudentFunction", "RemoteObject", "check_session", "close_check_session",
+           "grade", "limits", "pack", "run_grader"]
