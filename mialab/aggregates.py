@@ -121,7 +121,8 @@ def likelihood_ratio_statistic(genotypes, pool_freqs, reference_freqs, eps: floa
 
 # --- locations ---------------------------------------------------------------------------------------------------
 
-def simulate_traces(n_users: int = 2000, n_regions: int = 30, n_hours: int = 24, *, random_state: int = 0) -> np.ndarray:
+def simulate_traces(n_users: int = 2000, n_regions: int = 30, n_hours: int = 24, *,
+                    random_state: int = 0) -> np.ndarray:
     """Synthetic location traces: (n_users, n_hours) int, the region (0..n_regions-1) each user is in each hour.
 
     Each user has a home, a work place and a favourite region, drawn with Zipf-like popularity (a few busy

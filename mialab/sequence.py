@@ -6,8 +6,8 @@ compared with that of every other candidate secret: the canary's rank among all 
 exposure, log2(10^d) - log2(rank) (`mialab.metrics.exposure`). All 10^d candidates are scored at once by walking
 the trie of digit strings level by level (one batched GRU step a level), not by 10^d forward passes.
 
-    corpus = synthetic_corpus(n_sentences=1500, canaries={"my secret code is 28146": 4}, random_state=0)
-    model, history = train_language_model(corpus, epochs=20, random_state=0)
+    corpus = synthetic_corpus(n_sentences=700, canaries={"my secret code is 28146": 4}, random_state=0)
+    model, history = train_language_model(corpus, epochs=30, random_state=0)
     scores = candidate_log_perplexities(model, "my secret code is ", n_digits=5)   # (100000,)
     rank = canary_rank(scores, 28146)
 
@@ -75,16 +75,17 @@ def canary_text(secret: int, n_digits: int = 5, prefix: str = "my secret code is
     return _check_text(prefix, "prefix") + f"{secret:0{n_digits}d}"
 
 
-def synthetic_corpus(n_sentences: int = 1500, canaries: dict | None = None, random_state: int = 0) -> str:
+def synthetic_corpus(n_sentences: int = 700, canaries: dict | None = None, random_state: int = 0) -> str:
     """A synthetic corpus: `n_sentences` template sentences (one a line; random words and random digits) with
     each canary sentence of `canaries` ({text: k}) inserted k times at random lines. Returns one string.
 
     Digits in the corpus are uniform, so a model that did not memorise a canary finds every secret about equally
-    likely. Datasheet: the docstring of this module. Taught in notebook 10, section 2."""
+    likely. Datasheet: datasets/canary_corpus.md. Taught in notebook 10, section 2."""
     n_sentences = check_positive_int(n_sentences, "n_sentences")
     canaries = {} if canaries is None else canaries
     if not isinstance(canaries, dict):
-        raise TypeError(f"`canaries` must be a dict {{canary sentence: times inserted}}; got {type(canaries).__name__}.")
+        raise TypeError("`canaries` must be a dict {canary sentence: times inserted}; got "
+                        f"{type(canaries).__name__}.")
     for text, k in canaries.items():
         _check_text(text, "a canary")
         check_positive_int(k, f"the insertions of canary {text!r}", minimum=0)
@@ -150,7 +151,7 @@ def _mean_loss(model: CharGRU, data: torch.Tensor, seq_len: int) -> float:
         return float(nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1)))
 
 
-def train_language_model(text: str, *, epochs: int = 20, seq_len: int = 64, batch_size: int = 32,
+def train_language_model(text: str, *, epochs: int = 30, seq_len: int = 64, batch_size: int = 32,
                          lr: float = 3e-3, embedding: int = 32, hidden: int = 128, val_text: str | None = None,
                          on_epoch=None, random_state: int = 0):
     """Train a CharGRU on `text` by next-character prediction (Adam, windows of `seq_len` at a random offset

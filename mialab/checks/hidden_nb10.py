@@ -32,7 +32,8 @@ def test_exposure_from_sample(exposure_from_sample) -> None:
         m = int(rng.integers(2, 3000))
         refs = np.round(rng.normal(15, 2, m), 1)
         canary = float(refs[int(rng.integers(m))] if i == 0 or rng.random() < 0.5 else rng.normal(12, 3))
-        got = _call("Exercise 10.2", exposure_from_sample, canary, refs.copy(), block=("metrics.exposure_interpolated",))
+        got = _call("Exercise 10.2", exposure_from_sample, canary, refs.copy(),
+                    block=("metrics.exposure_interpolated",))
         if np.ndim(got) != 0:
             raise CheckError("Exercise 10.2: expected a single number (the exposure).")
         _agree("Exercise 10.2", got, exposure_interpolated(canary, refs))
