@@ -13,6 +13,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import stats
 from sklearn import metrics as _sk
 
 from ._validation import as_array, as_membership, as_scores, check_bool, check_choice, check_fraction, \
@@ -240,3 +241,85 @@ def exposure(canary_rank, n_candidates: int):
                          f"got values from {ranks.min():g} to {ranks.max():g}.")
     out = np.log2(n) - np.log2(ranks)
     return float(out) if out.ndim == 0 else out
+
+
+# --- exposure from a sample of candidates (Secret Sharer) -------------------------------------------------------
+# Cross-checked against tensorflow/privacy, privacy_tests/secret_sharer/exposures.py: compute_exposure_interpolation
+# (rank among the references) and compute_exposure_extrapolation (-log2 of a fitted skew-normal's CDF).
+
+def _log_perplexities(canary_log_perplexity, reference_log_perplexities):
+    canary = as_array(canary_log_perplexity, "canary_log_perplexity")
+    if canary.ndim > 1:
+        raise ValueError(f"`canary_log_perplexity` must be one number or one per canary, shape (c,); got shape "
+                         f"{canary.shape}.")
+    references = as_array(reference_log_perplexities, "reference_log_perplexities", ndim=1)
+    if len(references) < 2:
+        raise ValueError("`reference_log_perplexities` needs at least 2 candidates that were not inserted.")
+    return canary, references
+
+
+@reference
+def exposure_interpolated(canary_log_perplexity, reference_log_perplexities):
+    """Exposure of a canary estimated from m reference candidates that were never inserted: log2(m) - log2(rank),
+    rank = 1 + the number of references with a strictly lower log-perplexity (tensorflow/privacy's
+    compute_exposure_interpolation). Resolves at most log2(m) bits. Scalar or (c,) in, same shape out.
+
+    Carlini et al. (2019), The Secret Sharer, section 4.2. Taught in notebook 10, section 3."""
+    canary, references = _log_perplexities(canary_log_perplexity, reference_log_perplexities)
+    ranks = 1 + np.searchsorted(np.sort(references), canary, side="left")
+    out = np.log2(len(references)) - np.log2(ranks)
+    return float(out) if out.ndim == 0 else out
+
+
+class ExposureEstimate(tuple):
+    """(exposure, low, high): an extrapolated exposure and its percentile bootstrap interval."""
+
+    __slots__ = ()
+
+    def __new__(cls, exposure, low, high):
+        return super().__new__(cls, (exposure, low, high))
+
+    exposure = property(lambda self: self[0])
+    low = property(lambda self: self[1])
+    high = property(lambda self: self[2])
+
+    def __repr__(self) -> str:
+        def fmt(v):
+            return f"{v:.2f}" if np.ndim(v) == 0 else np.array2string(np.asarray(v), precision=2)
+        return f"ExposureEstimate(exposure={fmt(self[0])}, 95% interval [{fmt(self[1])}, {fmt(self[2])}])"
+
+
+def _skewnorm_exposure(canary, references):
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")  # the fit's optimiser warns on flat likelihood steps
+        params = stats.skewnorm.fit(references)
+        return -stats.skewnorm.logcdf(canary, *params) / np.log(2)
+
+
+def exposure_extrapolated(canary_log_perplexity, reference_log_perplexities, *, n_boot: int = 50,
+                          level: float = 0.95, random_state: int = 0) -> ExposureEstimate:
+    """Exposure of a canary extrapolated from m reference candidates: fit a skew-normal to the references'
+    log-perplexities and return -log2 CDF(canary's log-perplexity), which can exceed log2(m).
+
+    Returns ExposureEstimate(exposure, low, high): the estimate and its percentile bootstrap interval
+    (`n_boot` resamples of the references, refitted; `level` coverage); with n_boot=0, low = high = the
+    estimate. The interval is the error from sampling the references, not from the skew-normal's shape; far
+    in the tail (fewer than ~10 of all candidates ahead of the canary) the exact rank is decided by a few
+    near-copies of the canary that no smooth fit sees. Scalar or (c,) canary values in, same shape out.
+
+    Carlini et al. (2019), section 4.3; tensorflow/privacy's compute_exposure_extrapolation. Beyond ~1000 bits
+    the fitted CDF underflows and the estimate is inf. Taught in notebook 10, section 3."""
+    canary, references = _log_perplexities(canary_log_perplexity, reference_log_perplexities)
+    n_boot = check_positive_int(n_boot, "n_boot", minimum=0)
+    level = check_fraction(level, "level")
+    rng = check_random_state(random_state)
+    estimate = _skewnorm_exposure(canary, references)
+    if n_boot:
+        boots = np.stack([_skewnorm_exposure(canary, rng.choice(references, len(references)))
+                          for _ in range(n_boot)])
+        low, high = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2], axis=0)
+    else:
+        low = high = estimate
+    if canary.ndim == 0:
+        return ExposureEstimate(float(estimate), float(low), float(high))
+    return ExposureEstimate(np.asarray(estimate), np.asarray(low), np.asarray(high))

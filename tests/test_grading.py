@@ -58,7 +58,7 @@ def _constant(scores, is_member):
     return 0.5
 
 
-# ---------------------------------------------------------------- hidden tests: the student's function in its own process
+# ------------------------------------------------------- hidden tests: the student's function in its own process
 
 def test_hidden_test_passes_a_correct_function_and_prints_nothing(capsys):
     assert hidden_test("nb00", "membership_advantage", _advantage) is None
@@ -184,7 +184,8 @@ def _reloads(scores, is_member):
 
 @pytest.mark.parametrize("how", ["directly", "by another name", "inside a function", "from its closure",
                                  "found by the garbage collector", "by a private helper", "unwrapped before grading",
-                                 "after rebinding the block", "after clearing the block", "after reloading the modules"])
+                                 "after rebinding the block", "after clearing the block",
+                                 "after reloading the modules"])
 def test_calling_the_reference_scores_nothing_however_it_is_reached(how, monkeypatch):
     monkeypatch.setattr(_guard, "_blocked", _guard._blocked)  # restored after the test
     student = {"directly": mialab.metrics.advantage,

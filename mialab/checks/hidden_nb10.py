@@ -1,0 +1,67 @@
+"""Hidden tests for notebook 10 (memorisation and membership in aggregates): fresh random inputs at grading time."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import CheckError
+from .hidden import _agree, _call, _fresh_rng
+
+
+def test_canary_rank(canary_rank) -> None:
+    """Exercise 10.1 on fresh random candidate scores, some tied."""
+    from ..sequence import canary_rank as reference
+    rng = _fresh_rng()
+    for i in range(5):
+        n = int(rng.integers(2, 3000))
+        scores = rng.normal(15, 2, n)
+        if i == 0 or rng.random() < 0.5:  # ties
+            scores = np.round(scores, 1)
+        secret = int(rng.integers(n))
+        got = _call("Exercise 10.1", canary_rank, scores.copy(), secret, block=("sequence.canary_rank",))
+        if np.ndim(got) != 0:
+            raise CheckError("Exercise 10.1: expected a single whole number (the rank).")
+        _agree("Exercise 10.1", got, reference(scores, secret))
+
+
+def test_exposure_from_sample(exposure_from_sample) -> None:
+    """Exercise 10.2 on fresh random references and canaries, some tied."""
+    from ..metrics import exposure_interpolated
+    rng = _fresh_rng()
+    for i in range(5):
+        m = int(rng.integers(2, 3000))
+        refs = np.round(rng.normal(15, 2, m), 1)
+        canary = float(refs[int(rng.integers(m))] if i == 0 or rng.random() < 0.5 else rng.normal(12, 3))
+        got = _call("Exercise 10.2", exposure_from_sample, canary, refs.copy(),
+                    block=("metrics.exposure_interpolated",))
+        if np.ndim(got) != 0:
+            raise CheckError("Exercise 10.2: expected a single number (the exposure).")
+        _agree("Exercise 10.2", got, exposure_interpolated(canary, refs))
+
+
+def test_homer_statistic(homer_statistic) -> None:
+    """Exercise 10.3 on fresh random genotypes and frequencies."""
+    from ..aggregates import homer_statistic as reference
+    rng = _fresh_rng()
+    for _ in range(5):
+        n, s = int(rng.integers(1, 50)), int(rng.integers(5, 500))
+        genotypes = rng.integers(3, size=(n, s)) / 2.0
+        pool, ref = rng.uniform(0.05, 0.95, s), rng.uniform(0.05, 0.95, s)
+        got = _call("Exercise 10.3", homer_statistic, genotypes.copy(), pool.copy(), ref.copy(),
+                    block=("aggregates.homer_statistic",))
+        if np.shape(got) != (n,):
+            raise CheckError("Exercise 10.3: the output has the wrong shape on fresh inputs drawn at grading time.")
+        _agree("Exercise 10.3", got, reference(genotypes, pool, ref), tol=1e-6)
+
+
+def test_aggregate_counts(aggregate_counts) -> None:
+    """Exercise 10.4 on fresh random traces."""
+    from ..aggregates import aggregate_counts as reference
+    rng = _fresh_rng()
+    for _ in range(5):
+        n, hours, regions = int(rng.integers(1, 300)), int(rng.integers(1, 48)), int(rng.integers(2, 40))
+        traces = rng.integers(regions - int(rng.integers(0, 2)), size=(n, hours))
+        got = _call("Exercise 10.4", aggregate_counts, traces.copy(), regions, block=("aggregates.aggregate_counts",))
+        if np.shape(got) != (regions, hours):
+            raise CheckError("Exercise 10.4: the output has the wrong shape on fresh inputs drawn at grading time.")
+        _agree("Exercise 10.4", got, reference(traces, regions))
