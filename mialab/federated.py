@@ -11,7 +11,7 @@ epochs on its own records (as mialab.models.train would, seeded by client_seeds)
 averages the returned parameters (FedAvg, McMahan et al. 2017). With `share` = theta < 1 each client sends only
 the floor(theta * d) largest entries of its update (selective SGD, Shokri & Shmatikov 2015); `server` lets an
 active attacker change the global model before it is sent. The clients of a round train at once as one stack
-of models (mialab.models.train_many's machinery): the same models as training them one by one.
+of models (mialab.many_models.train_many's machinery): the same models as training them one by one.
 
 Attackers by position: a passive server sees every client's returned model (passive_server_score); an insider
 sees only the global models (insider_score); an active server pushes gradient ascent on the target records into
