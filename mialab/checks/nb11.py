@@ -14,6 +14,8 @@ CAP = "Exercise 11.2 (a label-keeping softening)"
 DPSGD = "Exercise 11.3 (one DP-SGD step)"
 EPSILON = "Exercise 11.4 (an empirical epsilon)"
 
+_CERTAIN = np.array([[800.0, 0.0], [0.0, 900.0]])   # logits whose softmax overflows without the max shift
+
 
 def _ce(logits, y):
     z = logits - logits.max(axis=1, keepdims=True)
@@ -55,8 +57,8 @@ def check_relaxloss_objective(relaxloss_objective) -> None:
              "-sum_j soft_j * log softmax_j."),
         Case("a loss exactly at alpha", (logits, y, loss, 1), loss,
              "at L == alpha RelaxLoss still descends: the test is L >= alpha."),
-        Case("large logits (a certain model), epoch 1", (np.array([[800.0, 0.0], [0.0, 900.0]]), np.array([0, 1]), 0.5, 1),
-             _relax_expected(np.array([[800.0, 0.0], [0.0, 900.0]]), np.array([0, 1]), 0.5, 1),
+        Case("large logits (a certain model), epoch 1", (_CERTAIN, np.array([0, 1]), 0.5, 1),
+             _relax_expected(_CERTAIN, np.array([0, 1]), 0.5, 1),
              "subtract each row's maximum from the logits before np.exp, or the softmax overflows to nan."),
     ]
     with blocked("relaxloss.relaxloss_objective"):
@@ -89,7 +91,8 @@ def check_cap_confidence(cap_confidence, probs=None) -> None:
             require(bool((got.argmax(axis=1) == probs.argmax(axis=1)).all()), CAP,
                     "some rows changed their predicted label.", "mixing with the uniform vector keeps the order.")
             require(bool((got.max(axis=1) <= 0.5 + 1e-9).all()), CAP, "some rows still exceed the cap.", hint)
-    return passed(CAP, f"{len(cases)} small cases{' and the target answers (sum 1, label kept)' if probs is not None else ''}")
+    extra = " and the target answers (sum 1, label kept)" if probs is not None else ""
+    return passed(CAP, f"{len(cases)} small cases{extra}")
 
 
 def _tiny_problem():
@@ -146,7 +149,8 @@ def check_empirical_epsilon(empirical_epsilon, tpr=None, fpr=None) -> None:
         Case("TPR 0.5 at FPR 0.05", (0.5, 0.05, 0.0), math.log(10), hint),
         Case("TPR 0.5 at FPR 0.05, delta 0.01", (0.5, 0.05, 0.01), math.log(0.49 / 0.05),
              "delta is subtracted from the TPR first: ln((tpr - delta) / fpr)."),
-        Case("a weak attack, TPR = FPR = 0.3", (0.3, 0.3, 0.0), 0.0, "an attack no better than chance proves nothing: 0."),
+        Case("a weak attack, TPR = FPR = 0.3", (0.3, 0.3, 0.0), 0.0,
+             "an attack no better than chance proves nothing: 0."),
         Case("a high-TPR attack, TPR 0.99 at FPR 0.5", (0.99, 0.5, 0.0), math.log(0.5 / 0.01),
              "the second test counts too: ln((1 - delta - fpr) / (1 - tpr)), the false-negative side."),
         Case("a worse-than-chance attack, TPR 0.1 at FPR 0.2", (0.1, 0.2, 0.0), 0.0, hint),

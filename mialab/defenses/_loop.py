@@ -1,8 +1,7 @@
-"""The minibatch loop the trained defences share: seeded order, Adam, one torch thread, optional snapshots."""
+"""The minibatch loop the trained defences share: seeded order, Adam, one torch thread."""
 
 from __future__ import annotations
 
-import copy
 import numbers
 
 import numpy as np
@@ -54,7 +53,3 @@ def run_minibatches(model: nn.Module, X: np.ndarray, y: np.ndarray, objective, *
                 optimizer.step()
     return model.eval()
 
-
-def snapshot(model: nn.Module) -> nn.Module:
-    """A frozen copy of `model` (eval mode)."""
-    return copy.deepcopy(model).eval()

@@ -10,7 +10,6 @@ small MLP on their concatenation). Taught in notebook 11, section 2.
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn

@@ -15,7 +15,7 @@ The bounds: an epsilon-DP training algorithm caps a membership attack's advantag
 2018, Theorem 1) and, for (epsilon, delta)-DP, its TPR at each FPR at min(e^eps FPR + delta,
 1 - e^-eps (1 - delta - FPR)) (Kairouz et al. 2015; the hypothesis-testing view). Read backwards, a measured
 (TPR, FPR) gives a lower bound on the epsilon of the training run (`empirical_epsilon`, Jagielski et al. 2020).
-Taught in notebook 11, section 7.
+Taught in notebook 11, section 5.
 """
 
 from __future__ import annotations
@@ -197,8 +197,8 @@ def train_dpsgd(model: nn.Module, X, y, *, epsilon: float | None = None, noise_m
     computed). Poisson sampling with expected batch `batch_size` (batches vary in size, as the accountant
     assumes), per-example clipping at `max_grad_norm` by ghost clipping (Opacus's fast path for linear layers:
     per-example norms without per-example gradients), then `optimizer` ("adam", as the course's other models, or
-    "sgd") at `lr` on the noisy mean gradient (post-processing: the optimiser does not change epsilon). `random_state` seeds the
-    batches and the noise (Opacus's secure RNG is off: fine for teaching, not for a release).
+    "sgd") at `lr` on the noisy mean gradient (post-processing: the optimiser does not change epsilon).
+    `random_state` seeds the batches and the noise (Opacus's secure RNG is off: fine for teaching, not for a release).
     (Abadi et al. 2016; Opacus, Yousefpour et al. 2021.)"""
     if not isinstance(model, nn.Module):
         raise TypeError(f"`model` must be a torch module (for example mialab.models.MLP); got {type(model).__name__}.")

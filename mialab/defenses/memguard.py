@@ -6,9 +6,10 @@ its idea and constraints in a simpler form: each probability vector moves along 
 vector, (1 - t) p + t / k, which keeps every row summing to 1 and keeps the order of the classes (so the label
 and accuracy), and t is the smallest step (on a grid) at which the defender's attack model says "member" with
 probability <= 1/2. The defender's attack model is a logistic regression on the sorted top-3 log-probabilities,
-fitted on its training records (members) against reference records (non-members). Like MemGuard it fools the
-attacks that look at confidences; like MemGuard it does nothing against label-only attacks (Choquette-Choo et
-al. 2021). Taught in notebook 11, section 4.
+fitted on its training records (members) against reference records (non-members). It fools that attack model by
+construction; an attack calibrated with reference models wrapped the same way (LiRA) still finds members, and,
+as with MemGuard, a label-only attack sees the undefended model (Choquette-Choo et al. 2021). Taught in
+notebook 11, section 3.
 """
 
 from __future__ import annotations

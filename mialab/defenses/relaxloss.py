@@ -6,14 +6,13 @@ ascent (the objective -L, pushing the loss back up to alpha), on odd epochs "pos
 against soft labels that keep the model's own probability of the true class p_y (a constant) and spread 1 - p_y
 evenly over the other classes, which makes the wrong classes' probabilities uniform without moving p_y.
 (The paper's Algorithm 1; the authors' code applies the flattening to misclassified records and an ascent term
-to the others, a detail we leave out.) Taught in notebook 11, section 3.
+to the others, a detail we leave out.) Taught in notebook 11, section 2.
 """
 
 from __future__ import annotations
 
 import numbers
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
