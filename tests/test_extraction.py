@@ -290,3 +290,23 @@ def test_hidden_tests_pass_the_right_answer_fail_a_wrong_one_and_block_the_refer
         hidden_test("nb09", exercise, wrong)
     with pytest.raises(HiddenTestFailed, match="calls mialab's own implementation"):
         hidden_test("nb09", exercise, reference)
+
+
+def _scan_threshold(leaf_of, x, feature, low, high, tol):
+    """Right answer, wrong method: steps along the range (many more queries than a binary search)."""
+    x = np.array(x, float)
+    grid = np.arange(low, high + tol, tol / 2)
+    points = np.repeat(x[None], len(grid), axis=0)
+    points[:, feature] = grid
+    leaves = leaf_of(points)
+    change = int(np.argmax(leaves != leaves[0]))
+    return float((grid[change - 1] + grid[change]) / 2)
+
+
+def test_a_linear_scan_is_refused_by_the_check_and_by_grading_although_its_threshold_is_right(capsys):
+    # the student's function runs in another process: the queries are counted there (mialab.checks._counting)
+    with pytest.raises(CheckError):
+        nb09.check_find_threshold(_scan_threshold)
+    assert "queries; binary search needs" in capsys.readouterr().out
+    with pytest.raises(HiddenTestFailed, match="far more queries"):
+        hidden_test("nb09", "find_threshold", _scan_threshold)

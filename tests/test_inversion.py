@@ -254,3 +254,11 @@ def test_hidden_tests_pass_the_right_answer_fail_a_wrong_one_and_block_the_refer
         hidden_test("nb08", exercise, wrong)
     with pytest.raises(HiddenTestFailed, match="calls mialab's own implementation"):
         hidden_test("nb08", exercise, reference)
+
+
+def test_grading_counts_the_queries_of_the_finite_differences_too():
+    def with_extra_query(f, x, h):
+        f(x[None])
+        return _fd(f, x, h)
+    with pytest.raises(HiddenTestFailed, match="more \\(or fewer\\) points"):
+        hidden_test("nb08", "finite_difference_gradient", with_extra_query)

@@ -138,6 +138,14 @@ def call_student(exercise: str, func: Callable, *args, **kwargs):
               "run your function on a tiny input in a new cell to see where it goes wrong.")
 
 
+def call_counting(exercise: str, func: Callable, position: int, *args, **kwargs):
+    """call_student, and count the rows the student's function asks of args[position] (a function it is given)
+    -> (result, rows). The counting runs where the student's function runs."""
+    __tracebackhide__ = True
+    from ._counting import counted_call
+    return call_student(exercise, counted_call, func, position, *args, **kwargs)
+
+
 def _call_here(exercise: str, func: Callable, *args, **kwargs):
     __tracebackhide__ = True
     with warnings.catch_warnings(record=True) as caught:

@@ -49,6 +49,20 @@ def _call(exercise: str, func, *args, block=()):
                          "drawn at grading time.") from None
 
 
+def _call_counting(exercise: str, func, position: int, *args, block=()):
+    """_call, and count the rows the student's function asks of args[position] -> (result, rows). The student's
+    function runs in its own process; the counting runs there too, with it."""
+    __tracebackhide__ = True
+    from ._counting import counted_call
+    from ._process import RemoteObject, StudentFunction, pack
+    if isinstance(func, StudentFunction):
+        session = func._session
+        handle = session.handle(func._item, exercise)
+        wrapper = session.student(pack(counted_call))
+        return _call(exercise, wrapper, RemoteObject(session, handle), position, *args, block=block)
+    return _call(exercise, counted_call, func, position, *args, block=block)
+
+
 def _agree(exercise: str, got, expected, tol: float = 1e-6) -> None:
     __tracebackhide__ = True
     try:

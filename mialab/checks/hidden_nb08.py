@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import CheckError
-from .hidden import _agree, _call, _fresh_rng
+from .hidden import _agree, _call, _call_counting, _fresh_rng
 
 _BLOCK = ("inversion.map_estimate", "dp_linear.noisy_least_squares", "inversion.mi_face_descent",
           "inversion.finite_difference_gradient")
@@ -100,7 +100,10 @@ def test_finite_difference_gradient(finite_difference_gradient) -> None:
             return X @ a + (X ** 2) @ b + (X ** 3) @ c
         x, h = rng.uniform(0, 1, size=d), float(rng.uniform(1e-3, 0.2))
         expected = reference(f, x, h)
-        got = _call("Exercise 8.4", finite_difference_gradient, f, x.copy(), h, block=_BLOCK)
+        got, rows = _call_counting("Exercise 8.4", finite_difference_gradient, 0, f, x.copy(), h, block=_BLOCK)
         if np.shape(got) != (d,):
             raise CheckError("Exercise 8.4: the output has the wrong shape on fresh inputs drawn at grading time.")
         _agree("Exercise 8.4", got, expected, tol=1e-6)
+        if rows != 2 * d:
+            raise CheckError("Exercise 8.4: your function asks f about more (or fewer) points than the central "
+                             "differences need.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import CheckError
-from .hidden import _agree, _call, _fresh_rng
+from .hidden import _agree, _call, _call_counting, _fresh_rng
 from .nb09 import BLOCK_FIDELITY, BLOCK_LOGISTIC, BLOCK_RIDGE, BLOCK_THRESHOLD, _leaf_function
 
 
@@ -36,14 +36,13 @@ def test_find_threshold(find_threshold) -> None:
         others = [(int(f), float(rng.normal())) for f in rng.integers(d, size=int(rng.integers(0, 3))) if f != feature]
         x = rng.normal(size=d)
         tol = float(rng.choice([1e-2, 1e-4, 1e-6]))
-        counter = [0]
-        leaf_of = _leaf_function([(feature, truth)] + others, counter)
-        got = _call("Exercise 9.2", find_threshold, leaf_of, x.copy(), feature, float(low), float(high), tol,
-                    block=BLOCK_THRESHOLD)
+        leaf_of = _leaf_function([(feature, truth)] + others)
+        got, queries = _call_counting("Exercise 9.2", find_threshold, 0, leaf_of, x.copy(), feature, float(low),
+                                      float(high), tol, block=BLOCK_THRESHOLD)
         if np.ndim(got) != 0:
             raise CheckError("Exercise 9.2: expected one number on fresh inputs drawn at grading time.")
         _agree("Exercise 9.2", got, truth, tol=tol)
-        if counter[0] > int(np.ceil(np.log2((high - low) / tol))) + 4:
+        if queries > int(np.ceil(np.log2((high - low) / tol))) + 4:
             raise CheckError("Exercise 9.2: your function asks far more queries than a binary search needs.")
 
 

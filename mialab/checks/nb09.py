@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from . import Case, call_student, passed, require, run_cases
+from . import Case, call_counting, call_student, passed, require, run_cases
 from .._reference import blocked
 
 LOGISTIC = "Exercise 9.1 (steal a logistic regression)"
@@ -62,12 +62,10 @@ def check_steal_logistic(steal_logistic, X=None, p=None, w=None, b=None) -> None
     return passed(LOGISTIC, f"{len(cases)} known models{' and the breast-cancer API' if X is not None else ''}")
 
 
-def _leaf_function(thresholds, counter=None):
+def _leaf_function(thresholds):
     """A toy tree: the leaf id counts how many thresholds x[feature] exceeds, per feature (feature, t) pairs."""
     def leaf_of(X):
         X = np.atleast_2d(np.asarray(X, float))
-        if counter is not None:
-            counter[0] += len(X)
         ids = np.zeros(len(X), dtype=np.int64)
         for i, (feature, t) in enumerate(thresholds):
             ids += (X[:, feature] > t).astype(np.int64) << i
@@ -87,18 +85,17 @@ def check_find_threshold(find_threshold, oracle=None, x=None, feature=None, low=
              ("a split very near the top of the range", [(2, 9.99)], np.zeros(3), 2, 0.0, 10.0, 9.99)]
     for name, thresholds, xc, f, lo, hi, t in cases:
         for tol in (1e-3, 1e-6):
-            counter = [0]
-            with blocked(*BLOCK_THRESHOLD):
-                got = call_student(THRESHOLD, find_threshold, _leaf_function(thresholds, counter), xc.copy(), f,
-                                   lo, hi, tol)
+            with blocked(*BLOCK_THRESHOLD):   # the queries are counted where the function runs
+                got, queries = call_counting(THRESHOLD, find_threshold, 0, _leaf_function(thresholds), xc.copy(),
+                                             f, lo, hi, tol)
             require(np.ndim(got) == 0, THRESHOLD, f"on {name}, expected one number, got shape {np.shape(got)}.",
                     "return the middle of the final interval as a float.")
             require(abs(float(got) - t) <= tol, THRESHOLD,
                     f"on {name} with tol={tol}, your threshold {float(got):.6g} is more than tol from the true one.",
                     hint)
             allowed = math.ceil(math.log2((hi - lo) / tol)) + 4
-            require(counter[0] <= allowed, THRESHOLD,
-                    f"on {name} with tol={tol}, your function asked {counter[0]} queries; binary search needs about "
+            require(queries <= allowed, THRESHOLD,
+                    f"on {name} with tol={tol}, your function asked {queries} queries; binary search needs about "
                     f"{allowed - 4}.", "halve the interval with each query instead of stepping along it.")
     if oracle is not None:
         with blocked(*BLOCK_THRESHOLD):
