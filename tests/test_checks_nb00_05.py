@@ -181,3 +181,27 @@ def test_the_first_hint_teaches_the_idea_not_the_line(check, line, capsys):
     with pytest.raises(CheckError):
         check(wrong)
     assert line not in capsys.readouterr().out
+
+
+HIDDEN = {"0.1": ("nb00", "membership_advantage"), "0.2": ("nb00", "tpr_at_fpr"),
+          "2.2": ("nb02", "fit_attack_models"), "2.3": ("nb02", "shadow_threshold_metrics"),
+          "4.1": ("nb04", "loss_attack"), "4.2": ("nb04", "yeom_advantage"), "5.2": ("nb05", "likelihood_ratio")}
+# The hidden tests draw fresh random inputs at every grading run, and these wrong answers are rejected only on
+# some draws (measured over 20 seeds: 0.1 17/20, 0.2 19/20, 2.2 15/20, 2.3 11/20, 4.1 0/20): continuous random
+# scores never sit exactly at a threshold. The hidden tests belong to mialab/checks/hidden.py (issue 10).
+HIDDEN_MISSES = {"0.1", "0.2", "2.2", "2.3", "4.1"}
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.xfail(reason="the hidden test lets this wrong answer through on some draws",
+                                               strict=False))
+    if name[:3] in HIDDEN_MISSES else name for name in WRONG])
+def test_the_hidden_test_rejects_the_same_wrong_answer_on_every_draw(name, monkeypatch, capsys):
+    from mialab.checks import hidden
+    from mialab.checks.grading import HiddenTestFailed, hidden_test
+
+    _, answer = WRONG[name]
+    for seed in range(10):
+        monkeypatch.setattr(hidden, "_fresh_rng", lambda seed=seed: np.random.default_rng(seed))
+        with pytest.raises(HiddenTestFailed):
+            hidden_test(*HIDDEN[name[:3]], answer)
