@@ -116,7 +116,8 @@ class MLP(nn.Module):
 
     `hidden` gives the widths of the hidden layers (() is a linear model), each followed by tanh or relu and, when
     dropout > 0, a dropout layer. `random_state` seeds the initial weights (torch's default initialisation), so
-    the same arguments build the same model. The purchase target of Shokri et al. (2017) is MLP(600, 100).
+    the same arguments build the same model. Shokri et al.'s (2017) local model for Purchase is
+    MLP(600, 100, hidden=(128,)), one layer of 128 tanh units; the default (256,) is a wider variant.
     """
 
     def __init__(self, n_features: int, n_classes: int, hidden=(256,), activation: str = "tanh",

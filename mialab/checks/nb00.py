@@ -21,18 +21,21 @@ _METRICS = ("metrics.roc_curve", "metrics.auc", "metrics.advantage", "metrics.tp
 def check_membership_advantage(membership_advantage, scores=None, is_member=None) -> None:
     """Check `membership_advantage(scores, is_member) -> float` on small cases, then on real scores."""
     __tracebackhide__ = True
-    hint = ("the advantage is the largest TPR - FPR over every threshold t, where a record is called "
-            "a member when its score >= t. Try each distinct score as t.")
+    hint = ("Each threshold t is one attacker, with its own TPR and FPR; the advantage is the best of them. "
+            "Which thresholds can give different answers? Only moving t past a score changes who is called a member.")
     cases = [
         Case("a perfect attack (members score highest)", (np.array([0.9, 0.8, 0.3, 0.1]), np.array([_T, _T, _F, _F])),
              1.0, hint),
         Case("an attack that ranks every member last", (np.array([0.1, 0.3, 0.8, 0.9]), np.array([_T, _T, _F, _F])),
-             0.0, "the threshold above every score calls nobody a member: TPR = FPR = 0, so the advantage is never "
+             0.0, "The threshold above every score calls nobody a member: TPR = FPR = 0, so the advantage is never "
                   "below 0. " + hint),
         Case("a mixed ranking", (np.array([0.9, 0.7, 0.6, 0.4, 0.2]), np.array([_T, _F, _T, _F, _F])),
              2 / 3, hint),
         Case("tied scores", (np.array([0.5, 0.5, 0.5, 0.1]), np.array([_T, _F, _T, _F])),
-             0.5, "records with the same score are all called members or all non-members: use score >= t."),
+             0.5, "Records with the same score are all called members or all non-members: use score >= t."),
+        Case("a member and a non-member tied at the top", (np.array([0.5, 0.5, 0.1]), np.array([_T, _F, _F])),
+             0.5, "No threshold separates two records with the same score: walking down a sorted list one record "
+                  "at a time counts a tie as if it were split. Move the threshold past all tied records at once."),
     ]
     with blocked(*_METRICS):
         run_cases(ADVANTAGE, membership_advantage, cases)
@@ -41,15 +44,16 @@ def check_membership_advantage(membership_advantage, scores=None, is_member=None
             got = call_student(ADVANTAGE, membership_advantage, np.asarray(scores), np.asarray(is_member))
         require(abs(float(got) - advantage(scores, is_member)) < 1e-6, ADVANTAGE,
                 "your function is right on the small cases but not on the notebook's scores.",
-                "make sure it works for any number of records and any scores, not only values between 0 and 1.")
+                "A fixed grid of thresholds (such as np.linspace(0, 1, 100)) misses the best one when two scores "
+                "fall between grid points; try the scores themselves as thresholds.")
     return passed(ADVANTAGE, f"{len(cases)} small cases{' and the real scores' if scores is not None else ''}")
 
 
 def check_tpr_at_fpr(tpr_at_fpr, scores=None, is_member=None) -> None:
     """Check `tpr_at_fpr(scores, is_member, fpr) -> float` on small cases, then on real scores."""
     __tracebackhide__ = True
-    hint = ("among the thresholds whose FPR is at most `fpr`, return the highest TPR "
-            "(a record is a member when its score >= threshold).")
+    hint = ("Picture the attacker lowering the threshold from above every score: TPR and FPR only grow. "
+            "Stop at the last threshold whose FPR is still at most `fpr`; its TPR is the answer.")
     nonmembers = np.arange(10.0)
     members = np.array([9.5, 8.5, 3.0, 2.5, 20.0])
     scores_small = np.concatenate([members, nonmembers])
@@ -60,8 +64,12 @@ def check_tpr_at_fpr(tpr_at_fpr, scores=None, is_member=None) -> None:
         Case("5 members and 10 non-members at FPR 10% (one false positive allowed)",
              (scores_small, mask_small, 0.1), 0.6, hint),
         Case("the same scores at FPR 5% (no false positive allowed)", (scores_small, mask_small, 0.05), 0.4,
-             "with 10 non-members an FPR of 5% allows zero false positives: the threshold must be above "
+             "With 10 non-members an FPR of 5% allows zero false positives: the threshold must be above "
              "every non-member's score."),
+        Case("5 members and 10 non-members at FPR 15% (still one false positive allowed)",
+             (scores_small + np.r_[0, -0.7, 0, 0, 0, np.zeros(10)], mask_small, 0.15), 0.4,
+             "With 10 non-members, FPR 15% allows one false positive, not 1.5. A threshold read off a quantile of "
+             "the non-member scores (np.quantile interpolates) can let two through; check the FPR you actually get."),
         Case("an attack that ranks every member last, at FPR 50%",
              (np.array([0.1, 0.3, 0.8, 0.9]), np.array([_T, _T, _F, _F]), 0.5), 0.0, hint),
     ]
@@ -73,5 +81,24 @@ def check_tpr_at_fpr(tpr_at_fpr, scores=None, is_member=None) -> None:
                 got = call_student(TPR, tpr_at_fpr, np.asarray(scores), np.asarray(is_member), fpr)
             require(abs(float(got) - reference_tpr_at_fpr(scores, is_member, fpr=fpr)) < 1e-6, TPR,
                     f"your function is right on the small cases but not on the notebook's scores at FPR {fpr}.",
-                    "make sure it works for any number of records, with ties and any score range.")
+                    "Count the false positives your threshold really lets through, ties included: FPR = (non-members "
+                    "with score >= t) / (all non-members) must be at most `fpr`.")
     return passed(TPR, f"{len(cases)} small cases{' and the real scores' if scores is not None else ''}")
+
+
+HINTS = {
+    "0.1": ("Loop over t in np.unique(scores); for each, TPR = np.mean(scores[is_member] >= t) and "
+            "FPR = np.mean(scores[~is_member] >= t); keep the largest TPR - FPR, starting from 0 (the threshold "
+            "above every score)."),
+    "0.2": ("Start from best = 0.0 (the threshold above every score). Loop over t in np.unique(scores): when "
+            "np.mean(scores[~is_member] >= t) <= fpr, update best with np.mean(scores[is_member] >= t)."),
+}
+
+
+def hint(exercise: str) -> None:
+    """Print a second, more explicit hint for an exercise of this notebook, e.g. hint("0.1")."""
+    key = str(exercise).strip()
+    if key not in HINTS:
+        print(f"No hint for {key!r}: the exercises of this notebook are {', '.join(HINTS)}.")
+        return
+    print(f"💡 Exercise {key}: {HINTS[key]}")

@@ -19,12 +19,12 @@ _Y = np.array([0, 2, 2, 1])
 def check_generalization_gap(generalization_gap, probs_train=None, y_train=None, probs_test=None, y_test=None) -> None:
     """Check `generalization_gap(probs_train, y_train, probs_test, y_test) -> float` (train minus test accuracy)."""
     __tracebackhide__ = True
-    hint = ("a prediction is the class with the highest probability (np.argmax along axis 1); accuracy is the "
-            "share of correct predictions; the gap is train accuracy minus test accuracy.")
+    hint = ("A prediction is the class with the highest probability; accuracy is the share of correct "
+            "predictions; the gap is train accuracy minus test accuracy.")
     cases = [
         Case("4 training and 4 test records", (_P, np.array([0, 1, 2, 0]), _P, _Y), 1.0 - 0.5, hint),
         Case("a model that does better on test data", (_P, _Y, _P, np.array([0, 1, 2, 0])), -0.5,
-             "the gap can be negative; do not take an absolute value."),
+             "The gap can be negative; do not take an absolute value."),
         Case("different numbers of train and test records", (_P[:2], np.array([0, 1]), _P, _Y), 1.0 - 0.5, hint),
     ]
     run_cases(GAP, generalization_gap, cases)
@@ -32,16 +32,17 @@ def check_generalization_gap(generalization_gap, probs_train=None, y_train=None,
         got = call_student(GAP, generalization_gap, probs_train, y_train, probs_test, y_test)
         expected = np.mean(probs_train.argmax(1) == y_train) - np.mean(probs_test.argmax(1) == y_test)
         require(abs(float(got) - expected) < 1e-9, GAP, "right on the small cases, wrong on the notebook's target.",
-                "use the arguments you are given, not global variables.")
+                "Use the arguments you are given, not global variables.")
     return passed(GAP, f"{len(cases)} small cases{' and the purchase target' if probs_train is not None else ''}")
 
 
 def check_correctness_attack(correctness_attack, probs=None, y=None) -> None:
     """Check `correctness_attack(probs, y) -> scores` (1.0 when the prediction is right, else 0.0)."""
     __tracebackhide__ = True
-    hint = "score 1.0 when np.argmax(probs, axis=1) equals the true label y, else 0.0; one score per record."
+    hint = ("The attack says 'member' exactly when the target gets the record right: score 1.0 when the "
+            "predicted class equals the true label, else 0.0, one score per record.")
     cases = [Case("4 records", (_P, _Y), np.array([1.0, 0.0, 1.0, 0.0]), hint),
-             Case("one record", (_P[:1], _Y[:1]), np.array([1.0]), "return an array of shape (n,), even for n = 1.")]
+             Case("one record", (_P[:1], _Y[:1]), np.array([1.0]), "Return an array of shape (n,), even for n = 1.")]
     run_cases(CORRECT, correctness_attack, cases)
     if probs is not None:
         got = call_student(CORRECT, correctness_attack, probs, y)
@@ -53,10 +54,10 @@ def check_correctness_attack(correctness_attack, probs=None, y=None) -> None:
 def check_confidence_attack(confidence_attack, probs=None, y=None) -> None:
     """Check `confidence_attack(probs, y) -> scores` (the probability given to the true label)."""
     __tracebackhide__ = True
-    hint = ("the score of record i is probs[i, y[i]]: the confidence in the TRUE label, not the largest "
-            "probability. NumPy's fancy indexing probs[np.arange(n), y] does it in one line.")
+    hint = ("The score of a record is the target's confidence in its TRUE label, not the largest probability: "
+            "from row i, pick the column y[i]. NumPy can pick one column per row without a loop.")
     cases = [Case("4 records", (_P, _Y), np.array([0.7, 0.1, 0.4, 0.25]), hint),
-             Case("one record", (_P[:1], _Y[:1]), np.array([0.7]), "return an array of shape (n,), even for n = 1.")]
+             Case("one record", (_P[:1], _Y[:1]), np.array([0.7]), "Return an array of shape (n,), even for n = 1.")]
     run_cases(CONFIDENCE, confidence_attack, cases)
     if probs is not None:
         got = call_student(CONFIDENCE, confidence_attack, probs, y)
@@ -81,13 +82,13 @@ def check_leakage_table(leakage_table, sweep=None) -> None:
 
     small = [{"probs_in": _P, "y_in": np.array([0, 1, 2, 0]), "probs_out": _P, "y_out": _Y},
              {"probs_in": _P, "y_in": _Y, "probs_out": _P[::-1], "y_out": _Y}]
-    hint = ("for each target: gap = generalization_gap(...); advantage = metrics.advantage of the confidence "
+    hint = ("For each target: gap = generalization_gap(...); advantage = metrics.advantage of the confidence "
             "scores of its members followed by its non-members, with is_member True for the members.")
     for name, targets in [("two small targets", small)] + ([("the notebook's sweep", sweep)] if sweep else []):
         got = call_student(TRACKS, leakage_table, targets)
         require(isinstance(got, tuple) and len(got) == 2, TRACKS,
                 f"on {name}, expected a tuple (gaps, advantages), got {type(got).__name__}.",
-                "end with `return np.array(gaps), np.array(advantages)`.")
+                "End with `return np.array(gaps), np.array(advantages)`.")
         want_gaps, want_advs = reference(targets)
         for label, value, want in (("gaps", got[0], want_gaps), ("advantages", got[1], want_advs)):
             value = np.asarray(value, float)
@@ -95,3 +96,23 @@ def check_leakage_table(leakage_table, sweep=None) -> None:
                     f"expected {want.shape} (one per target).", hint)
             require(np.allclose(value, want, atol=1e-6), TRACKS, f"on {name}, some `{label}` are wrong.", hint)
     return passed(TRACKS)
+
+
+HINTS = {
+    '1.1': ("train_acc = np.mean(probs_train.argmax(axis=1) == y_train); the same for the test set; return "
+            "train_acc - test_acc as a float."),
+    '1.2': ("(probs.argmax(axis=1) == y).astype(float)."),
+    '1.3': ("Fancy indexing takes one element per row: probs[np.arange(len(y)), y]."),
+    '1.4': ("Loop over the targets t; build scores = confidence_attack(np.concatenate([t['probs_in'], "
+            "t['probs_out']]), labels) and is_member (True for the len(t['y_in']) members first); append "
+            "metrics.advantage(scores, is_member) and the gap; return np.array(gaps), np.array(advantages)."),
+}
+
+
+def hint(exercise: str) -> None:
+    """Print a second, more explicit hint for an exercise of this notebook, e.g. hint("1.3")."""
+    key = str(exercise).strip()
+    if key not in HINTS:
+        print(f"No hint for {key!r}: the exercises of this notebook are {', '.join(HINTS)}.")
+        return
+    print(f"💡 Exercise {key}: {HINTS[key]}")

@@ -38,15 +38,15 @@ def _compare_triple(exercise, got, want, where, hint):
     __tracebackhide__ = True
     require(isinstance(got, tuple) and len(got) == 3, exercise,
             f"on {where}, expected a tuple (features, labels, is_member), got {type(got).__name__}.",
-            "end with `return features, labels, is_member`.")
+            "End with `return features, labels, is_member`.")
     for name, value, expected in zip(("features", "labels", "is_member"), got, want):
         value = np.asarray(value)
         require(value.shape == expected.shape, exercise,
                 f"on {where}, `{name}` has shape {value.shape}, expected {expected.shape}.",
-                "one row per (shadow, record) pair: each shadow's members, then its non-members.")
+                "One row per (shadow, record) pair: each shadow's members, then its non-members.")
         if name == "is_member":
             require(value.dtype == bool, exercise, f"on {where}, `is_member` has dtype {value.dtype}, expected bool.",
-                    "build it with np.ones(n, bool) / np.zeros(n, bool) or np.full(n, True).")
+                    "Build it with np.ones(n, bool) / np.zeros(n, bool) or np.full(n, True).")
         require(np.allclose(value.astype(float), expected.astype(float)), exercise,
                 f"on {where}, `{name}` has the right shape but wrong values or order.", hint)
 
@@ -54,8 +54,9 @@ def _compare_triple(exercise, got, want, where, hint):
 def check_attack_dataset(build_attack_dataset, shadow_probs=None, y=None, members=None, nonmembers=None) -> bool:
     """Check `build_attack_dataset(shadow_probs, y, members, nonmembers) -> (features, labels, is_member)`."""
     __tracebackhide__ = True
-    hint = ("loop over shadows j: take shadow_probs[j][members[:, j]] (label y[members[:, j]], is_member True), "
-            "then shadow_probs[j][nonmembers[:, j]] (is_member False); np.concatenate each list at the end.")
+    hint = ("Each shadow model plays the target, and you know who its members are: every shadow contributes its "
+            "members' outputs (labelled member) and then its non-members' outputs (labelled non-member), shadow "
+            "after shadow.")
     small = [("2 shadows, 5 records, 3 classes", (_PROBS, _Y, _IN, _OUT)),
              ("1 shadow", (_PROBS[:1], _Y, _IN[:, :1], _OUT[:, :1]))]
     if shadow_probs is not None:
@@ -71,7 +72,7 @@ def _check_models(exercise, got, features, labels, is_member, n_classes, classes
     require(isinstance(got, (list, tuple)) and len(got) == n_classes, exercise,
             f"on {where}, expected a list of {n_classes} models (one per class), got "
             f"{type(got).__name__}{'' if not hasattr(got, '__len__') else f' of length {len(got)}'}.",
-            "append one entry per class c in range(n_classes), in order.")
+            "Append one entry per class c in range(n_classes), in order.")
     rng = np.random.default_rng(0)
     probe = features[rng.choice(len(features), size=min(50, len(features)), replace=False)]
     for c in classes:
@@ -79,10 +80,10 @@ def _check_models(exercise, got, features, labels, is_member, n_classes, classes
         want_none = is_member[rows].all() or not is_member[rows].any()
         if want_none:
             require(got[c] is None, exercise, f"on {where}, class {c} has no members (or no non-members) but got "
-                    "a model.", "put None for a class without both kinds of records.")
+                    "a model.", "Put None for a class without both kinds of records: there is nothing to learn.")
             continue
         require(got[c] is not None and hasattr(got[c], "predict_proba"), exercise,
-                f"on {where}, entry {c} is not a fitted model.", "append the fitted model for class c.")
+                f"on {where}, entry {c} is not a fitted model.", "Append the fitted model for class c.")
         try:
             out = got[c].predict_proba(probe)[:, list(got[c].classes_).index(True)]
         except Exception:
@@ -91,7 +92,8 @@ def _check_models(exercise, got, features, labels, is_member, n_classes, classes
         want = reference.predict_proba(probe)[:, list(reference.classes_).index(True)]
         require(out is not None and np.allclose(out, want, atol=1e-6), exercise,
                 f"on {where}, the model of class {c} does not behave like one fitted on class {c}'s rows.",
-                "model c = clone(make_attack_model()).fit(features[labels == c], is_member[labels == c]).")
+                "Model c must learn from class c's rows only, and each class needs its own fresh, untrained copy "
+                "of the attack model (refitting one shared model leaves every entry equal to the last fit).")
 
 
 def check_attack_models(fit_attack_models, features=None, labels=None, is_member=None, n_classes=None) -> bool:
@@ -117,9 +119,9 @@ def check_shadow_threshold(shadow_threshold_metrics, shadow_scores=None, shadow_
     """Check `shadow_threshold_metrics(shadow_scores, shadow_is_member, scores, is_member)` -> (t, precision,
     recall)."""
     __tracebackhide__ = True
-    hint = ("t = metrics.choose_threshold(shadow_scores, shadow_is_member) uses the SHADOW data only; then call "
-            "members the candidates with scores >= t: precision = true members among those called, recall = "
-            "called among the true members.")
+    hint = ("The attacker knows membership only on the shadow data, so the threshold must be chosen there; the "
+            "candidates are then judged with it, a candidate being called a member when its score >= t. Precision "
+            "asks how many of those called are members, recall how many members are called.")
     s_scores = np.array([0.9, 0.8, 0.7, 0.4, 0.3, 0.2])
     s_member = np.array([True, True, False, True, False, False])
     t_scores = np.array([0.95, 0.85, 0.75, 0.5, 0.1, 0.82])
@@ -128,12 +130,16 @@ def check_shadow_threshold(shadow_threshold_metrics, shadow_scores=None, shadow_
                   np.array([0.8, 2 / 3, 1 / 2]), hint),
              Case("a threshold above every candidate (precision 0 by convention)",
                   (s_scores, s_member, t_scores * 0.5, t_member), np.array([0.8, 0.0, 0.0]),
-                  "when no candidate is called a member, return precision 0.0 (and recall 0.0).")]
+                  "When no candidate is called a member, return precision 0.0 (and recall 0.0)."),
+             Case("a candidate whose score equals the threshold exactly",
+                  (s_scores, s_member, np.array([0.95, 0.8, 0.75, 0.5, 0.1, 0.82]), t_member),
+                  np.array([0.8, 2 / 3, 1 / 2]),
+                  "A candidate whose score equals the threshold is called a member: score >= t, not > t.")]
     for case in cases:
         got = call_student(THRESHOLD, shadow_threshold_metrics, *(np.copy(a) for a in case.args))
         require(isinstance(got, tuple) and len(got) == 3, THRESHOLD,
                 f"on {case.description}, expected a tuple (threshold, precision, recall), got {type(got).__name__}.",
-                "end with `return threshold, precision, recall`.")
+                "End with `return threshold, precision, recall`.")
         require(np.allclose(np.asarray(got, float), case.expected, atol=1e-9), THRESHOLD,
                 f"on {case.description}, your (threshold, precision, recall) is wrong.", case.hint)
     if scores is not None:
@@ -143,5 +149,25 @@ def check_shadow_threshold(shadow_threshold_metrics, shadow_scores=None, shadow_
         require(isinstance(got, tuple) and len(got) == 3
                 and np.allclose(np.asarray(got, float), [t, m["precision"], m["recall"]], atol=1e-9), THRESHOLD,
                 "right on the small cases, wrong on the notebook's scores.",
-                "use the arguments you are given, not global variables.")
+                "Use the arguments you are given, not global variables.")
     return passed(THRESHOLD, f"{len(cases)} small cases{' and the notebook scores' if scores is not None else ''}")
+
+
+HINTS = {
+    '2.1': ("For j in range(shadow_probs.shape[0]): append shadow_probs[j][members[:, j]], y[members[:, j]] and "
+            "np.ones(members[:, j].sum(), bool), then the same with nonmembers[:, j] and np.zeros; np.concatenate "
+            "each of the three lists at the end."),
+    '2.2': ("For c in range(n_classes): rows = labels == c; if is_member[rows] has both True and False, append "
+            "make_attack_model().fit(features[rows], is_member[rows]) (a new model per call), else append None."),
+    '2.3': ("t = metrics.choose_threshold(shadow_scores, shadow_is_member) is allowed; called = scores >= t; "
+            "precision = is_member[called].mean() (0.0 if nothing is called); recall = called[is_member].mean()."),
+}
+
+
+def hint(exercise: str) -> None:
+    """Print a second, more explicit hint for an exercise of this notebook, e.g. hint("2.2")."""
+    key = str(exercise).strip()
+    if key not in HINTS:
+        print(f"No hint for {key!r}: the exercises of this notebook are {', '.join(HINTS)}.")
+        return
+    print(f"💡 Exercise {key}: {HINTS[key]}")

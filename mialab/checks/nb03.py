@@ -22,15 +22,16 @@ def _entropy(probs):
 def check_top_k_features(top_k_features, probs=None) -> None:
     """Check `top_k_features(probs, k) -> (n, k)`: each row's k largest posteriors, largest first."""
     __tracebackhide__ = True
-    hint = ("sort each row in decreasing order and keep the first k columns: -np.sort(-probs, axis=1)[:, :k] "
-            "(np.sort sorts in increasing order, along the axis you give).")
+    hint = ("The attack model should not care which class got which posterior, only how confident the answer is: "
+            "put each record's posteriors in decreasing order (within the record: along axis=1) and keep the first k. "
+            "NumPy sorts in increasing order only.")
     cases = [
         Case("4 records, 4 classes, k = 3", (_P, 3),
              np.array([[0.7, 0.2, 0.1], [0.25, 0.25, 0.25], [0.5, 0.3, 0.15], [1.0, 0.0, 0.0]]), hint),
         Case("k = 1 (the largest posterior only)", (_P, 1), np.array([[0.7], [0.25], [0.5], [1.0]]),
-             "keep the shape (n, k) even for k = 1: slice with [:, :k], do not index with [:, 0]."),
+             "Keep the shape (n, k) even for k = 1: slice with [:, :k], do not index with [:, 0]."),
         Case("k = all classes", (_P[:2], 4), np.array([[0.7, 0.2, 0.1, 0.0], [0.25, 0.25, 0.25, 0.25]]),
-             "sort along axis=1 (within each record), not along axis=0 (across records)."),
+             "Sort within each record (along axis=1), not across records (axis=0)."),
     ]
     run_cases(TOP_K, top_k_features, [Case(c.description, (c.args[0].copy(), c.args[1]), c.expected, c.hint)
                                       for c in cases])
@@ -45,13 +46,13 @@ def check_top_k_features(top_k_features, probs=None) -> None:
 def check_entropy_attack(entropy_attack, probs=None) -> None:
     """Check `entropy_attack(probs) -> scores`: minus the Shannon entropy of each row (higher = member)."""
     __tracebackhide__ = True
-    hint = ("the entropy of a row is -sum_i p_i log p_i (natural log); a member gets a confident, low-entropy "
+    hint = ("The entropy of a row is -sum_i p_i log p_i (natural log); a member gets a confident, low-entropy "
             "answer, so the SCORE is minus the entropy: sum_i p_i log p_i.")
-    zero_hint = ("a posterior of exactly 0 contributes 0 (0 log 0 = 0), but np.log(0) is -inf and 0 * -inf is "
+    zero_hint = ("A posterior of exactly 0 contributes 0 (0 log 0 = 0), but np.log(0) is -inf and 0 * -inf is "
                  "nan: clip the probabilities first, np.log(np.clip(probs, 1e-12, None)).")
     cases = [
         Case("a uniform answer over 4 classes", (_P[1:2].copy(),), np.array([-np.log(4)]),
-             "a uniform answer over k classes has entropy log k, so its score is -log k. " + hint),
+             "A uniform answer over k classes has entropy log k, so its score is -log k. " + hint),
         Case("answers without zeros", (_P[1:3].copy(),), -_entropy(_P[1:3]), hint),
         Case("answers with posteriors of exactly 0", (_P.copy(),), -_entropy(_P), zero_hint),
     ]
@@ -73,9 +74,10 @@ def check_pick_threshold(pick_threshold, noise_probs=None) -> None:
         params = None
     require(params is None or len(params) == 2, THRESHOLD,
             f"`pick_threshold` should take exactly (noise_probs, percentile); it takes {params}.",
-            "the threshold comes from the target's answers on noise alone: no membership labels, no candidates.")
-    hint = ("take the largest posterior of each noise answer (probs.max(axis=1)), then "
-            "np.percentile(those values, percentile); return it as a float.")
+            "The threshold comes from the target's answers on noise alone: no membership labels, no candidates.")
+    hint = ("Noise is never a member, so how confident the target is on noise tells what a non-member's answer "
+            "looks like: summarize each noise answer by its confidence (its largest posterior), then place the "
+            "threshold at the given percentile of those confidences.")
     rows = np.linspace(0.1, 1.0, 10)  # max posteriors 0.1 ... 1.0 over 10 noise answers, 10 classes
     noise = np.array([np.r_[m, np.full(9, (1 - m) / 9)] for m in rows])
     noise = noise[np.random.default_rng(0).permutation(10)][:, np.random.default_rng(1).permutation(10)]
@@ -84,7 +86,7 @@ def check_pick_threshold(pick_threshold, noise_probs=None) -> None:
         Case("10 noise answers, percentile 90", (noise.copy(), 90), 0.91,
              "np.percentile interpolates between values by default; use it as is. " + hint),
         Case("10 noise answers, percentile 100", (noise.copy(), 100), 1.0,
-             "use the largest posterior of each answer, not the posterior of class 0. " + hint),
+             "Use the largest posterior of each answer, not the posterior of class 0. " + hint),
     ]
     run_cases(THRESHOLD, pick_threshold, cases)
     if noise_probs is not None:
@@ -94,3 +96,20 @@ def check_pick_threshold(pick_threshold, noise_probs=None) -> None:
                 "right on the small cases, wrong on the target's answers to noise.", hint)
     noise = "" if noise_probs is None else " and the answers to noise"
     return passed(THRESHOLD, f"{len(cases)} small cases{noise}")
+
+
+HINTS = {
+    '3.1': ("np.sort(probs, axis=1) sorts each row in increasing order; reverse the columns with [:, ::-1] (or sort "
+            "-probs and negate), then keep [:, :k]."),
+    '3.2': ("np.sum(probs * np.log(np.clip(probs, 1e-12, None)), axis=1) is minus the entropy: the score itself."),
+    '3.3': ("return float(np.percentile(noise_probs.max(axis=1), percentile))."),
+}
+
+
+def hint(exercise: str) -> None:
+    """Print a second, more explicit hint for an exercise of this notebook, e.g. hint("3.1")."""
+    key = str(exercise).strip()
+    if key not in HINTS:
+        print(f"No hint for {key!r}: the exercises of this notebook are {', '.join(HINTS)}.")
+        return
+    print(f"💡 Exercise {key}: {HINTS[key]}")

@@ -14,6 +14,8 @@ _EPS = 1e-12
 _P = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4], [0.5, 0.25, 0.25]])
 _Y = np.array([0, 2, 2, 1])
 _Y_FIT = np.array([0, 1, 2, 0])
+_SKEW_IN = np.array([[0.9, 0.1], [0.8, 0.2], [0.7, 0.3], [0.01, 0.99]])   # losses 0.11, 0.22, 0.36, 4.6
+_SKEW_OUT = np.array([[0.5, 0.5], [0.3, 0.7]])                          # losses 0.69, 1.2
 
 
 def _loss(probs, y):
@@ -40,15 +42,19 @@ def _mentr(probs, y):
 def check_loss_attack(loss_attack, probs=None, y=None, expected_loss=None) -> bool:
     """Check `loss_attack(probs, y, expected_loss) -> is_called_member` (loss at most the expected training loss)."""
     __tracebackhide__ = True
-    hint = ("the loss of record i is -np.log(probs[i, y[i]]) (natural log, of the TRUE label's probability); call "
-            "it a member (True) when that loss is <= expected_loss.")
+    hint = ("A record the model fits better than an average training record is probably a member: its loss is "
+            "minus the natural log of the probability of its TRUE label, and it is called a member (True) when "
+            "that loss is at most expected_loss.")
     cases = [
         Case("4 records, expected loss 1.0", (_P, _Y, 1.0), np.array([True, False, True, False]), hint),
         Case("4 records, expected loss 0.1", (_P, _Y, 0.1), np.array([False, False, False, False]),
-             "a small expected loss calls few records members: member when loss <= expected_loss, not >=."),
+             "A small expected loss calls few records members: member when loss <= expected_loss, not >=."),
+        Case("a record whose loss equals the expected loss exactly",
+             (np.array([[0.5, 0.5], [0.25, 0.75]]), np.array([0, 0]), float(-np.log(0.5))), np.array([True, False]),
+             "At most includes equality: a loss equal to expected_loss is a member (<=, not <)."),
         Case("4 records, expected loss 2.0", (_P, _Y, 2.0), np.array([True, False, True, True]), hint),
         Case("a record the target gives probability 0", (np.array([[1.0, 0.0], [0.6, 0.4]]), np.array([1, 0]), 0.6),
-             np.array([False, True]), "a probability of 0 is an infinite loss: never a member."),
+             np.array([False, True]), "A probability of 0 is an infinite loss: never a member."),
     ]
     run_cases(LOSS, loss_attack, cases)
     if probs is not None:
@@ -56,20 +62,25 @@ def check_loss_attack(loss_attack, probs=None, y=None, expected_loss=None) -> bo
         want = _loss(probs, y) <= expected_loss
         require(np.shape(got) == want.shape and np.array_equal(np.asarray(got, bool), want), LOSS,
                 "right on the small cases, wrong on the notebook's candidates.",
-                "use the arguments you are given, not global variables; return one True/False per record.")
+                "Use the arguments you are given, not global variables; return one True/False per record.")
     return passed(LOSS, f"{len(cases)} small cases{' and the purchase target' if probs is not None else ''}")
 
 
 def check_yeom_advantage(yeom_advantage, probs_in=None, y_in=None, probs_out=None, y_out=None) -> bool:
     """Check `yeom_advantage(probs_in, y_in, probs_out, y_out) -> float` (TPR - FPR at the mean training loss)."""
     __tracebackhide__ = True
-    hint = ("the threshold is the mean loss over the TRAINING records (probs_in, y_in); TPR = share of training "
-            "records with loss <= threshold, FPR = share of the other records with loss <= threshold; return "
-            "TPR - FPR at that one threshold (not the best over all thresholds).")
+    hint = ("Yeom et al.'s attacker knows the model's average training loss and uses it as the threshold; TPR is "
+            "the share of members it calls members, FPR the share of non-members it calls members, at that one "
+            "threshold (not the best over all thresholds).")
     cases = [
         Case("4 members and 4 non-members", (_P, _Y_FIT, _P, _Y), _advantage(_P, _Y_FIT, _P, _Y), hint),
         Case("a target that does worse on its members", (_P, _Y, _P, _Y_FIT), _advantage(_P, _Y, _P, _Y_FIT),
-             "at a fixed threshold TPR - FPR can be negative: do not take max(0, ...) or an absolute value."),
+             "At a fixed threshold TPR - FPR can be negative: do not take max(0, ...) or an absolute value."),
+        Case("members with one badly fit record (mean and median loss differ)",
+             (_SKEW_IN, np.zeros(4, int), _SKEW_OUT, np.zeros(2, int)),
+             _advantage(_SKEW_IN, np.zeros(4, int), _SKEW_OUT, np.zeros(2, int)),
+             "The threshold is the MEAN training loss, not the median or another statistic: one badly fit member "
+             "pulls the mean up, and the attacker uses exactly that expected loss."),
         Case("2 members and 4 non-members", (_P[:2], _Y_FIT[:2], _P, _Y), _advantage(_P[:2], _Y_FIT[:2], _P, _Y),
              "TPR is a share of the members, FPR a share of the non-members; the two sets may differ in size."),
     ]
@@ -79,7 +90,8 @@ def check_yeom_advantage(yeom_advantage, probs_in=None, y_in=None, probs_out=Non
                            np.copy(y_out))
         require(np.ndim(got) == 0 and abs(float(got) - _advantage(probs_in, y_in, probs_out, y_out)) < 1e-9,
                 ADVANTAGE, "right on the small cases, wrong on the notebook's target.",
-                "use the arguments you are given, not global variables; return a single number.")
+                "Check the threshold: the mean of the members' losses (clipped as in Exercise 4.1), computed from "
+                "the arguments you are given; return a single number.")
     return passed(ADVANTAGE, f"{len(cases)} small cases{' and the purchase target' if probs_in is not None else ''}")
 
 
@@ -88,14 +100,14 @@ def check_modified_entropy(modified_entropy, probs=None, y=None) -> bool:
     __tracebackhide__ = True
     hint = ("Mentr = -(1 - p_y) log p_y - sum over i != y of p_i log(1 - p_i), with p_y the TRUE label's "
             "probability; natural logs; one value per record.")
-    clip_hint = ("a probability of exactly 0 or 1 makes a log -inf: clip inside each log, "
+    clip_hint = ("A probability of exactly 0 or 1 makes a log -inf: clip inside each log, "
                  "np.log(np.clip(x, 1e-12, None)), as the exercise says.")
     binary = np.array([[0.9, 0.1], [0.2, 0.8]])
     certain = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     cases = [
         Case("4 records, 3 classes", (_P, _Y), _mentr(_P, _Y), hint),
         Case("2 records, 2 classes", (binary, np.array([0, 0])), _mentr(binary, np.array([0, 0])),
-             "the sum runs over the classes OTHER than the true one, with log(1 - p_i), not log p_i."),
+             "The sum runs over the classes OTHER than the true one, with log(1 - p_i), not log p_i."),
         Case("a certain right answer and a certain wrong one", (certain, np.array([0, 0])),
              _mentr(certain, np.array([0, 0])), clip_hint, tol=1e-4),
     ]
@@ -104,7 +116,7 @@ def check_modified_entropy(modified_entropy, probs=None, y=None) -> bool:
         got = np.asarray(call_student(MENTR, modified_entropy, np.copy(probs), np.copy(y)), dtype=float)
         want = _mentr(probs, y) if len(y) <= 2000 else _vectorized(probs, y)
         require(got.shape == want.shape, MENTR, f"on the notebook's candidates, your function returned shape "
-                f"{got.shape}, expected {want.shape}.", "return one value per record.")
+                f"{got.shape}, expected {want.shape}.", "Return one value per record.")
         require(np.allclose(got, want, atol=1e-4, rtol=1e-6), MENTR,
                 "right on the small cases, wrong on the notebook's candidates.", clip_hint)
     return passed(MENTR, f"{len(cases)} small cases{' and the purchase target' if probs is not None else ''}")
@@ -116,3 +128,21 @@ def _vectorized(probs, y):
     others = probs * np.log(np.clip(1 - probs, _EPS, None))
     others[rows, y] = 0.0
     return -(1 - p_y) * np.log(np.clip(p_y, _EPS, None)) - others.sum(axis=1)
+
+
+HINTS = {
+    '4.1': ("loss = -np.log(np.clip(probs[np.arange(len(y)), y], 1e-12, None)); return loss <= expected_loss."),
+    '4.2': ("threshold = the mean of the members' losses; tpr = np.mean(loss_attack(probs_in, y_in, threshold)); "
+            "fpr = np.mean(loss_attack(probs_out, y_out, threshold)); return float(tpr - fpr)."),
+    '4.3': ("rows = np.arange(len(y)); p_y = probs[rows, y]; others = probs * np.log(np.clip(1 - probs, 1e-12, None)); "
+            "set others[rows, y] = 0; return -(1 - p_y) * np.log(np.clip(p_y, 1e-12, None)) - others.sum(axis=1)."),
+}
+
+
+def hint(exercise: str) -> None:
+    """Print a second, more explicit hint for an exercise of this notebook, e.g. hint("4.1")."""
+    key = str(exercise).strip()
+    if key not in HINTS:
+        print(f"No hint for {key!r}: the exercises of this notebook are {', '.join(HINTS)}.")
+        return
+    print(f"💡 Exercise {key}: {HINTS[key]}")

@@ -27,9 +27,9 @@ def _logit_expected(probs, y):
 def check_logit_scale(logit_scale, probs=None, y=None) -> None:
     """Check `logit_scale(probs, y) -> (n,)`: log(p_y) - log(sum of the other probabilities), each clipped at 1e-12."""
     __tracebackhide__ = True
-    hint = ("the score of record i is log(p_y) - log(1 - p_y), with p_y = probs[i, y[i]] the confidence in the TRUE "
+    hint = ("The score of record i is log(p_y) - log(1 - p_y), with p_y = probs[i, y[i]] the confidence in the TRUE "
             "label; write 1 - p_y as the sum of the other probabilities.")
-    sure = ("when the model is certain, 1 - p_y rounds to 0 and log(0) is -inf: compute the other probabilities' "
+    sure = ("When the model is certain, 1 - p_y rounds to 0 and log(0) is -inf: compute the other probabilities' "
             "sum (probs.sum(axis=1) - p_y, or set p_y to 0 in a copy and sum) and clip both terms at 1e-12 "
             "with np.clip(..., 1e-12, None) before the log.")
     certain = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
@@ -45,7 +45,7 @@ def check_logit_scale(logit_scale, probs=None, y=None) -> None:
         require(np.shape(got) == (len(y),) and np.allclose(np.asarray(got, float), _logit_expected(probs, y),
                                                            atol=1e-6),
                 LOGIT, "right on the small cases, wrong on the notebook's target.",
-                "use the arguments you are given; return one value per record.")
+                "Use the arguments you are given; return one value per record.")
     return passed(LOGIT, f"{len(cases)} small cases{' and the purchase target' if probs is not None else ''}")
 
 
@@ -58,7 +58,7 @@ def _ratio_expected(x, mean_in, std_in, mean_out, std_out):
 def check_likelihood_ratio(likelihood_ratio, x=None, fitted=None) -> None:
     """Check `likelihood_ratio(x, mean_in, std_in, mean_out, std_out) -> (n,)`: the log of N(x; IN) / N(x; OUT)."""
     __tracebackhide__ = True
-    hint = ("the log density of a Gaussian is -(x - mean)^2 / (2 std^2) - log(std) - log(2 pi) / 2; return the IN "
+    hint = ("The log density of a Gaussian is -(x - mean)^2 / (2 std^2) - log(std) - log(2 pi) / 2; return the IN "
             "one minus the OUT one (scipy.stats.norm.logpdf(x, mean, std) computes it).")
     cases = [
         Case("one record halfway between equal Gaussians", (np.array([1.0]), np.array([2.0]), np.array([1.0]),
@@ -67,7 +67,11 @@ def check_likelihood_ratio(likelihood_ratio, x=None, fitted=None) -> None:
                            np.array([0.0, 0.0, 0.0]), np.array([1.0, 1.0, 1.0])), np.array([2.0, -2.0, 8.0]), hint),
         Case("different spreads", (np.array([0.0]), np.array([0.0]), np.array([0.5]), np.array([0.0]),
                                    np.array([2.0])), np.array([np.log(4.0)]),
-             "the spread matters even at the mean: keep the -log(std) term of each density."),
+             "The spread matters even at the mean: keep the -log(std) term of each density."),
+        Case("a record far in the tail of both Gaussians", (np.array([40.0]), np.array([0.0]), np.array([1.0]),
+                                                           np.array([1.0]), np.array([1.0])), np.array([-39.5]),
+             "Far from both means each density is smaller than the smallest float and rounds to 0, so a ratio of "
+             "densities is 0/0 = nan. Never form the densities: subtract the log densities."),
     ]
     run_cases(RATIO, likelihood_ratio, cases)
     if x is not None:
@@ -76,7 +80,7 @@ def check_likelihood_ratio(likelihood_ratio, x=None, fitted=None) -> None:
         require(np.shape(got) == np.shape(x) and np.allclose(np.asarray(got, float), _ratio_expected(*args),
                                                              atol=1e-6),
                 RATIO, "right on the small cases, wrong on the notebook's target.",
-                "work elementwise on arrays: one ratio per record.")
+                "Work elementwise on arrays: one ratio per record, in log space.")
     return passed(RATIO, f"{len(cases)} small cases{' and the purchase target' if x is not None else ''}")
 
 
@@ -89,7 +93,7 @@ def _tpr_expected(scores, is_member, fpr):
 def check_tpr_at_low_fpr(tpr_at_low_fpr, scores=None, is_member=None) -> None:
     """Check `tpr_at_low_fpr(scores, is_member, fpr) -> float` for scores of shape (n,) or (n, n_targets)."""
     __tracebackhide__ = True
-    hint = ("flatten both arrays (all targets pooled), then among the thresholds t whose FPR is at most `fpr` "
+    hint = ("Flatten both arrays (all targets pooled), then among the thresholds t whose FPR is at most `fpr` "
             "(a record is called a member when its score >= t) return the highest TPR. With n0 non-members, "
             "at most floor(fpr * n0) of them may score >= t.")
     nonmembers = np.arange(10.0)
@@ -100,12 +104,12 @@ def check_tpr_at_low_fpr(tpr_at_low_fpr, scores=None, is_member=None) -> None:
     cases = [
         Case("5 members and 10 non-members at FPR 10%", (s, m, 0.1), 0.6, hint),
         Case("the same at FPR 5% (no false positive allowed)", (s, m, 0.05), 0.4,
-             "with 10 non-members an FPR of 5% allows zero false positives."),
+             "With 10 non-members an FPR of 5% allows zero false positives."),
         Case("two targets as columns of a (15, 2) array, at FPR 10%", (grid.T, np.stack([m, m], 1), 0.1), 0.3,
-             "pool the targets: flatten scores and is_member together (np.ravel) before choosing the threshold. "
+             "Pool the targets: flatten scores and is_member together (np.ravel) before choosing the threshold. "
              + hint),
         Case("tied scores at FPR 25%", (np.array([1.0, 1.0, 1.0, 0.0]), np.array([True, False, True, False]), 0.25),
-             0.0, "tied records are all members or all non-members: calling the three 1.0s members is an FPR of "
+             0.0, "Tied records are all members or all non-members: calling the three 1.0s members is an FPR of "
                   "50%, too many."),
     ]
     run_cases(TPR, tpr_at_low_fpr, cases)
@@ -115,3 +119,22 @@ def check_tpr_at_low_fpr(tpr_at_low_fpr, scores=None, is_member=None) -> None:
             require(abs(float(got) - _tpr_expected(scores, is_member, fpr)) < 1e-9, TPR,
                     f"right on the small cases, wrong on the notebook's LiRA scores at FPR {fpr:g}.", hint)
     return passed(TPR, f"{len(cases)} small cases{' and the LiRA scores' if scores is not None else ''}")
+
+
+HINTS = {
+    '5.1': ("rows = np.arange(len(y)); p_y = probs[rows, y]; rest = probs.sum(axis=1) - p_y; return "
+            "np.log(np.clip(p_y, 1e-12, None)) - np.log(np.clip(rest, 1e-12, None))."),
+    '5.2': ("return scipy.stats.norm.logpdf(x, mean_in, std_in) - scipy.stats.norm.logpdf(x, mean_out, std_out) "
+            "(or the formula in the exercise text, once for IN and once for OUT)."),
+    '5.3': ("s, m = np.ravel(scores), np.ravel(is_member); start from best = 0.0; for t in np.unique(s): when "
+            "np.mean(s[~m] >= t) <= fpr, best = max(best, np.mean(s[m] >= t))."),
+}
+
+
+def hint(exercise: str) -> None:
+    """Print a second, more explicit hint for an exercise of this notebook, e.g. hint("5.3")."""
+    key = str(exercise).strip()
+    if key not in HINTS:
+        print(f"No hint for {key!r}: the exercises of this notebook are {', '.join(HINTS)}.")
+        return
+    print(f"💡 Exercise {key}: {HINTS[key]}")

@@ -1,0 +1,207 @@
+"""Notebook checks of notebooks 00-05: right answers pass, the common wrong answers of issue 10 are rejected,
+hints teach the idea (the explicit line only on request, through `hint(exercise)`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+from sklearn.base import clone
+
+from mialab.attacks.shadow import make_attack_model
+from mialab.checks import CheckError, nb00, nb01, nb02, nb03, nb04, nb05
+from mialab.metrics import choose_threshold
+
+# --------------------------------------------------------------------------------------------- right answers
+
+
+def advantage_right(scores, is_member):
+    best = 0.0
+    for t in np.unique(scores):
+        best = max(best, np.mean(scores[is_member] >= t) - np.mean(scores[~is_member] >= t))
+    return float(best)
+
+
+def tpr_right(scores, is_member, fpr):
+    scores, is_member = np.ravel(scores), np.ravel(is_member)
+    best = 0.0
+    for t in np.unique(scores):
+        if np.mean(scores[~is_member] >= t) <= fpr:
+            best = max(best, np.mean(scores[is_member] >= t))
+    return float(best)
+
+
+def shadow_threshold_right(shadow_scores, shadow_is_member, scores, is_member, strict=False):
+    t = choose_threshold(shadow_scores, shadow_is_member)
+    called = scores > t if strict else scores >= t
+    precision = float(is_member[called].mean()) if called.any() else 0.0
+    return t, precision, float(called[is_member].mean())
+
+
+def _loss(probs, y):
+    return -np.log(np.clip(probs[np.arange(len(y)), y], 1e-12, None))
+
+
+def loss_attack_right(probs, y, expected_loss):
+    return _loss(probs, y) <= expected_loss
+
+
+def yeom_right(probs_in, y_in, probs_out, y_out, statistic=np.mean):
+    t = statistic(_loss(probs_in, y_in))
+    return float(np.mean(_loss(probs_in, y_in) <= t) - np.mean(_loss(probs_out, y_out) <= t))
+
+
+def ratio_right(x, mean_in, std_in, mean_out, std_out):
+    return norm.logpdf(x, mean_in, std_in) - norm.logpdf(x, mean_out, std_out)
+
+
+def fit_models_right(features, labels, is_member, n_classes):
+    models = []
+    for c in range(n_classes):
+        rows = labels == c
+        both = is_member[rows].any() and not is_member[rows].all()
+        models.append(clone(make_attack_model()).fit(features[rows], is_member[rows]) if both else None)
+    return models
+
+
+# --------------------------------------------------------------------------------------------- wrong answers
+
+
+def advantage_ignoring_ties(scores, is_member):
+    """Sort, then walk down one record at a time: a tie counts as if it were split."""
+    order = np.argsort(-scores, kind="stable")
+    m = is_member[order]
+    tpr = np.cumsum(m) / m.sum()
+    fpr = np.cumsum(~m) / (~m).sum()
+    return float(max(0.0, np.max(tpr - fpr)))
+
+
+def advantage_fixed_grid(scores, is_member):
+    return max(float(np.mean(scores[is_member] >= t) - np.mean(scores[~is_member] >= t))
+               for t in np.linspace(0, 1, 11))
+
+
+def tpr_quantile(scores, is_member, fpr):
+    t = np.quantile(scores[~is_member], 1 - fpr)
+    return float(np.mean(scores[is_member] >= t))
+
+
+def likelihood_ratio_pdf(x, mean_in, std_in, mean_out, std_out):
+    with np.errstate(all="ignore"):
+        return np.log(norm.pdf(x, mean_in, std_in) / norm.pdf(x, mean_out, std_out))
+
+
+def refit_one_model(features, labels, is_member, n_classes):
+    shared, models = make_attack_model(), []
+    for c in range(n_classes):
+        rows = labels == c
+        both = is_member[rows].any() and not is_member[rows].all()
+        models.append(shared.fit(features[rows], is_member[rows]) if both else None)
+    return models
+
+
+RIGHT = [
+    (nb00.check_membership_advantage, advantage_right),
+    (nb00.check_tpr_at_fpr, tpr_right),
+    (nb02.check_shadow_threshold, shadow_threshold_right),
+    (nb02.check_attack_models, fit_models_right),
+    (nb04.check_loss_attack, loss_attack_right),
+    (nb04.check_yeom_advantage, yeom_right),
+    (nb05.check_likelihood_ratio, ratio_right),
+    (nb05.check_tpr_at_low_fpr, tpr_right),
+]
+
+WRONG = {
+    "0.1 sort and cumulative sums that ignore ties": (nb00.check_membership_advantage, advantage_ignoring_ties),
+    "0.2 threshold at np.quantile(non-member scores, 1 - fpr)": (nb00.check_tpr_at_fpr, tpr_quantile),
+    "2.2 one model refitted for every class": (nb02.check_attack_models, refit_one_model),
+    "2.3 scores > t instead of >= t": (
+        nb02.check_shadow_threshold, lambda *a: shadow_threshold_right(*a, strict=True)),
+    "4.1 strict < where the text says 'at most'": (
+        nb04.check_loss_attack, lambda probs, y, e: _loss(probs, y) < e),
+    "4.2 the median training loss as the threshold": (
+        nb04.check_yeom_advantage, lambda *a: yeom_right(*a, statistic=np.median)),
+    "5.2 log of a ratio of norm.pdf (underflows in the tail)": (nb05.check_likelihood_ratio, likelihood_ratio_pdf),
+}
+
+
+@pytest.mark.parametrize("check, answer", RIGHT, ids=[c.__name__ for c, _ in RIGHT])
+def test_a_right_answer_passes(check, answer, capsys):
+    check(answer)
+    assert "✅" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", list(WRONG))
+def test_a_common_wrong_answer_is_rejected_by_the_notebook_check(name, capsys):
+    check, answer = WRONG[name]
+    with pytest.raises(CheckError):
+        check(answer)
+    out = capsys.readouterr().out
+    assert "❌" in out and "Hint: " in out
+    hint_text = out.split("Hint: ", 1)[1]
+    assert hint_text[:1].isupper(), "a hint begins a sentence"
+
+
+def test_a_fixed_grid_fails_on_real_scores_with_a_hint_about_the_grid(capsys):
+    rng = np.random.default_rng(0)
+    scores = rng.random(200) ** 3 * 0.1             # everything between grid points 0 and 0.1
+    is_member = rng.random(200) < 0.5
+    scores[is_member] += 0.01
+    with pytest.raises(CheckError):
+        nb00.check_membership_advantage(advantage_fixed_grid, scores, is_member)
+    out = capsys.readouterr().out
+    assert "grid" in out and "between 0 and 1" not in out
+
+
+MODULES = {"nb00": (nb00, ["0.1", "0.2"]), "nb01": (nb01, ["1.1", "1.2", "1.3", "1.4"]),
+           "nb02": (nb02, ["2.1", "2.2", "2.3"]), "nb03": (nb03, ["3.1", "3.2", "3.3"]),
+           "nb04": (nb04, ["4.1", "4.2", "4.3"]), "nb05": (nb05, ["5.1", "5.2", "5.3"])}
+
+
+@pytest.mark.parametrize("name", list(MODULES))
+def test_every_exercise_has_an_explicit_hint_on_request(name, capsys):
+    module, exercises = MODULES[name]
+    assert list(module.HINTS) == exercises
+    for exercise in exercises:
+        module.hint(exercise)
+        assert f"Exercise {exercise}:" in capsys.readouterr().out
+    module.hint("9.9")
+    assert "exercises of this notebook are" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("check, line", [
+    (nb01.check_confidence_attack, "np.arange(n), y"),
+    (nb03.check_top_k_features, "-np.sort(-probs"),
+    (nb02.check_attack_models, "clone(make_attack_model()).fit("),
+    (nb03.check_pick_threshold, "np.percentile(those values"),
+])
+def test_the_first_hint_teaches_the_idea_not_the_line(check, line, capsys):
+    def wrong(*args):
+        return None
+    with pytest.raises(CheckError):
+        check(wrong)
+    assert line not in capsys.readouterr().out
+
+
+HIDDEN = {"0.1": ("nb00", "membership_advantage"), "0.2": ("nb00", "tpr_at_fpr"),
+          "2.2": ("nb02", "fit_attack_models"), "2.3": ("nb02", "shadow_threshold_metrics"),
+          "4.1": ("nb04", "loss_attack"), "4.2": ("nb04", "yeom_advantage"), "5.2": ("nb05", "likelihood_ratio")}
+# The hidden tests draw fresh random inputs at every grading run, and these wrong answers are rejected only on
+# some draws (measured over 20 seeds: 0.1 17/20, 0.2 19/20, 2.2 15/20, 2.3 11/20, 4.1 0/20): continuous random
+# scores never sit exactly at a threshold. The hidden tests belong to mialab/checks/hidden.py (issue 10).
+HIDDEN_MISSES = {"0.1", "0.2", "2.2", "2.3", "4.1"}
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.xfail(reason="the hidden test lets this wrong answer through on some draws",
+                                               strict=False))
+    if name[:3] in HIDDEN_MISSES else name for name in WRONG])
+def test_the_hidden_test_rejects_the_same_wrong_answer_on_every_draw(name, monkeypatch, capsys):
+    from mialab.checks import hidden
+    from mialab.checks.grading import HiddenTestFailed, hidden_test
+
+    _, answer = WRONG[name]
+    for seed in range(10):
+        monkeypatch.setattr(hidden, "_fresh_rng", lambda seed=seed: np.random.default_rng(seed))
+        with pytest.raises(HiddenTestFailed):
+            hidden_test(*HIDDEN[name[:3]], answer)
