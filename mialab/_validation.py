@@ -135,14 +135,19 @@ def check_choice(value, name: str, choices) -> str:
     return value
 
 
+class ArgumentTypeError(TypeError, ValueError):
+    """An argument of the wrong type: a TypeError, and a ValueError too, as the package's older checks raised."""
+
+
 MAX_SEED = 2**63 - 1  # torch.manual_seed and NumPy both take any seed in [0, 2**63)
 
 
 def check_seed(random_state, name: str = "random_state") -> int:
     """An integer seed in [0, 2**63): what torch and NumPy both accept, and what a cache key can name."""
     if isinstance(random_state, np.random.Generator):
-        raise TypeError(f"`{name}` must be an integer seed here (for example 0), not a NumPy Generator: the seed "
-                        "also names cached results. Draw one with int(rng.integers(2**31)) if you hold a Generator.")
+        raise ArgumentTypeError(f"`{name}` must be an integer seed here (for example 0): a Generator cannot be used "
+                                "here, because the seed also names cached results. Draw one with "
+                                "int(rng.integers(2**31)) if you hold a Generator.")
     if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral) \
             or not 0 <= random_state <= MAX_SEED:
         raise ValueError(f"`{name}` must be an integer seed between 0 and 2**63 - 1 (for example 0); got "
@@ -168,10 +173,6 @@ def check_is_fitted(estimator, attributes) -> None:
     if missing:
         kind = type(estimator).__name__
         raise NotFittedError(f"this {kind} is not fitted yet (no `{missing[0]}`); call {kind}.fit(...) first.")
-
-
-class ArgumentTypeError(TypeError, ValueError):
-    """An argument of the wrong type: a TypeError, and a ValueError too, as the package's older checks raised."""
 
 
 def check_scalar(value, name: str, kind=numbers.Real, *, low=None, high=None, closed: str = "both",

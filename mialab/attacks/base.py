@@ -15,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import NotFittedError, check_is_fitted
-from ..recipe import TrainingRecipe, as_recipe
+from ..recipe import TrainingRecipe, as_recipe  # noqa: F401 (the attack modules import them from here)
 
-__all__ = ["Attack", "NotFittedError", "TrainingRecipe", "as_recipe", "check_is_fitted"]
+__all__ = ["Attack"]  # NotFittedError and TrainingRecipe are documented where mialab.attacks exports them
 
 
 class Attack:

@@ -8,7 +8,7 @@ Three ways, from the most to the least the API gives away:
     fidelity(target.query(X_test), copy_answers)                   # share of inputs the copy labels as the victim
 
 Extraction returns a model, not membership scores, so these are functions and small model classes rather than
-`Attack`s; §6 of notebook 09 runs a membership attack through a copy.
+`Attack` subclasses; §6 of notebook 09 runs a membership attack through a copy.
 
 Paper: F. Tramèr, F. Zhang, A. Juels, M. K. Reiter, T. Ristenpart, "Stealing Machine Learning Models via
 Prediction APIs", USENIX Security 2016 (Sec. 4.1 equation solving, 4.2 path-finding, 5 retraining).

@@ -89,7 +89,8 @@ def test_membership_advantage(membership_advantage) -> None:
     """Exercise 0.1 on fresh random scores."""
     from ..metrics import advantage
     rng = _fresh_rng()
-    for scores, is_member in _score_sets(rng):
+    tie = (np.array([0.5, 0.5, 0.1]), np.array([True, False, False]))  # a member and a non-member tied at the top
+    for scores, is_member in [tie, *_score_sets(rng)]:
         expected = _quiet(advantage, scores, is_member)
         got = _call("Exercise 0.1", membership_advantage, scores.copy(), is_member.copy(), block=_METRICS)
         _agree("Exercise 0.1", got, expected)
@@ -99,8 +100,10 @@ def test_tpr_at_fpr(tpr_at_fpr) -> None:
     """Exercise 0.2 on fresh random scores."""
     from ..metrics import tpr_at_fpr as reference
     rng = _fresh_rng()
-    for scores, is_member in _score_sets(rng):
-        fpr = float(rng.choice([0.01, 0.05, 0.1, 0.3]))
+    members, nonmembers = rng.normal(1.0, 1.0, 5), np.sort(rng.normal(0.0, 1.0, 10))
+    fractional = (np.concatenate([members, nonmembers]), np.arange(15) < 5)  # FPR 15% of 10: one false positive
+    for i, (scores, is_member) in enumerate([fractional, *_score_sets(rng)]):
+        fpr = 0.15 if i == 0 else float(rng.choice([0.01, 0.05, 0.1, 0.3]))
         expected = _quiet(reference, scores, is_member, fpr=fpr)
         got = _call("Exercise 0.2", tpr_at_fpr, scores.copy(), is_member.copy(), fpr, block=_METRICS)
         _agree("Exercise 0.2", got, expected)
@@ -174,7 +177,7 @@ def test_loss_attack(loss_attack) -> None:
         n, k = int(rng.integers(1, 300)), int(rng.integers(2, 20))
         p, y = _probs(rng, n, k), rng.integers(k, size=n)
         losses = _nb04_loss(p, y)
-        threshold = float(np.quantile(losses, rng.uniform(0.1, 0.9))) + 1e-7
+        threshold = float(losses[rng.integers(n)])          # a record's loss exactly: "at most" includes it
         got = _call("Exercise 4.1", loss_attack, p.copy(), y.copy(), threshold)
         if np.shape(got) != (n,):
             raise CheckError("Exercise 4.1: the output has the wrong shape on fresh inputs drawn at grading time.")
@@ -238,12 +241,16 @@ def test_fit_attack_models(fit_attack_models) -> None:
     """Exercise 2.2 on a fresh random attack training set."""
     from ..attacks.shadow import fit_attack_models as reference
     rng = _fresh_rng()
-    k, n = int(rng.integers(2, 6)), int(rng.integers(60, 200))
+    k, n = int(rng.integers(3, 6)), int(rng.integers(60, 200))   # >= 2 classes with models (class 0 has none)
     features = _probs(rng, n, k)
     labels = rng.integers(k, size=n)
     labels[:k] = np.arange(k)
     is_member = rng.random(n) < 0.5
     is_member[labels == 0] = True  # class 0: members only -> None
+    # classes whose members lie on opposite sides (high first feature in odd classes, low in even ones): one
+    # model refitted for every class answers every class like the last one
+    odd = labels % 2 == 1
+    features[:, 0] = np.where(is_member == odd, 0.9, 0.05) * rng.uniform(0.8, 1.0, n)
     got = _call("Exercise 2.2", fit_attack_models, features.copy(), labels.copy(), is_member.copy(), k, block=_SHADOW)
     expected = reference(features, labels, is_member, k)
     if not (isinstance(got, (list, tuple)) and len(got) == k):
@@ -267,6 +274,9 @@ def test_shadow_threshold_metrics(shadow_threshold_metrics) -> None:
     sets = list(_score_sets(rng, n_sets=8))
     for (s_scores, s_member), (scores, is_member) in zip(sets[::2], sets[1::2]):
         t = choose_threshold(s_scores, s_member)
+        if np.isfinite(t):                                   # a candidate exactly at the threshold is a member
+            scores = scores.copy()
+            scores[int(rng.integers(len(scores)))] = t
         m = threshold_metrics(scores, is_member, t)
         got = _call("Exercise 2.3", shadow_threshold_metrics, s_scores.copy(), s_member.copy(), scores.copy(),
                     is_member.copy(), block=_METRICS + _SHADOW)
