@@ -177,6 +177,19 @@ def run_cases(exercise: str, func: Callable, cases: list[Case]) -> int:
     return len(cases)
 
 
+def explicit_hints(hints: dict[str, str]) -> Callable[[str], None]:
+    """A notebook's hint(exercise) function: it prints the explicit hint for an exercise on request, e.g. hint("0.1")
+    (learntools' pattern: the check's own hint teaches the idea, this one comes close to the line)."""
+    def hint(exercise: str) -> None:
+        """Print a second, more explicit hint for an exercise of this notebook, e.g. hint("4.1")."""
+        key = str(exercise).strip()
+        if key not in hints:
+            print(f"No hint for {key!r}: the exercises of this notebook are {', '.join(hints)}.")
+            return
+        print(f"💡 Exercise {key}: {hints[key]}")
+    return hint
+
+
 def passed(exercise: str, detail: str = "") -> None:
     """Print the pass line (checked by nbval). Returns None, so a notebook cell shows only that line."""
     print(f"✅ {exercise}: correct{'' if not detail else ' — ' + detail}.")

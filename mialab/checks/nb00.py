@@ -7,7 +7,7 @@ import numpy as np
 from .._reference import blocked
 from ..metrics import advantage
 from ..metrics import tpr_at_fpr as reference_tpr_at_fpr
-from . import Case, call_student, passed, require, run_cases
+from . import Case, call_student, explicit_hints, passed, require, run_cases
 
 ADVANTAGE = "Exercise 0.1 (membership advantage)"
 TPR = "Exercise 0.2 (TPR at a fixed FPR)"
@@ -95,10 +95,4 @@ HINTS = {
 }
 
 
-def hint(exercise: str) -> None:
-    """Print a second, more explicit hint for an exercise of this notebook, e.g. hint("0.1")."""
-    key = str(exercise).strip()
-    if key not in HINTS:
-        print(f"No hint for {key!r}: the exercises of this notebook are {', '.join(HINTS)}.")
-        return
-    print(f"💡 Exercise {key}: {HINTS[key]}")
+hint = explicit_hints(HINTS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..metrics import advantage
-from . import Case, call_student, passed, require, run_cases
+from . import Case, call_student, explicit_hints, passed, require, run_cases
 
 GAP = "Exercise 1.1 (generalization gap)"
 CORRECT = "Exercise 1.2 (correctness attack)"
@@ -109,10 +109,4 @@ HINTS = {
 }
 
 
-def hint(exercise: str) -> None:
-    """Print a second, more explicit hint for an exercise of this notebook, e.g. hint("1.3")."""
-    key = str(exercise).strip()
-    if key not in HINTS:
-        print(f"No hint for {key!r}: the exercises of this notebook are {', '.join(HINTS)}.")
-        return
-    print(f"💡 Exercise {key}: {HINTS[key]}")
+hint = explicit_hints(HINTS)

@@ -8,7 +8,7 @@ from sklearn.base import clone
 
 from ..attacks.shadow import make_attack_model
 from ..metrics import choose_threshold, threshold_metrics
-from . import Case, call_student, passed, require
+from . import Case, call_student, explicit_hints, passed, require
 
 DATASET = "Exercise 2.1 (the attack training set)"
 MODELS = "Exercise 2.2 (one attack model per class)"
@@ -164,10 +164,4 @@ HINTS = {
 }
 
 
-def hint(exercise: str) -> None:
-    """Print a second, more explicit hint for an exercise of this notebook, e.g. hint("2.2")."""
-    key = str(exercise).strip()
-    if key not in HINTS:
-        print(f"No hint for {key!r}: the exercises of this notebook are {', '.join(HINTS)}.")
-        return
-    print(f"💡 Exercise {key}: {HINTS[key]}")
+hint = explicit_hints(HINTS)

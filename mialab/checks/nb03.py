@@ -6,7 +6,7 @@ import inspect
 
 import numpy as np
 
-from . import Case, call_student, passed, require, run_cases
+from . import Case, call_student, explicit_hints, passed, require, run_cases
 
 TOP_K = "Exercise 3.1 (sorted top-k posteriors)"
 ENTROPY = "Exercise 3.2 (the entropy attack)"
@@ -106,10 +106,4 @@ HINTS = {
 }
 
 
-def hint(exercise: str) -> None:
-    """Print a second, more explicit hint for an exercise of this notebook, e.g. hint("3.1")."""
-    key = str(exercise).strip()
-    if key not in HINTS:
-        print(f"No hint for {key!r}: the exercises of this notebook are {', '.join(HINTS)}.")
-        return
-    print(f"💡 Exercise {key}: {HINTS[key]}")
+hint = explicit_hints(HINTS)

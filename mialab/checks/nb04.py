@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Case, call_student, passed, require, run_cases
+from . import Case, call_student, explicit_hints, passed, require, run_cases
 
 LOSS = "Exercise 4.1 (the loss attack)"
 ADVANTAGE = "Exercise 4.2 (the loss attack's advantage)"
@@ -139,10 +139,4 @@ HINTS = {
 }
 
 
-def hint(exercise: str) -> None:
-    """Print a second, more explicit hint for an exercise of this notebook, e.g. hint("4.1")."""
-    key = str(exercise).strip()
-    if key not in HINTS:
-        print(f"No hint for {key!r}: the exercises of this notebook are {', '.join(HINTS)}.")
-        return
-    print(f"💡 Exercise {key}: {HINTS[key]}")
+hint = explicit_hints(HINTS)

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from ..metrics import tpr_at_fpr
-from . import Case, call_student, passed, require, run_cases
+from . import Case, call_student, explicit_hints, passed, require, run_cases
 
 LOGIT = "Exercise 5.1 (logit scaling)"
 RATIO = "Exercise 5.2 (per-record likelihood ratio)"
@@ -131,10 +131,4 @@ HINTS = {
 }
 
 
-def hint(exercise: str) -> None:
-    """Print a second, more explicit hint for an exercise of this notebook, e.g. hint("5.3")."""
-    key = str(exercise).strip()
-    if key not in HINTS:
-        print(f"No hint for {key!r}: the exercises of this notebook are {', '.join(HINTS)}.")
-        return
-    print(f"💡 Exercise {key}: {HINTS[key]}")
+hint = explicit_hints(HINTS)
