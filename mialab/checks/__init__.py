@@ -103,6 +103,15 @@ def _show(exercise: str, session) -> None:
     session.shown = shown
 
 
+def _not_done(exercise: str):
+    """The exercise still holds `raise NotImplementedError()`: say so (⏳) and raise NotDoneError."""
+    __tracebackhide__ = True
+    text = (f"⏳ {exercise} {NOT_DONE}: replace `raise NotImplementedError()` in the exercise cell "
+            "with your code, run that cell, then run this check again.")
+    print(text)
+    raise NotDoneError(text) from None
+
+
 def call_student(exercise: str, func: Callable, *args, **kwargs):
     """Call the student's function in its own process (as grading does); turn a blank exercise, a crash, a blocked
     reference, a time or memory limit into a clear message."""
@@ -120,10 +129,7 @@ def call_student(exercise: str, func: Callable, *args, **kwargs):
         finally:
             _show(exercise, session)
     except NotImplementedError:
-        text = (f"⏳ {exercise} {NOT_DONE}: replace `raise NotImplementedError()` in the exercise cell "
-                "with your code, run that cell, then run this check again.")
-        print(text)
-        raise NotDoneError(text) from None
+        _not_done(exercise)
     except ReferenceBlocked as error:
         _fail(exercise, f"your function calls mialab's own implementation of this exercise, which grading blocks "
                         f"(graded, this exercise would score 0): {error}",
@@ -152,10 +158,7 @@ def _call_here(exercise: str, func: Callable, *args, **kwargs):
         try:
             return func(*args, **kwargs)
         except NotImplementedError:
-            text = (f"⏳ {exercise} {NOT_DONE}: replace `raise NotImplementedError()` in the exercise cell "
-                    "with your code, run that cell, then run this check again.")
-            print(text)
-            raise NotDoneError(text) from None
+            _not_done(exercise)
         except Exception as error:
             _fail(exercise, f"your function raised {type(error).__name__}: {error}",
                   "run your function on a tiny input in a new cell to see where it goes wrong.")
