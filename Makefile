@@ -13,6 +13,10 @@ export MIALAB_PROGRESS ?= 1
 # trains or queries), so tests, notebook runs and `make lab` run as a student's laptop does; benchmarks/contention.py
 # measures that a busy core does not slow a notebook down.
 TEST_ENV := MIALAB_PROGRESS=0
+# the tests run on two pytest-xdist workers (the course's reference laptop has two cores; each test's models use one
+# thread): a test file, or a notebook, stays on one worker (conftest.py). TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: setup lab test lint test-unit test-notebooks release execute benchmark site clean
 
@@ -36,17 +40,17 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m ruff check .
-	$(TEST_ENV) $(PY) -m pytest tests
-	$(TEST_ENV) $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg solutions
+	$(TEST_ENV) $(PYTEST) tests
+	$(TEST_ENV) $(PYTEST) --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg solutions
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
 test-unit: $(STAMP)
-	$(TEST_ENV) $(PY) -m pytest tests -m "not notebook"
+	$(TEST_ENV) $(PYTEST) tests -m "not notebook"
 
 test-notebooks: $(STAMP)
-	$(TEST_ENV) $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg solutions
+	$(TEST_ENV) $(PYTEST) --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg solutions
 
 # re-run the solution notebooks in place (stores outputs), then regenerate the student notebooks
 execute: $(STAMP)

@@ -11,8 +11,8 @@ class ReferenceBlocked(RuntimeError):
     """A reference implementation was called from the student's code during grading."""
 
 
-# how many open `blocked(...)` blocks name each reference. `mialab.checks.grading` points the pristine copies of
-# this module it loads at this same dict, so one block stops every copy of a reference.
+# how many open `blocked(...)` blocks name each reference; `mialab.checks._process` passes the blocked names to the
+# child process that runs the student's function (mialab.checks._child), which blocks them there.
 _blocked: dict[str, int] = {}
 
 

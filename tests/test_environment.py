@@ -69,3 +69,23 @@ def test_the_student_set_up_hides_nbgraders_instructor_tools():
     enabled = [line for line in (server.stdout + server.stderr).splitlines()
                if "nbgrader.server_extensions" in line and "enabled" in line]
     assert not enabled, enabled
+
+
+def test_make_test_keeps_a_file_or_a_notebook_on_one_worker_and_spreads_the_whole_notebook_runs():
+    """`make test` runs two pytest-xdist workers; conftest.py's scheduler keeps a test file (its module fixtures) and
+    a notebook's nbval cells (one kernel, in order) on one worker, and gives each whole-notebook run its own unit."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("mialab_root_conftest", ROOT / "conftest.py")
+    conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conftest)
+    unit = conftest.work_unit
+    assert unit("solutions/05_lira_rmia_label_only.ipynb::Cell 3") == unit(
+        "solutions/05_lira_rmia_label_only.ipynb::Cell 40") == "solutions/05_lira_rmia_label_only.ipynb"
+    assert unit("tests/test_metrics.py::test_auc[ties]") == unit("tests/test_metrics.py::test_tpr") == \
+        "tests/test_metrics.py"
+    for prefix in conftest.WHOLE_NOTEBOOK_TESTS:  # each names a parametrized test that exists (not renamed away)
+        path, name = prefix.rstrip("[").split("::")
+        assert re.search(rf"^def {name}\(", (ROOT / path).read_text(encoding="utf-8"), re.M), prefix
+        runs = [unit(f"{prefix}{stem}]") for stem in ("00_membership_game", "11_defences")]
+        assert len(set(runs)) == 2 and unit(f"{prefix}fixture]") == path
+    assert "--dist loadfile" in (ROOT / "Makefile").read_text()
