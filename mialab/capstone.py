@@ -178,8 +178,8 @@ def _assemble(model, variant_api: str, n_train: int, is_member: np.ndarray, budg
     box = BudgetedBlackBox(copy.deepcopy(model), output=variant_api, budget=budget)
     recipe = {"model": "MLP(600, 100, hidden=(256,), activation='tanh')", "epochs": 30, "batch_size": 64,
               "lr": 1e-3, "optimizer": "adam", "n_train": n_train}
-    return Capstone(target=box, model=copy.deepcopy(model), X_candidates=X_c, y_candidates=y_c,
-                    is_member=is_member.copy(), X_population=X_p, y_population=y_p, recipe=recipe,
+    return Capstone(target=box, model=copy.deepcopy(model), X_candidates=X_c.copy(), y_candidates=y_c.copy(),
+                    is_member=is_member.copy(), X_population=X_p.copy(), y_population=y_p.copy(), recipe=recipe,
                     api=variant_api, n_train=n_train, _origin=origin)
 
 
