@@ -215,24 +215,34 @@ CHECKS = {"epsilon_lower_bound": nb12.check_epsilon_lower_bound, "audit_table": 
 
 
 @pytest.mark.parametrize("exercise", list(RIGHT))
-def test_hidden_tests_pass_the_right_answer_fail_a_wrong_one_and_block_the_reference(exercise):
+def test_hidden_tests_pass_the_right_answer_and_fail_a_wrong_one(exercise):
     assert hidden_test("nb12", exercise, RIGHT[exercise]) is None
     with pytest.raises(HiddenTestFailed, match="wrong answer|wrong defence|does not name"):
         hidden_test("nb12", exercise, WRONG[exercise])
+
+
+def test_grading_and_the_checks_block_each_exercises_reference(capsys):
+    """Each exercise blocks its reference (and 12.2 the pieces of it); calling it scores 0 and the check says so."""
+    assert {"capstone.epsilon_lower_bound", "dpsgd.empirical_epsilon"} <= set(nb12.BLOCK_EPSILON)
+    assert {"capstone.audit_table", "capstone.operating_point", "capstone.epsilon_lower_bound"} <= \
+        set(nb12.BLOCK_TABLE)
+    assert nb12.BLOCK_DIAGNOSE == ("capstone.diagnose",)
     with pytest.raises(HiddenTestFailed, match="calls mialab's own implementation"):
-        hidden_test("nb12", exercise, REFERENCE[exercise])
+        hidden_test("nb12", "epsilon_lower_bound", REFERENCE["epsilon_lower_bound"])
+    with pytest.raises(CheckError, match="calls mialab's own implementation"):
+        nb12.check_diagnose(REFERENCE["diagnose"])
+    assert "❌" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("exercise", list(RIGHT))
-def test_checks_pass_the_right_answer_and_fail_a_wrong_one_or_the_reference(exercise, capsys):
+def test_checks_pass_the_right_answer_and_fail_a_wrong_one(exercise, capsys):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         CHECKS[exercise](RIGHT[exercise])
     assert "✅" in capsys.readouterr().out
-    for wrong in (WRONG[exercise], REFERENCE[exercise]):
-        with pytest.raises(CheckError):
-            CHECKS[exercise](wrong)
-        assert "❌" in capsys.readouterr().out
+    with pytest.raises(CheckError):
+        CHECKS[exercise](WRONG[exercise])
+    assert "❌" in capsys.readouterr().out
 
 
 def test_the_diagnosis_hidden_test_grades_against_the_answer_key(assignment, tmp_path, monkeypatch):
