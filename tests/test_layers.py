@@ -6,7 +6,7 @@ Layers, lowest first (a module may import its own layer and the ones below):
     2  models, many_models, generative, cache                            (models and their training)
     3  blackbox                                                          (what an attacker may query)
     4  metrics                                                           (scores -> numbers; pure array functions)
-    5  attacks.*, defenses.*, federated                                  (queries -> scores; federated is FedAvg
+    5  attacks.*, defenses.*, federated, capstone                        (queries -> scores; federated is FedAvg
                                                                          with its attackers, on white-box features)
     6  plots                                                             (figures)
     7  checks.*, course.*                                                (the course tooling: feedback, grading)
@@ -30,7 +30,7 @@ LAYERS = {
     "federated": 5,
     "blackbox": 3,
     "metrics": 4,
-    "attacks": 5, "defenses": 5,
+    "attacks": 5, "defenses": 5, "capstone": 5,
     "plots": 6,
     "checks": 7, "course": 7,
 }

@@ -1,4 +1,4 @@
-"""python -m mialab.course {release,execute,nbgrader-course,export-grades,points-table}: see --help."""
+"""python -m mialab.course {release,execute,nbgrader-course,export-grades,points-table,capstone}: see --help."""
 
 from __future__ import annotations
 
@@ -36,7 +36,16 @@ def main(argv=None) -> int:
     table.add_argument("--solutions", default="solutions", help="folder of solution notebooks (default: solutions)")
     table.add_argument("--update", type=Path, metavar="GUIDE", help="rewrite the table in GUIDE instead of printing")
 
+    cap = commands.add_parser("capstone", help="write graded capstone targets (notebook 12) and their answer key")
+    cap.add_argument("--secret", required=True, help="a string students never see (it picks variants and seeds)")
+    cap.add_argument("--out", type=Path, required=True, help="folder for the target files and capstone_key.json")
+    cap.add_argument("--student", action="append", dest="students", default=[], metavar="NAME",
+                     help="one target per student, in OUT/NAME/ (repeatable; default: one target in OUT/)")
+    cap.add_argument("--n-train", type=int, default=2500, help="members per target (default: 2500)")
+
     args = parser.parse_args(argv)
+    if args.command == "capstone":
+        return _capstone(args)
     from . import check_release, execute, release
     from ._notebook import NotebookError
 
@@ -74,6 +83,20 @@ def main(argv=None) -> int:
     except (NotebookError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+
+
+def _capstone(args) -> int:
+    from ..capstone import KEY_ENV, KEY_FILE, TARGET_FILE, make_assignment
+
+    try:
+        key = make_assignment(args.secret, args.out, args.students, n_train=args.n_train)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {len(key)} target file(s) ({TARGET_FILE}) and the answer key {args.out / KEY_FILE}.\n"
+          f"Give each student their {TARGET_FILE}, to put beside 12_capstone_audit.ipynb; keep the key, and "
+          f"autograde with {KEY_ENV}={(args.out / KEY_FILE).resolve()} (docs/instructor_guide.md, capstone).")
+    return 0
 
 
 def _grading(args) -> int:
