@@ -177,10 +177,15 @@ def threshold_explorer(scores, is_member, thresholds=None, interactive: bool | N
     figure = plt.figure(figsize=(9, 3.8), layout="constrained")
     panels = _explorer_figure(scores, is_member, figure)
     tprs, fprs = threshold_rates(scores, is_member, thresholds)
+    low, high = panels["hist"].get_xlim()
+    placed: list[tuple[float, int]] = []  # (x as a fraction of the axes, row) of the numbers above the lines
     for i, (t, tpr, fpr) in enumerate(zip(thresholds, tprs, fprs)):
         colour = f"C{(i + 4) % 10}"
         panels["hist"].axvline(t, color=colour, linestyle="--", linewidth=2)
-        panels["hist"].text(t, 1.01, str(i + 1), transform=panels["hist"].get_xaxis_transform(), ha="center",
+        x = (t - low) / (high - low)
+        row = min({0, 1, 2, 3} - {r for px, r in placed if abs(px - x) < 0.05}, default=len(placed))
+        placed.append((x, row))
+        panels["hist"].text(x, 1.01 + 0.07 * row, str(i + 1), transform=panels["hist"].transAxes, ha="center",
                             va="bottom", color=colour, fontweight="bold")
         panels["roc"].plot([fpr], [tpr], "o", color=colour, markersize=7,
                            label=f"{i + 1}: t = {t:.3g}, TPR {tpr:.2f}, FPR {fpr:.2f}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +16,8 @@ import numpy as np
 import pytest
 
 from mialab import answers
-from mialab.checks import (CheckError, NotDoneError, answer_key, blocks_for, hidden, nb00, nb01, nb02, nb03, nb04,
-                           nb05, use_reference)
+from mialab.checks import (BLOCKS, CheckError, NotDoneError, answer_key, blocks_for, hidden, nb00, nb01, nb02, nb03,
+                           nb04, nb05, use_reference)
 from mialab.checks._child import _original
 from mialab.checks.grading import HiddenTestFailed, hidden_test
 from mialab.course.execute import kernel_env, run_notebook
@@ -225,3 +226,27 @@ def test_under_nbgrader_a_wrong_answer_shows_its_message_alone_and_a_skipped_one
     for later in ("fx-06", "fx-09", "fx-10"):  # the cells after the skipped exercise ran without an error
         assert cells[later].execution_count and not [o for o in cells[later].outputs if o.output_type == "error"]
     assert "advantage = " in _text(cells["fx-06"])
+
+
+# ------------------------------------------------------------------------------ the way past, in the notebooks
+
+STILL_STUCK = re.compile(r"\*Still stuck\?\* Put `from mialab\.checks\.nb0(\d) import use_reference` and "
+                         r"`(\w+) = use_reference\(\"(\d\.\d)\"\)` in place of your function: the check then says "
+                         r"the exercise is skipped and the rest of the notebook runs, but the exercise scores 0 when "
+                         r"graded\.")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "solutions").glob("0[0-5]_*.ipynb")), ids=lambda p: p.stem[:2])
+def test_every_graded_exercise_of_00_to_05_shows_the_way_past_in_the_same_words(path):
+    nb = nbformat.read(path, as_version=4)
+    exercises = [cell.source for cell in nb.cells if cell.cell_type == "markdown"
+                 and cell.source.startswith("### Exercise")]
+    assert exercises
+    for text in exercises:
+        number = re.match(r"### Exercise (\d\.\d)", text).group(1)
+        found = STILL_STUCK.search(" ".join(text.split()))
+        assert found, f"{path.stem}, exercise {number}: no 'Still stuck?' line"
+        assert found.group(1) == path.stem[1] and found.group(3) == number
+        assert f"def {found.group(2)}(" in "".join(cell.source for cell in nb.cells if cell.cell_type == "code")
+        blocked = BLOCKS.get(number, ())
+        assert all(f"`{key}`" in text for key in blocked), f"exercise {number}: the text must name what is off limits"
