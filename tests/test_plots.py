@@ -1,4 +1,5 @@
 import matplotlib
+import matplotlib.figure
 
 matplotlib.use("Agg")
 
@@ -124,3 +125,43 @@ def test_plot_train_test_draws_two_marked_lines_and_shades_the_gap():
 def test_plot_train_test_rejects_bad_input(name, x, train, test):
     with pytest.raises(ValueError, match=name):
         plots.plot_train_test(x, train, test)
+
+
+# --- threshold_explorer ------------------------------------------------------------------------------------
+
+def test_threshold_rates_count_scores_at_or_above_each_threshold():
+    tpr, fpr = plots.threshold_rates([0.9, 0.5, 0.5, 0.1], [True, True, False, False], [0.5, 0.95])
+    assert tpr.tolist() == [1.0, 0.0] and fpr.tolist() == [0.5, 0.0]
+
+
+def test_threshold_explorer_without_widgets_draws_a_static_figure_of_a_few_thresholds(capsys):
+    scores, is_member = simulated(n=200)
+    figure = plots.threshold_explorer(scores, is_member, thresholds=[0.0, 1.0], interactive=False)
+    hist, roc = figure.axes[:2]
+    assert hist.get_xlabel() == "score" and roc.get_xlabel() == "False positive rate"
+    tpr, fpr = plots.threshold_rates(scores, is_member, [0.0, 1.0])
+    labels = [t.get_text() for t in roc.get_legend().get_texts()]
+    assert labels[2:] == [f"{i + 1}: t = {t:.3g}, TPR {a:.2f}, FPR {b:.2f}"
+                          for i, (t, a, b) in enumerate(zip([0.0, 1.0], tpr, fpr))]
+    assert [t.get_text() for t in hist.texts] == ["1", "2"]
+    assert "one point on the ROC curve" in figure._suptitle.get_text()
+    assert capsys.readouterr().err == ""
+
+
+def test_threshold_explorer_outside_a_notebook_server_is_static():
+    scores, is_member = simulated(n=50)
+    assert isinstance(plots.threshold_explorer(scores, is_member), matplotlib.figure.Figure)
+
+
+def test_threshold_explorer_slider_moves_the_point_and_the_readout(capsys):
+    pytest.importorskip("ipywidgets")
+    scores, is_member = simulated(n=200)
+    box = plots.threshold_explorer(scores, is_member, interactive=True)
+    box.slider.value = 0.5
+    tpr, fpr = plots.threshold_rates(scores, is_member, [0.5])
+    assert box.state["title"].get_text() == f"t = 0.5:  TPR = {tpr[0]:.2f},  FPR = {fpr[0]:.2f},  " \
+                                            f"TPR − FPR = {tpr[0] - fpr[0]:.2f}"
+    assert list(box.state["point"].get_xdata()) == [fpr[0]] and list(box.state["point"].get_ydata()) == [tpr[0]]
+    assert list(box.state["line"].get_xdata()) == [0.5, 0.5]
+    assert capsys.readouterr().err == ""
+    assert plt.get_fignums() == []  # the live figure is not a pyplot figure: it is not shown twice

@@ -3,7 +3,11 @@
 Each notebook's checks live in `mialab.checks.nbNN`. A check calls the student's function on small
 known cases first, then (optionally) on the notebook's real data. It prints one line on success and
 raises `NotDoneError` / `CheckError` (both AssertionError, so nbgrader counts them as a failed test)
-otherwise.
+otherwise; IPython shows either as its message alone, without a traceback.
+
+A student stuck on an exercise of notebooks 00-05 may put `func = use_reference("2.3")` in the exercise cell:
+the check then says ⏭ (skipped) without raising, so Run All goes on, and grading gives the exercise 0
+(see mialab.answers).
 
 `call_student` (and so `run_cases`) runs the student's function the way the hidden tests do: in a separate
 Python process (mialab.checks._process), one per function, reused across the cases of a check, with the
@@ -14,6 +18,8 @@ warnings are shown as part of the feedback instead of reaching stderr (which nbg
 
 from __future__ import annotations
 
+import functools
+import re
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -21,17 +27,70 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .._reference import ReferenceBlocked
+from .._reference import ReferenceBlocked, blocked
 
 NOT_DONE = "is not done yet"
 
+# the package's references an exercise's function may not call, blocked while it runs in the notebook check and
+# in the hidden test alike (so a ✅ never grades 0); each exercise's own mialab.answers entry is blocked too
+_METRICS = ("metrics.roc_curve", "metrics.auc", "metrics.advantage", "metrics.tpr_at_fpr", "metrics.evaluate",
+            "metrics.threshold_metrics")
+_SHADOW = ("shadow.attack_dataset", "shadow.shadow_attack_dataset", "shadow.fit_attack_models")
+_MLLEAKS = ("features.sorted_top_k", "features.entropy", "mlleaks.posterior_scores", "mlleaks.noise_threshold")
+_NB05 = ("features.logit_scale", "lira.log_likelihood_ratio")
+BLOCKS = {"0.1": _METRICS, "0.2": _METRICS, "2.1": _SHADOW, "2.2": _SHADOW, "2.3": _METRICS + _SHADOW,
+          "3.1": _MLLEAKS, "3.2": _MLLEAKS, "3.3": _MLLEAKS, "4.3": ("features.modified_entropy",),
+          "5.1": _NB05, "5.2": _NB05, "5.3": _METRICS}
+_NUMBER = re.compile(r"Exercise (\d+\.\d+)")
+SKIPPED = ("skipped with the reference: the rest of the notebook runs, and this exercise scores 0 when it is "
+           "graded")
 
-class NotDoneError(AssertionError):
+
+def exercise_number(exercise: str) -> str | None:
+    """ "Exercise 2.3 (a threshold ...)" -> "2.3" (None for a label without a number)."""
+    found = _NUMBER.match(str(exercise))
+    return found.group(1) if found else None
+
+
+def answer_key(number: str) -> str:
+    """The blocking key of an exercise's reference answer in mialab.answers: "2.3" -> "answers.ex_2_3"."""
+    return "answers.ex_" + str(number).replace(".", "_")
+
+
+def blocks_for(exercise: str) -> tuple[str, ...]:
+    """The references blocked while the student's function of `exercise` (a label or "2.3") runs."""
+    number = exercise_number(exercise) or str(exercise)
+    if not re.fullmatch(r"\d+\.\d+", number):
+        return ()
+    return (*BLOCKS.get(number, ()), answer_key(number))
+
+
+class _Feedback(AssertionError):
+    """A check's ❌ or ⏳: an AssertionError (nbgrader counts it as a failed test) that IPython shows as its message
+    alone, without a traceback into mialab.checks (IPython calls `_render_traceback_` for the lines to show)."""
+
+    def _render_traceback_(self) -> list[str]:
+        return str(self).splitlines()
+
+
+class NotDoneError(_Feedback):
     """The exercise still holds the blank `raise NotImplementedError()`."""
 
 
-class CheckError(AssertionError):
+class CheckError(_Feedback):
     """The student's answer is wrong; the message says how and gives a hint."""
+
+
+def _in_ipython() -> bool:
+    """True in an IPython kernel or shell, which shows a raised _Feedback as its message."""
+    ipython = sys.modules.get("IPython")
+    return getattr(ipython, "get_ipython", lambda: None)() is not None if ipython else False
+
+
+def _say(text: str) -> None:
+    """Print feedback that is about to be raised, unless IPython will show it (once) as the error's own text."""
+    if not _in_ipython():
+        print(text)
 
 
 @dataclass
@@ -51,7 +110,7 @@ def _fail(exercise: str, message: str, hint: str | None = None):
     text = f"❌ {exercise}: {message}"
     if hint:
         text += f"\n   Hint: {hint}"
-    print(text)
+    _say(text)
     raise CheckError(text) from None
 
 
@@ -108,7 +167,7 @@ def _not_done(exercise: str):
     __tracebackhide__ = True
     text = (f"⏳ {exercise} {NOT_DONE}: replace `raise NotImplementedError()` in the exercise cell "
             "with your code, run that cell, then run this check again.")
-    print(text)
+    _say(text)
     raise NotDoneError(text) from None
 
 
@@ -116,11 +175,17 @@ def call_student(exercise: str, func: Callable, *args, **kwargs):
     """Call the student's function in its own process (as grading does); turn a blank exercise, a crash, a blocked
     reference, a time or memory limit into a clear message."""
     __tracebackhide__ = True
-    from ._process import ChildStopped, check_session  # a light module, imported here to keep the import order
-
     if not callable(func):
         _fail(exercise, f"expected a function, got {type(func).__name__}.",
               "pass the function itself, without calling it: check(my_function), not check(my_function()).")
+    with blocked(*blocks_for(exercise)):  # as the hidden test blocks them
+        return _call_blocked(exercise, func, *args, **kwargs)
+
+
+def _call_blocked(exercise: str, func: Callable, *args, **kwargs):
+    __tracebackhide__ = True
+    from ._process import ChildStopped, check_session  # a light module, imported here to keep the import order
+
     session, item = check_session(func)
     try:
         try:
@@ -131,6 +196,11 @@ def call_student(exercise: str, func: Callable, *args, **kwargs):
     except NotImplementedError:
         _not_done(exercise)
     except ReferenceBlocked as error:
+        if "`answers." in str(error):
+            _fail(exercise, "your function calls the reference answer of this exercise (use_reference), which "
+                            "grading blocks: graded, this exercise would score 0.",
+                  f"to skip the exercise, pass use_reference(\"{exercise_number(exercise)}\") itself to the check; "
+                  "to score, write the computation yourself.")
         _fail(exercise, f"your function calls mialab's own implementation of this exercise, which grading blocks "
                         f"(graded, this exercise would score 0): {error}",
               "write the computation yourself, with NumPy.")
@@ -196,6 +266,42 @@ def explicit_hints(hints: dict[str, str]) -> Callable[[str], None]:
 def passed(exercise: str, detail: str = "") -> None:
     """Print the pass line (checked by nbval). Returns None, so a notebook cell shows only that line."""
     print(f"✅ {exercise}: correct{'' if not detail else ' — ' + detail}.")
+
+
+def use_reference(exercise: str) -> Callable:
+    """The package's reference answer to an exercise of notebooks 00-05 ("2.3"), to put in place of your function
+    when you are stuck: the notebook check then says the exercise was skipped and the notebook runs on, but the
+    exercise scores 0 when it is graded."""
+    from .. import answers  # deferred: the answers are loaded only for a student who asks for one
+
+    number = str(exercise).strip()
+    func = getattr(answers, "ex_" + number.replace(".", "_"), None) if re.fullmatch(r"\d+\.\d+", number) else None
+    if func is None:
+        known = ", ".join(name[3:].replace("_", ".") for name in vars(answers) if name.startswith("ex_"))
+        raise ValueError(f"use_reference: there is no reference answer for exercise {exercise!r}; pass the "
+                         f"exercise's number as a string, one of {known}.")
+    return func
+
+
+def skippable(exercise: str) -> Callable:
+    """Decorate a notebook check: given the reference from use_reference, it says ⏭ (skipped, 0 points when
+    graded) instead of checking, and returns without raising so that Run All goes on."""
+    number = exercise_number(exercise)
+
+    def decorate(check: Callable) -> Callable:
+        @functools.wraps(check)
+        def wrapper(func, *args, **kwargs):
+            __tracebackhide__ = True
+            key = getattr(func, "__mialab_reference__", None)
+            if isinstance(key, str) and key.startswith("answers."):
+                if key != answer_key(number):
+                    _fail(exercise, f"this is the reference answer of exercise {key[11:].replace('_', '.')}, "
+                                    "not of this one.", f'write use_reference("{number}") for this exercise.')
+                print(f"⏭ {exercise}: {SKIPPED}.")
+                return None
+            return check(func, *args, **kwargs)
+        return wrapper
+    return decorate
 
 
 def require(condition: bool, exercise: str, message: str, hint: str) -> None:

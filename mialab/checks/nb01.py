@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..metrics import advantage
-from . import Case, call_student, explicit_hints, passed, require, run_cases
+from . import Case, call_student, explicit_hints, passed, require, run_cases, skippable
+from . import use_reference  # noqa: F401 (a notebook imports it from here, as it does hint)
 
 GAP = "Exercise 1.1 (generalization gap)"
 CORRECT = "Exercise 1.2 (correctness attack)"
@@ -16,6 +17,7 @@ _P = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4], [0.5, 0.25, 0.
 _Y = np.array([0, 2, 2, 1])
 
 
+@skippable(GAP)
 def check_generalization_gap(generalization_gap, probs_train=None, y_train=None, probs_test=None, y_test=None) -> None:
     """Check `generalization_gap(probs_train, y_train, probs_test, y_test) -> float` (train minus test accuracy)."""
     __tracebackhide__ = True
@@ -36,6 +38,7 @@ def check_generalization_gap(generalization_gap, probs_train=None, y_train=None,
     return passed(GAP, f"{len(cases)} small cases{' and the purchase target' if probs_train is not None else ''}")
 
 
+@skippable(CORRECT)
 def check_correctness_attack(correctness_attack, probs=None, y=None) -> None:
     """Check `correctness_attack(probs, y) -> scores` (1.0 when the prediction is right, else 0.0)."""
     __tracebackhide__ = True
@@ -51,6 +54,7 @@ def check_correctness_attack(correctness_attack, probs=None, y=None) -> None:
     return passed(CORRECT)
 
 
+@skippable(CONFIDENCE)
 def check_confidence_attack(confidence_attack, probs=None, y=None) -> None:
     """Check `confidence_attack(probs, y) -> scores` (the probability given to the true label)."""
     __tracebackhide__ = True
@@ -66,6 +70,7 @@ def check_confidence_attack(confidence_attack, probs=None, y=None) -> None:
     return passed(CONFIDENCE)
 
 
+@skippable(TRACKS)
 def check_leakage_table(leakage_table, sweep=None) -> None:
     """Check `leakage_table(sweep) -> (gaps, advantages)`, one entry per target in the sweep."""
     __tracebackhide__ = True

@@ -8,7 +8,8 @@ from sklearn.base import clone
 
 from ..attacks.shadow import make_attack_model
 from ..metrics import choose_threshold, threshold_metrics
-from . import Case, call_student, explicit_hints, passed, require
+from . import Case, call_student, explicit_hints, passed, require, skippable
+from . import use_reference  # noqa: F401 (a notebook imports it from here, as it does hint)
 
 DATASET = "Exercise 2.1 (the attack training set)"
 MODELS = "Exercise 2.2 (one attack model per class)"
@@ -51,6 +52,7 @@ def _compare_triple(exercise, got, want, where, hint):
                 f"on {where}, `{name}` has the right shape but wrong values or order.", hint)
 
 
+@skippable(DATASET)
 def check_attack_dataset(build_attack_dataset, shadow_probs=None, y=None, members=None, nonmembers=None) -> bool:
     """Check `build_attack_dataset(shadow_probs, y, members, nonmembers) -> (features, labels, is_member)`."""
     __tracebackhide__ = True
@@ -96,6 +98,7 @@ def _check_models(exercise, got, features, labels, is_member, n_classes, classes
                 "of the attack model (refitting one shared model leaves every entry equal to the last fit).")
 
 
+@skippable(MODELS)
 def check_attack_models(fit_attack_models, features=None, labels=None, is_member=None, n_classes=None) -> bool:
     """Check `fit_attack_models(features, labels, is_member, n_classes) -> list of n_classes models (or None)`."""
     __tracebackhide__ = True
@@ -114,6 +117,7 @@ def check_attack_models(fit_attack_models, features=None, labels=None, is_member
     return passed(MODELS, f"a small case{' and the notebook data' if features is not None else ''}")
 
 
+@skippable(THRESHOLD)
 def check_shadow_threshold(shadow_threshold_metrics, shadow_scores=None, shadow_is_member=None, scores=None,
                            is_member=None) -> bool:
     """Check `shadow_threshold_metrics(shadow_scores, shadow_is_member, scores, is_member)` -> (t, precision,

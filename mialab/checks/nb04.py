@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Case, call_student, explicit_hints, passed, require, run_cases
+from . import Case, call_student, explicit_hints, passed, require, run_cases, skippable
+from . import use_reference  # noqa: F401 (a notebook imports it from here, as it does hint)
 
 LOSS = "Exercise 4.1 (the loss attack)"
 ADVANTAGE = "Exercise 4.2 (the loss attack's advantage)"
@@ -39,6 +40,7 @@ def _mentr(probs, y):
     return out
 
 
+@skippable(LOSS)
 def check_loss_attack(loss_attack, probs=None, y=None, expected_loss=None) -> bool:
     """Check `loss_attack(probs, y, expected_loss) -> is_called_member` (loss at most the expected training loss)."""
     __tracebackhide__ = True
@@ -66,6 +68,7 @@ def check_loss_attack(loss_attack, probs=None, y=None, expected_loss=None) -> bo
     return passed(LOSS, f"{len(cases)} small cases{' and the purchase target' if probs is not None else ''}")
 
 
+@skippable(ADVANTAGE)
 def check_yeom_advantage(yeom_advantage, probs_in=None, y_in=None, probs_out=None, y_out=None) -> bool:
     """Check `yeom_advantage(probs_in, y_in, probs_out, y_out) -> float` (TPR - FPR at the mean training loss)."""
     __tracebackhide__ = True
@@ -95,6 +98,7 @@ def check_yeom_advantage(yeom_advantage, probs_in=None, y_in=None, probs_out=Non
     return passed(ADVANTAGE, f"{len(cases)} small cases{' and the purchase target' if probs_in is not None else ''}")
 
 
+@skippable(MENTR)
 def check_modified_entropy(modified_entropy, probs=None, y=None) -> bool:
     """Check `modified_entropy(probs, y) -> (n,)` (Song & Mittal's Mentr, low for members)."""
     __tracebackhide__ = True

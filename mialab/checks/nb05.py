@@ -7,7 +7,8 @@ import warnings
 import numpy as np
 
 from ..metrics import tpr_at_fpr
-from . import Case, call_student, explicit_hints, passed, require, run_cases
+from . import Case, call_student, explicit_hints, passed, require, run_cases, skippable
+from . import use_reference  # noqa: F401 (a notebook imports it from here, as it does hint)
 
 LOGIT = "Exercise 5.1 (logit scaling)"
 RATIO = "Exercise 5.2 (per-record likelihood ratio)"
@@ -24,6 +25,7 @@ def _logit_expected(probs, y):
     return np.log(p_y) - np.log(rest)
 
 
+@skippable(LOGIT)
 def check_logit_scale(logit_scale, probs=None, y=None) -> None:
     """Check `logit_scale(probs, y) -> (n,)`: log(p_y) - log(sum of the other probabilities), each clipped at 1e-12."""
     __tracebackhide__ = True
@@ -55,6 +57,7 @@ def _ratio_expected(x, mean_in, std_in, mean_out, std_out):
     return log_density(x, mean_in, std_in) - log_density(x, mean_out, std_out)
 
 
+@skippable(RATIO)
 def check_likelihood_ratio(likelihood_ratio, x=None, fitted=None) -> None:
     """Check `likelihood_ratio(x, mean_in, std_in, mean_out, std_out) -> (n,)`: the log of N(x; IN) / N(x; OUT)."""
     __tracebackhide__ = True
@@ -90,6 +93,7 @@ def _tpr_expected(scores, is_member, fpr):
         return tpr_at_fpr(np.ravel(scores), np.ravel(is_member), fpr=fpr)
 
 
+@skippable(TPR)
 def check_tpr_at_low_fpr(tpr_at_low_fpr, scores=None, is_member=None) -> None:
     """Check `tpr_at_low_fpr(scores, is_member, fpr) -> float` for scores of shape (n,) or (n, n_targets)."""
     __tracebackhide__ = True
