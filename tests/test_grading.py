@@ -818,6 +818,8 @@ def test_a_failed_hidden_test_tells_the_student_which_exercise_without_the_value
     error = next(output for output in cells["fx-05"].outputs if output.output_type == "error")
     assert error.ename == "HiddenTestFailed"
     assert error.evalue.startswith("❌ Exercise 0.1 failed a hidden test: your function gives a wrong answer")
+    assert error.traceback == error.evalue.splitlines()  # the message alone, said once (not printed as well)
+    assert "".join(o.get("text", "") for o in cells["fx-05"].outputs).count(error.evalue.splitlines()[0]) == 0
     cells = _cells(course.autograded(FIXTURE.stem, "lifts_the_block"))
     error = next(output for output in cells["fx-05"].outputs if output.output_type == "error")
     assert error.ename == "HiddenTestFailed" and "Exercise 0.1" in error.evalue

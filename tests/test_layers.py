@@ -8,8 +8,9 @@ Layers, lowest first (a module may import its own layer and the ones below):
     4  metrics                                                           (scores -> numbers; pure array functions)
     5  attacks.*, defenses.*, federated, capstone                        (queries -> scores; federated is FedAvg
                                                                          with its attackers, on white-box features)
-    6  plots                                                             (figures)
-    7  checks.*, course.*                                                (the course tooling: feedback, grading)
+    6  plots, diagrams                                                   (figures)
+    7  checks.*, course.*, answers                                       (the course tooling: feedback, grading,
+                                                                         the way past a stuck exercise)
 `metrics` sits below the attacks although the course's path runs attacks -> metrics: some attacks choose their
 decision threshold or tune a parameter with a metric (ShadowAttack, RMIA), and metrics imports no attack.
 Run this file directly to print the graph: python tests/test_layers.py
@@ -31,8 +32,8 @@ LAYERS = {
     "blackbox": 3,
     "metrics": 4,
     "attacks": 5, "defenses": 5, "capstone": 5,
-    "plots": 6,
-    "checks": 7, "course": 7,
+    "plots": 6, "diagrams": 6,
+    "checks": 7, "course": 7, "answers": 7,
 }
 
 

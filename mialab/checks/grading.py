@@ -30,6 +30,7 @@ import sys
 import types
 from pathlib import Path
 
+from . import _Feedback, _say
 from ._process import run_grader
 
 _NOTEBOOK = re.compile(r"nb\d\d")
@@ -38,8 +39,9 @@ _CALLS = re.compile(r'^\s*hidden_test\(\s*"(nb\d\d)"\s*,\s*"(\w+)"', re.MULTILIN
 _CHECKS = Path(__file__).resolve().parent
 
 
-class HiddenTestFailed(AssertionError):
-    """A hidden test failed; the message names the exercise, never the inputs or the expected values."""
+class HiddenTestFailed(_Feedback):
+    """A hidden test failed; the message names the exercise, never the inputs or the expected values (shown alone,
+    without a traceback, like a check's ❌)."""
 
 
 class TamperedWithGrading(AssertionError):
@@ -76,7 +78,7 @@ def hidden_test(notebook: str, exercise: str, *args, **kwargs) -> None:
     message = str(reply.get("message", "")).strip().removeprefix("❌").strip()
     exercise_name, sep, what = message.partition(": ")
     text = f"❌ {exercise_name} failed a hidden test: {what}" if sep else f"❌ Hidden test: {message}"
-    print(text)
+    _say(text)
     raise HiddenTestFailed(text) from None
 
 
