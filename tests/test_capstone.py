@@ -260,3 +260,48 @@ def test_the_diagnosis_hidden_test_grades_against_the_answer_key(assignment, tmp
     monkeypatch.delenv(capstone.KEY_ENV)
     with pytest.raises(HiddenTestFailed, match="cannot be graded here"):
         hidden_test("nb12", "diagnose", _diagnose)
+
+
+# --- graded mode, end to end with real nbgrader -------------------------------------------------------------------
+
+@pytest.mark.notebook
+def test_nbgrader_grades_a_students_own_target_against_the_answer_key(tmp_path):
+    """The instructor's path of docs/instructor_guide.md: a graded target for one student (a label-only API, unlike
+    the public target), put in the student's submission folder, autograded with the key named in the environment:
+    the file reaches the autograded notebook, which audits it (labels only), and the diagnosis gets its points."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import nbformat
+
+    from mialab.course.execute import kernel_env
+    from mialab.course.grading import make_course
+
+    name, root = "12_capstone_audit", tmp_path / "course"
+    solution = Path(__file__).resolve().parents[1] / "solutions" / f"{name}.ipynb"
+    key = capstone.make_assignment("course secret 5", tmp_path / "targets", ["alice"])
+    assert [entry["variant"] for entry in key.values()] == ["label-only"]
+    make_course(root, solution.parent, name)
+    folder = root / "submitted" / "alice" / name
+    folder.mkdir(parents=True)
+    (folder / f"{name}.ipynb").write_bytes(solution.read_bytes())
+    (folder / capstone.TARGET_FILE).write_bytes((tmp_path / "targets" / "alice" / capstone.TARGET_FILE).read_bytes())
+    env = {**kernel_env(), capstone.KEY_ENV: str(tmp_path / "targets" / capstone.KEY_FILE),
+           "PATH": f"{Path(sys.executable).parent}:{kernel_env().get('PATH', '')}"}
+    for command in (["generate_assignment", name], ["autograde", name]):
+        result = subprocess.run([sys.executable, "-m", "nbgrader", *command], cwd=root, env=env, capture_output=True,
+                                text=True, timeout=900)
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        submission = gradebook.find_submission_notebook(name, name, "alice")
+        grades = {grade.name: (grade.score, grade.max_score) for grade in submission.grades}
+    written = {c.metadata["nbgrader"]["grade_id"] for c in nbformat.read(solution, as_version=4).cells
+               if c.metadata.get("nbgrader", {}).get("solution") and c.metadata["nbgrader"].get("grade")}
+    assert all(score == most > 0 for grade_id, (score, most) in grades.items() if grade_id not in written), grades
+    graded = nbformat.read(root / "autograded" / "alice" / name / f"{name}.ipynb", as_version=4)
+    text = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for c in graded.cells
+                   for o in c.get("outputs", []))
+    assert "api='label'" in text and "diagnosis: label-only" in text
