@@ -108,3 +108,9 @@ def test_the_site_in_a_real_browser(site):
     assert report.pages >= len(SOLUTIONS) + 3 and report.links > 0
     assert sorted(Path(p).stem for p in report.figures) == [p.stem for p in SOLUTIONS]
     assert not report.errors, "\n".join(report.errors)
+
+
+def test_every_ready_notebook_has_a_time_in_minutes_on_the_syllabus():
+    for entry in build.syllabus(ROOT):
+        if entry.solution is not None:
+            assert re.fullmatch(r"\d+ min", entry.time), f"notebook {entry.number}: time {entry.time!r}"

@@ -79,7 +79,7 @@ def syllabus(root: Path = ROOT) -> list[Entry]:
         entry.slug, entry.solution = path.stem, path
         entry.title = heading.group(1).strip() if heading else path.stem
         if minutes:
-            entry.time = minutes.group(1).strip()
+            entry.time = minutes.group(1).strip().rstrip(".").strip()  # "60 min." in some notebooks: "60 min"
         student = root / "notebooks" / path.name
         entry.student = student if student.exists() else None
         entries[number] = entry
