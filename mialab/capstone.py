@@ -35,7 +35,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy.stats import beta as _beta
 
 from . import __version__, data, metrics, models
 from ._reference import reference
@@ -318,17 +317,9 @@ def epsilon_lower_bound(true_positives: int, n_members: int, false_positives: in
     TPR_low and FPR_high one-sided Clopper-Pearson bounds at (1 + level) / 2 each (tp = 0 gives TPR_low = 0,
     fp = n_nonmembers gives FPR_high = 1), and 0 when TPR_low <= delta or the log is negative.
     (Jagielski et al. 2020.) Taught in notebook 12, section 4."""
-    tp = check_scalar(true_positives, "true_positives", numbers.Integral, low=0)
-    n1 = check_scalar(n_members, "n_members", numbers.Integral, low=1)
-    fp = check_scalar(false_positives, "false_positives", numbers.Integral, low=0)
-    n0 = check_scalar(n_nonmembers, "n_nonmembers", numbers.Integral, low=1)
-    if tp > n1 or fp > n0:
-        raise ValueError("`true_positives` and `false_positives` cannot exceed n_members and n_nonmembers.")
     delta = check_scalar(delta, "delta", low=0.0, high=1.0)
-    level = check_scalar(level, "level", low=0.0, high=1.0, closed="neither")
-    alpha = (1 - level) / 2
-    tpr_low = 0.0 if tp == 0 else float(_beta.ppf(alpha, tp, n1 - tp + 1))
-    fpr_high = 1.0 if fp == n0 else float(_beta.ppf(1 - alpha, fp + 1, n0 - fp))
+    tpr_low, fpr_high = metrics.clopper_pearson_rates(true_positives, n_members, false_positives, n_nonmembers,
+                                                      level)
     if tpr_low <= delta:
         return 0.0
     return max(0.0, math.log((tpr_low - delta) / fpr_high))

@@ -143,6 +143,24 @@ def _bootstrap(statistic, scores, is_member, n_boot: int, level: float, rng) -> 
     return low, high
 
 
+def clopper_pearson_rates(true_positives: int, n_members: int, false_positives: int, n_nonmembers: int,
+                          level: float = 0.95) -> tuple[float, float]:
+    """An audit's one-sided Clopper-Pearson bounds from an attack's counts: (a lower bound on the TPR, an upper
+    bound on the FPR), each at confidence (1 + level) / 2, so that both hold together at `level`; tp = 0 gives
+    0 and fp = n_nonmembers gives 1. (Jagielski et al. 2020.) Taught in notebooks 11 and 12."""
+    tp = check_scalar(true_positives, "true_positives", numbers.Integral, low=0)
+    n1 = check_scalar(n_members, "n_members", numbers.Integral, low=1)
+    fp = check_scalar(false_positives, "false_positives", numbers.Integral, low=0)
+    n0 = check_scalar(n_nonmembers, "n_nonmembers", numbers.Integral, low=1)
+    if tp > n1 or fp > n0:
+        raise ValueError("`true_positives` and `false_positives` cannot exceed n_members and n_nonmembers.")
+    level = check_scalar(level, "level", low=0.0, high=1.0, closed="neither")
+    alpha = (1 - level) / 2
+    tpr_low = 0.0 if tp == 0 else float(stats.beta.ppf(alpha, tp, n1 - tp + 1))
+    fpr_high = 1.0 if fp == n0 else float(stats.beta.ppf(1 - alpha, fp + 1, n0 - fp))
+    return tpr_low, fpr_high
+
+
 def bootstrap_ci(metric, scores, is_member, n_boot: int = 200, level: float = 0.95,
                  random_state: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval of `metric(scores, is_member)`, resampling members and non-members separately."""

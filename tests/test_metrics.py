@@ -301,3 +301,18 @@ def test_threshold_metrics_rejects_a_threshold_that_is_not_a_number(threshold):
 def test_summary_rejects_negative_decimals():
     with pytest.raises(ValueError, match="decimals"):
         metrics.evaluate(GOOD_SCORES, GOOD_MASK, fprs=(0.5,)).summary(-1)
+
+
+def test_clopper_pearson_rates_are_the_exact_binomial_tail_bounds():
+    """The lower bound p on the TPR is where seeing >= tp members of n has probability alpha = (1 - level) / 2; the
+    upper bound on the FPR, where seeing <= fp has probability alpha; the edges are 0 and 1."""
+    from scipy.stats import binom
+    tpr_low, fpr_high = metrics.clopper_pearson_rates(218, 2500, 25, 2500, level=0.95)
+    assert binom.sf(218 - 1, 2500, tpr_low) == pytest.approx(0.025, rel=1e-6)
+    assert binom.cdf(25, 2500, fpr_high) == pytest.approx(0.025, rel=1e-6)
+    assert tpr_low < 218 / 2500 and fpr_high > 25 / 2500
+    assert metrics.clopper_pearson_rates(0, 100, 100, 100) == (0.0, 1.0)
+    with pytest.raises(ValueError, match="cannot exceed"):
+        metrics.clopper_pearson_rates(5, 4, 0, 10)
+    with pytest.raises(ValueError, match="level"):
+        metrics.clopper_pearson_rates(1, 4, 0, 10, level=1.0)

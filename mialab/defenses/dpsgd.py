@@ -29,11 +29,11 @@ import warnings
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy.stats import beta as _beta
 from torch import nn
 
 from .._reference import reference
 from .._validation import as_array, as_features, as_labels, check_choice, check_scalar, check_seed
+from ..metrics import clopper_pearson_rates
 from ..threads import limited
 
 # Opacus is imported here, not lazily: this module exists to run it, and it is a pinned dependency.
@@ -302,14 +302,5 @@ def empirical_epsilon_ci(true_positives: int, n_members: int, false_positives: i
                          delta: float = 0.0, level: float = 0.95) -> float:
     """A conservative empirical epsilon: empirical_epsilon of the Clopper-Pearson lower bound on the TPR and upper
     bound on the FPR (each one-sided at (1 + level) / 2), as a DP audit reports it (Jagielski et al. 2020)."""
-    tp = check_scalar(true_positives, "true_positives", numbers.Integral, low=0)
-    n1 = check_scalar(n_members, "n_members", numbers.Integral, low=1)
-    fp = check_scalar(false_positives, "false_positives", numbers.Integral, low=0)
-    n0 = check_scalar(n_nonmembers, "n_nonmembers", numbers.Integral, low=1)
-    if tp > n1 or fp > n0:
-        raise ValueError("`true_positives` and `false_positives` cannot exceed n_members and n_nonmembers.")
-    level = check_scalar(level, "level", low=0.0, high=1.0, closed="neither")
-    alpha = 1 - (1 + level) / 2
-    tpr_low = 0.0 if tp == 0 else float(_beta.ppf(alpha, tp, n1 - tp + 1))
-    fpr_high = 1.0 if fp == n0 else float(_beta.ppf(1 - alpha, fp + 1, n0 - fp))
+    tpr_low, fpr_high = clopper_pearson_rates(true_positives, n_members, false_positives, n_nonmembers, level)
     return empirical_epsilon(tpr_low, fpr_high, delta)
