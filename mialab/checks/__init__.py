@@ -25,9 +25,9 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import numpy as np
 
 from .._reference import ReferenceBlocked, blocked
+from .compare import compare
 
 NOT_DONE = "is not done yet"
 
@@ -115,37 +115,8 @@ def _fail(exercise: str, message: str, hint: str | None = None):
 
 
 def _compare(got, expected, tol: float) -> str | None:
-    """None when `got` matches `expected`, else a short description of the difference."""
-    if isinstance(expected, (bool, np.bool_)):
-        if not isinstance(got, (bool, np.bool_)):
-            return f"returned {type(got).__name__}, expected True or False"
-        return None if bool(got) == bool(expected) else f"returned {got}, expected {expected}"
-    if np.isscalar(expected):
-        try:
-            value = float(got)
-        except (TypeError, ValueError):
-            shape = getattr(got, "shape", None)
-            of_shape = "" if shape is None else f" of shape {shape}"
-            return f"returned {type(got).__name__}{of_shape}, expected a single number"
-        if np.ndim(got) != 0:
-            return f"returned an array of shape {np.shape(got)}, expected a single number"
-        if not np.isfinite(value):
-            return f"returned {value}, expected a finite number"
-        return None if abs(value - float(expected)) <= tol else f"returned {value:.4g}, expected a different value"
-    expected = np.asarray(expected)
-    try:
-        got_array = np.asarray(got, dtype=expected.dtype if expected.dtype != object else None)
-    except (TypeError, ValueError):
-        return f"returned {type(got).__name__}, expected an array of shape {expected.shape}"
-    if got_array.shape != expected.shape:
-        return f"returned shape {got_array.shape}, expected shape {expected.shape}"
-    if expected.dtype == bool:
-        wrong = int((got_array != expected).sum())
-        return None if wrong == 0 else f"{wrong} of {expected.size} entries are wrong"
-    if not np.allclose(got_array.astype(float), expected.astype(float), atol=tol, rtol=0):
-        wrong = int((~np.isclose(got_array.astype(float), expected.astype(float), atol=tol, rtol=0)).sum())
-        return f"{wrong} of {expected.size} values differ from the expected ones"
-    return None
+    """None when `got` matches `expected`, else a short description of the difference (mialab.checks.compare)."""
+    return compare(got, expected, atol=tol)
 
 
 def _show(exercise: str, session) -> None:
@@ -216,10 +187,13 @@ def _call_blocked(exercise: str, func: Callable, *args, **kwargs):
 
 def call_counting(exercise: str, func: Callable, position: int, *args, **kwargs):
     """call_student, and count the rows the student's function asks of args[position] (a function it is given)
-    -> (result, rows). The counting runs where the student's function runs."""
+    -> (result, rows). The function asked and its counter stay in this process; the student's function, in its own
+    process, gets a stub that forwards each query here."""
     __tracebackhide__ = True
-    from ._counting import counted_call
-    return call_student(exercise, counted_call, func, position, *args, **kwargs)
+    from ._process import Counted
+    args = list(args)
+    counter = args[position] = Counted(args[position])
+    return call_student(exercise, func, *args, **kwargs), counter.rows
 
 
 def _call_here(exercise: str, func: Callable, *args, **kwargs):

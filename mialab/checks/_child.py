@@ -133,26 +133,6 @@ def _mialab_modules() -> list[types.ModuleType]:
             and not name.startswith("mialab.checks")]
 
 
-def _functions(module) -> tuple[list, list]:
-    """The functions of `module`: (its top-level functions, those held by its classes and top-level containers)."""
-    top, held = [], []
-    for value in list(vars(module).values()):
-        if isinstance(value, types.FunctionType):
-            top.append(value)
-        elif isinstance(value, (dict, list, tuple, set)) and len(value) < 1000:
-            items = value.values() if isinstance(value, dict) else value
-            held += [item for item in items if isinstance(item, types.FunctionType)]
-        elif isinstance(value, type) and value.__module__ == module.__name__:
-            for member in vars(value).values():
-                if isinstance(member, (staticmethod, classmethod)):
-                    member = member.__func__
-                if isinstance(member, property):
-                    held += [f for f in (member.fget, member.fset) if isinstance(f, types.FunctionType)]
-                elif isinstance(member, types.FunctionType):
-                    held.append(member)
-    return top, held
-
-
 def _names(code: types.CodeType, out: set) -> set:
     out.update(code.co_names)
     for const in code.co_consts:
@@ -170,8 +150,9 @@ def _original(wrapper):
 
 
 def apply_blocks() -> None:
-    """Make the blocked references absent in every mialab module loaded so far, with the private helpers that
-    only they use."""
+    """Make the blocked references absent in every mialab module loaded so far, with every private helper of their
+    module that they use (directly or through another helper), whoever else uses it: a reference's private helpers
+    compute its answer. mialab.course.sandbox prunes the same functions from the sandbox's copy of mialab."""
     if not _blocked:
         return
     modules = _mialab_modules()
@@ -192,36 +173,24 @@ def apply_blocks() -> None:
                         and value.__module__ == module.__name__ and id(value) not in gone):
                     candidates[id(value)] = value
     used: set = set()
-    kept: set = set()
-    for module in modules:
-        top, held = _functions(module)
-        for func in top + held:
-            if id(func) in candidates:
-                if func in held:
-                    kept.add(id(func))  # a callback in a table or a class: kept
-                continue
-            key = getattr(func, "__mialab_reference__", None)
-            if key is not None and key not in _blocked:  # an unblocked reference: what its original uses is kept
-                func = _original(func) or func
-            if id(func) not in gone and key not in _blocked and isinstance(func, types.FunctionType):
-                _names(func.__code__, used)
-    for key in kept:
-        _names(candidates[key].__code__, used)
+    for _, inner in originals:
+        _names(inner.__code__, used)
+    reached: set = set()
     changed = True
     while changed:
         changed = False
         for key, func in candidates.items():
-            if key not in kept and func.__name__ in used:
-                kept.add(key)
+            if key not in reached and func.__name__ in used:
+                reached.add(key)
                 _names(func.__code__, used)
                 changed = True
     for key, inner in originals:
         _gut(inner, f"mialab's `{key}` is the reference answer to this exercise and cannot be called from your "
                     "solution while it is graded; write the computation yourself.")
-    for key, func in candidates.items():
-        if key not in kept:
-            _gut(func, f"mialab's `{func.__module__.rsplit('.', 1)[-1]}.{func.__name__}` is part of the reference "
-                       "answer to this exercise and cannot be called from your solution while it is graded.")
+    for key in reached:
+        func = candidates[key]
+        _gut(func, f"mialab's `{func.__module__.rsplit('.', 1)[-1]}.{func.__name__}` is part of the reference "
+                   "answer to this exercise and cannot be called from your solution while it is graded.")
 
 
 class _BlockingLoader(importlib.abc.Loader):
@@ -359,6 +328,7 @@ def serve(requests, replies) -> None:
     import numpy  # noqa: F401 (every answer uses it: imported while the grader gets ready)
 
     objects: dict = {}
+    _channel[:] = [requests, replies]
     while True:
         data = read_frame(requests)
         if data is None:
@@ -399,7 +369,37 @@ class Remote:
         self.id = id
 
 
+class Oracle:
+    """In a request: a function of the grading process's (a query interface), called from here by message: the
+    function, its closure and its query counter stay in the grading process."""
+
+    def __init__(self, id: int):
+        self.id = id
+
+
+_channel: list = []  # (requests, replies) while serving
+
+
+def _oracle(id: int):
+    """A function that forwards each call to the grading process's function `id` and returns its answer."""
+    def query(*args, **kwargs):
+        requests, replies = _channel
+        write_frame(replies, pickle.dumps({"query": id, "args": to_data(list(args), {}),
+                                           "kwargs": to_data(dict(kwargs), {})}, protocol=5))
+        data = read_frame(requests)
+        if data is None:
+            os._exit(3)
+        answer = pickle.loads(data)  # from the grading process (trusted)
+        if answer.get("ok"):
+            return answer["value"]
+        raise type(str(answer.get("type", "Error")), (Exception,), {})(answer.get("message", ""))
+    query.__name__ = query.__qualname__ = "query"
+    return query
+
+
 def _resolve(value, objects):
+    if isinstance(value, Oracle):
+        return _oracle(value.id)
     if isinstance(value, Remote):
         return objects.get(value.id)
     if type(value) in (list, tuple):

@@ -33,7 +33,7 @@ import warnings
 from pathlib import Path
 
 from .. import _reference
-from ._child import Handle, Remote, read_frame, write_frame
+from ._child import Handle, Oracle, Remote, read_frame, write_frame
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])  # the folder that holds this mialab package
 CHILD_BOOT = ("import json, sys; sys.path[:0] = json.loads(sys.argv[1]); "
@@ -101,6 +101,32 @@ def _loads_data(data: bytes):
 
 # ---------------------------------------------------------------- one child process
 
+class Counted:
+    """A query interface handed to the student's function: `f`, counting the rows (records) it is asked about. It
+    stays in this process; the student's function gets a stub that forwards each call here (mialab.checks._child)."""
+
+    def __init__(self, f):
+        self.f, self.rows = f, 0
+
+    def __call__(self, X, *args, **kwargs):
+        import numpy as np
+
+        self.rows += len(np.atleast_2d(np.asarray(X)))
+        return self.f(X, *args, **kwargs)
+
+
+def _answer_query(message: dict, oracles: dict) -> dict:
+    """The reply to a query the student's function sent: the oracle's answer, or the error it raised."""
+    oracle = oracles.get(message.get("query"))
+    args, kwargs = message.get("args", []), message.get("kwargs", {})
+    try:
+        if oracle is None or not isinstance(args, list) or not isinstance(kwargs, dict):
+            raise ValueError("this query interface is not available")
+        return {"ok": True, "value": oracle(*args, **{str(k): v for k, v in kwargs.items()})}
+    except Exception as error:  # noqa: BLE001 (the student's query was bad: the student's function sees it)
+        return {"ok": False, "type": type(error).__name__, "message": str(error)[:500]}
+
+
 def _kill(process: subprocess.Popen, group: bool) -> None:
     try:
         if group and hasattr(os, "killpg"):
@@ -148,26 +174,39 @@ class Child:
             return " (it was killed: out of memory?)"
         return f" (exit code {code}{': ' + last if last else ''})" if code is not None else ""
 
-    def request(self, message: dict, timeout: float) -> dict:
+    def _send(self, message: dict) -> None:
         try:
             write_frame(self.process.stdin, pickle.dumps(message, protocol=5))
         except (BrokenPipeError, OSError, ValueError):
             raise ChildStopped(f"the Python process running your function ended{self._why_ended()}",
                                kind="ended") from None
-        try:
-            data = self._replies.get(timeout=timeout)
-        except queue.Empty:
-            self.close()
-            raise ChildStopped(f"your function ran longer than {timeout:g} s on one input and was stopped (an "
-                               "endless loop, or far too slow for the input)", kind="timeout") from None
-        if data is None:
-            self.process.wait(timeout=5)
-            raise ChildStopped(f"the Python process running your function ended{self._why_ended()}", kind="ended")
-        try:
-            reply = _loads_data(data)
-        except Exception as error:  # noqa: BLE001 (a forged reply: treated as a crash)
-            raise ChildStopped(f"your function sent back something that is not data ({error})",
-                               kind="ended") from None
+
+    def request(self, message: dict, timeout: float, oracles: dict | None = None) -> dict:
+        """Send a request and wait for its reply, answering the queries the student's function sends meanwhile to
+        `oracles` (id -> a function of this process's, see mialab.checks._child.Oracle)."""
+        import time
+
+        self._send(message)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                data = self._replies.get(timeout=max(deadline - time.monotonic(), 0.001))
+            except queue.Empty:
+                self.close()
+                raise ChildStopped(f"your function ran longer than {timeout:g} s on one input and was stopped (an "
+                                   "endless loop, or far too slow for the input)", kind="timeout") from None
+            if data is None:
+                self.process.wait(timeout=5)
+                raise ChildStopped(f"the Python process running your function ended{self._why_ended()}",
+                                   kind="ended")
+            try:
+                reply = _loads_data(data)
+            except Exception as error:  # noqa: BLE001 (a forged reply: treated as a crash)
+                raise ChildStopped(f"your function sent back something that is not data ({error})",
+                                   kind="ended") from None
+            if not (isinstance(reply, dict) and "query" in reply):
+                break
+            self._send(_answer_query(reply, oracles or {}))
         if not reply.get("ok") and reply.get("kind") == "memory":
             raise ChildStopped(f"your function needed more memory than the {self.memory_gib:g} GiB allowed "
                                "and was stopped", kind="memory")
@@ -279,11 +318,11 @@ class Session:
                                    "your instructor", label, kind="start") from None
         return self.child
 
-    def _request(self, message, label, timeout=None):
+    def _request(self, message, label, timeout=None, oracles=None):
         child = self._start(label)
         message["keys"] = _current_blocks()
         try:
-            reply = child.request(message, timeout or self.timeout)
+            reply = child.request(message, timeout or self.timeout, oracles)
         except ChildStopped as stop:
             self.close()
             raise ChildStopped(stop.what, label, stop.kind) from None
@@ -327,8 +366,18 @@ class Session:
     def call(self, target: int, args, kwargs, label: str):
         import cloudpickle
 
+        oracles: dict = {}
+
+        def swap(value):  # a Counted query interface stays here: the child gets a stub that forwards to it
+            if isinstance(value, Counted):
+                oracles[len(oracles) + 1] = value
+                return Oracle(len(oracles))
+            return value
+
+        args, kwargs = tuple(swap(a) for a in args), {k: swap(v) for k, v in kwargs.items()}
         payload = cloudpickle.dumps((args, kwargs), protocol=5)
-        return self._result(self._request({"op": "call", "id": target, "args": payload}, label), label)
+        return self._result(self._request({"op": "call", "id": target, "args": payload}, label, oracles=oracles),
+                            label)
 
     def getattr(self, target: int, name: str, label: str):
         reply = self._request({"op": "getattr", "id": target, "name": name}, label)

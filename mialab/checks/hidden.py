@@ -13,6 +13,7 @@ import numpy as np
 
 from . import _METRICS, _MLLEAKS, _NB05, _SHADOW, CheckError, NotDoneError, NOT_DONE, blocks_for
 from .._reference import blocked
+from .compare import compare
 
 
 def _quiet(func, *args, **kwargs):
@@ -48,28 +49,21 @@ def _call(exercise: str, func, *args, block=()):
 
 
 def _call_counting(exercise: str, func, position: int, *args, block=()):
-    """_call, and count the rows the student's function asks of args[position] -> (result, rows). The student's
-    function runs in its own process; the counting runs there too, with it."""
+    """_call, and count the rows the student's function asks of args[position] -> (result, rows). The counting and
+    the function asked stay in this (the grading) process: the student's function gets a stub that forwards."""
     __tracebackhide__ = True
-    from ._counting import counted_call
-    from ._process import RemoteObject, StudentFunction, pack
-    if isinstance(func, StudentFunction):
-        session = func._session
-        handle = session.handle(func._item, exercise)
-        wrapper = session.student(pack(counted_call))
-        return _call(exercise, wrapper, RemoteObject(session, handle), position, *args, block=block)
-    return _call(exercise, counted_call, func, position, *args, block=block)
+    from ._process import Counted
+    args = list(args)
+    counter = args[position] = Counted(args[position])
+    return _call(exercise, func, *args, block=block), counter.rows
 
 
 def _agree(exercise: str, got, expected, tol: float = 1e-6) -> None:
+    """Raise CheckError unless the answer matches (mialab.checks.compare: shape, kind, finiteness, tolerance)."""
     __tracebackhide__ = True
-    try:
-        ok = np.allclose(np.asarray(got, dtype=float), np.asarray(expected, dtype=float), atol=tol, rtol=0)
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise CheckError(f"{exercise}: your function gives a wrong answer on fresh inputs drawn at grading "
-                         "time (it may pass the notebook's checks by fitting those cases only).")
+    problem = compare(got, expected, atol=tol)
+    if problem:
+        raise CheckError(f"{exercise}: on fresh inputs drawn at grading time, your function {problem}.")
 
 
 def _score_sets(rng, n_sets=5):

@@ -172,7 +172,7 @@ def check_finite_difference_gradient(finite_difference_gradient, f=None, x=None,
     ]
     counts = []
     for description, func, point, step, expected, hint in cases:
-        with blocked(*_FD_BLOCK):        # the queries are counted where the function runs (mialab.checks._counting)
+        with blocked(*_FD_BLOCK):  # f and its query counter stay here (mialab.checks._process.Counted)
             got, rows = call_counting(FD, finite_difference_gradient, 0, func, point.copy(), step)
         require(np.shape(got) == expected.shape and np.allclose(np.asarray(got, float), expected, atol=1e-6), FD,
                 f"on {description}, your gradient is wrong.", hint)
