@@ -14,6 +14,7 @@ replaced by one that raises `ReferenceBlocked`, in every mialab module loaded no
 
 from __future__ import annotations
 
+import importlib
 import importlib.abc
 import importlib.machinery
 import io
@@ -251,6 +252,18 @@ class _StudentUnpickler(pickle.Unpickler):
         if module == "cloudpickle.cloudpickle" and name == "_make_function":
             return _make_function
         return super().find_class(module, name)
+
+
+def lru_cached(func, maxsize, typed):
+    """A notebook function that came by value, wrapped again in functools.lru_cache as it was in the notebook."""
+    import functools
+
+    return functools.lru_cache(maxsize=maxsize, typed=typed)(func)
+
+
+def import_attribute(module: str, name: str):
+    """`name` from `module` (a ufunc the notebook imported by name)."""
+    return getattr(importlib.import_module(module), name)
 
 
 def load_student(payload: bytes):

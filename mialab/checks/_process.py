@@ -140,13 +140,15 @@ def _kill(process: subprocess.Popen, group: bool) -> None:
 class Child:
     """A child process that runs a student's code (see mialab.checks._child), with a time limit per request."""
 
-    def __init__(self, paths, cwd=None, memory_gib=DEFAULT_MEMORY_GIB, own_group=True):
+    def __init__(self, paths, cwd=None, memory_gib=DEFAULT_MEMORY_GIB, own_group=True, wrap=None):
         env = {**os.environ, "MIALAB_CHILD_MEMORY_GIB": f"{memory_gib:g}", "MIALAB_PROGRESS": "0"}
         self._stderr = tempfile.TemporaryFile()
         self._group = own_group
+        argv = [sys.executable, "-I", "-c", CHILD_BOOT, json.dumps([str(p) for p in paths])]
+        if wrap is not None:  # a sandbox (mialab.course.sandbox): its own environment and working folder
+            argv, cwd = wrap(argv, {"MIALAB_CHILD_MEMORY_GIB": f"{memory_gib:g}"}), None
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-c", CHILD_BOOT, json.dumps([str(p) for p in paths])],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, cwd=cwd, env=env,
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, cwd=cwd, env=env,
             start_new_session=own_group)
         self._replies: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
@@ -247,6 +249,48 @@ def _by_value(obj) -> list:
     return [] if any(path.startswith(root + os.sep) for root in roots) else [module]
 
 
+def _ufunc_home(ufunc) -> str | None:
+    """The module a NumPy or SciPy ufunc can be imported from by its name (pickle would look in __main__)."""
+    import importlib
+
+    for name in (getattr(ufunc, "__module__", None), "numpy", "scipy.special"):
+        try:
+            if name and getattr(importlib.import_module(name), ufunc.__name__, None) is ufunc:
+                return name
+        except Exception:  # noqa: BLE001 (no such module here)
+            continue
+    return None
+
+
+def _dumps(obj, by_value: list) -> bytes:
+    """cloudpickle's bytes of `obj`, with what plain cloudpickle sends by a name the child cannot resolve: a ufunc
+    imported by name (`from scipy.special import logit`) by its home module, a notebook function wrapped in
+    functools.lru_cache / functools.cache by value (re-wrapped there)."""
+    import functools
+
+    import cloudpickle
+    import numpy as np
+
+    from . import _child
+
+    local = {"__main__"} | {module.__name__ for module in by_value}
+
+    class Pickler(cloudpickle.CloudPickler):
+        def reducer_override(self, value):
+            if isinstance(value, functools._lru_cache_wrapper) and getattr(value, "__module__", None) in local:
+                params = value.cache_parameters()
+                return _child.lru_cached, (value.__wrapped__, params["maxsize"], params["typed"])
+            if isinstance(value, np.ufunc):
+                home = _ufunc_home(value)
+                if home is not None:
+                    return _child.import_attribute, (home, value.__name__)
+            return super().reducer_override(value)
+
+    buffer = io.BytesIO()
+    Pickler(buffer, protocol=5).dump(obj)
+    return buffer.getvalue()
+
+
 def pack(obj) -> dict:
     """What the grading process needs of one student object: its name, callable or not, and its bytes (or why it
     could not be packed)."""
@@ -262,13 +306,22 @@ def pack(obj) -> dict:
                 registered.append(module)
             except (ValueError, TypeError):
                 pass
-        item["payload"] = cloudpickle.dumps(obj, protocol=5)
+        item["payload"] = _dumps(obj, registered)
     except Exception as error:  # noqa: BLE001 (anything unpicklable the function holds)
         item["error"] = f"{type(error).__name__}: {str(error)[:300]}"
     finally:
         for module in registered:
             cloudpickle.unregister_pickle_by_value(module)
     return item
+
+
+def capture(obj) -> str:
+    """In the kernel, when a notebook is autograded: the student's object packed (see pack) as one base64 string of
+    JSON, which mialab.course.verdict reads from the kernel's reply and hands, unopened, to the sandbox."""
+    item = pack(obj)
+    if item["payload"] is not None:
+        item["payload"] = base64.b64encode(item["payload"]).decode("ascii")
+    return base64.b64encode(json.dumps(item).encode("utf-8")).decode("ascii")
 
 
 def child_paths() -> list[str]:
@@ -298,9 +351,9 @@ def _label(frame, fallback: str) -> str:
 class Session:
     """The student's objects, loaded into one child process on first use (after the blocks in force then)."""
 
-    def __init__(self, paths, cwd=None, timeout=None, memory_gib=None, own_group=True):
+    def __init__(self, paths, cwd=None, timeout=None, memory_gib=None, own_group=True, wrap=None):
         default_timeout, default_memory = limits()
-        self.paths, self.cwd, self.own_group = list(paths), cwd, own_group
+        self.paths, self.cwd, self.own_group, self.wrap = list(paths), cwd, own_group, wrap
         self.timeout = float(timeout or default_timeout)
         self.memory_gib = float(memory_gib or default_memory)
         self.child: Child | None = None
@@ -311,7 +364,7 @@ class Session:
     def _start(self, label):
         if self.child is None:
             try:
-                self.child = Child(self.paths, self.cwd, self.memory_gib, self.own_group)
+                self.child = Child(self.paths, self.cwd, self.memory_gib, self.own_group, self.wrap)
             except Exception as error:  # noqa: BLE001
                 raise ChildStopped(f"grading could not start a separate Python process to run your function "
                                    f"({type(error).__name__}: {error}); this exercise scores 0 here: please tell "
@@ -448,12 +501,13 @@ def hidden_module_name(notebook: str) -> str:
 
 
 def grade(notebook: str, exercise: str, args: list, kwargs: dict, paths, cwd=None, timeout=None, memory_gib=None,
-          repeat: int = 1) -> dict:
+          repeat: int = 1, wrap=None) -> dict:
     """Run the hidden test `test_<exercise>` of `notebook` on the packed student objects, `repeat` times, with one
-    child process. Returns {"ok": bool, "message": str, "warnings": [...]} (the message names the exercise)."""
+    child process (started through `wrap(argv, env)`, a sandbox, where given). Returns {"ok": bool, "message": str,
+    "warnings": [...]} (the message names the exercise)."""
     import importlib
 
-    session = Session(paths, cwd, timeout, memory_gib, own_group=False)
+    session = Session(paths, cwd, timeout, memory_gib, own_group=False, wrap=wrap)
     try:
         session._start(exercise)  # the child starts while this process imports the tests
     except ChildStopped:

@@ -25,6 +25,7 @@ docs/instructor_guide.md.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import types
@@ -82,6 +83,19 @@ def hidden_test(notebook: str, exercise: str, *args, **kwargs) -> None:
     raise HiddenTestFailed(text) from None
 
 
+def graded_outside(exercise: str) -> None:
+    """The hidden part of a check cell: the exercise is graded outside this kernel, after the notebook has run, by
+    mialab.course.verdict (installed by the course's nbgrader_config.py). Does nothing, except under an autograde
+    that lacks that step, where it fails the cell (0 points, and says how to set the course up)."""
+    __tracebackhide__ = True
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde" and os.environ.get("MIALAB_VERDICT") != "outside":
+        text = (f"❌ Exercise {exercise} is graded outside the notebook by mialab's autograde step, which this "
+                "nbgrader set-up lacks: create the course with `python -m mialab.course nbgrader-course` "
+                "(docs/instructor_guide.md). This cell scores 0.")
+        _say(text)
+        raise HiddenTestFailed(text)
+
+
 # ---------------------------------------------------------------- a cell that skipped its hidden tests
 
 def _before_cell(*_):
@@ -135,4 +149,4 @@ class _ReadOnlyModule(types.ModuleType):
 _watch_cells()
 sys.modules[__name__].__class__ = _ReadOnlyModule
 
-__all__ = ["HiddenTestFailed", "TamperedWithGrading", "hidden_test"]
+__all__ = ["HiddenTestFailed", "TamperedWithGrading", "graded_outside", "hidden_test"]

@@ -49,6 +49,12 @@ c.OverwriteCells.add_missing_cells = True
 # the notebooks import `mialab` from the Python environment nbgrader runs in; no progress bars in graded output
 os.environ.setdefault("MIALAB_PROGRESS", "0")
 
+# grading outside the student's kernel: the exercise functions are captured from the kernel and run in a sandbox
+# (Debian's bubblewrap) without the answers; the points are decided here, not by anything the kernel prints
+from mialab.course.verdict import configure  # noqa: E402
+
+configure(c)
+
 # `nbgrader release_assignment` / `collect` hand notebooks out through an exchange directory
 # (default /srv/nbgrader/exchange; on JupyterHub the admin sets it up):
 # c.Exchange.root = "/srv/nbgrader/exchange"

@@ -1,0 +1,191 @@
+"""Where a student's code runs when it is graded: a bubblewrap sandbox with a copy of mialab that lacks the answers.
+
+`package_copy` writes a copy of the installed mialab from which the exercise's off-limits code is absent (each
+function's body replaced by one that raises ReferenceBlocked, with every private helper of its module that it uses),
+and without what only grading needs: the hidden tests, the reference answers of `use_reference`, the course tooling.
+`command` wraps a command in bubblewrap (Debian's `bubblewrap`): new user, PID, network, IPC and UTS namespaces
+(it cannot see, signal or trace the grading process or the kernel, nor reach a network), read-only files, a private
+/tmp, the course folder, the real mialab and the capstone key hidden, an empty environment. Where bubblewrap is not
+installed or cannot start (a container without user namespaces), `available()` says why and grading runs the
+student's code in a plain child process with the same copy; docs/instructor_guide.md says what that leaves open.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import mialab
+
+PACKAGE = Path(mialab.__file__).resolve().parent
+INSIDE = "/tmp/.mialab"                  # where the copy's parent folder is seen inside the sandbox
+GRADER_ONLY = ("course", "checks/hidden.py", "checks/hidden_nb*.py", "answers.py")
+KEEP_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL")  # numerical correctness on some CPUs; text
+ANSWERS_STUB = '''"""The reference answers are not available while an exercise is graded."""
+
+
+def __getattr__(name):
+    from ._reference import ReferenceBlocked
+    raise ReferenceBlocked(f"mialab's `answers.{name}` is the reference answer to this exercise (use_reference) and "
+                           "cannot be called while it is graded.")
+'''
+
+
+# ---------------------------------------------------------------- the copy of mialab without the answers
+
+def _message(key: str) -> str:
+    return (f"mialab's `{key}` is the reference answer to this exercise, or part of it, and is absent while it is "
+            "graded; write the computation yourself.")
+
+
+def _blocked_body(key: str) -> list[ast.stmt]:
+    return ast.parse(f"from mialab._reference import ReferenceBlocked as _Blocked\nraise _Blocked({_message(key)!r})"
+                     ).body
+
+
+def _names(node: ast.AST) -> set[str]:
+    return {child.id for child in ast.walk(node) if isinstance(child, ast.Name)}
+
+
+def prune_source(source: str, module: str, functions: set[str]) -> tuple[str, set[str]]:
+    """`source` of module `module` ("metrics") with the bodies of `functions` and of every private module-level
+    function they use (transitively) replaced by `raise ReferenceBlocked(...)`. Returns (new source, pruned names)."""
+    tree = ast.parse(source)
+    defs = {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    pruned = {name for name in functions if name in defs}
+    used = set().union(*(_names(defs[name]) for name in pruned)) if pruned else set()
+    changed = True
+    while changed:
+        changed = False
+        for name, node in defs.items():
+            if name.startswith("_") and name not in pruned and name in used:
+                pruned.add(name)
+                used |= _names(node)
+                changed = True
+    for name in pruned:
+        defs[name].body = _blocked_body(f"{module}.{name}")
+    return (ast.unparse(tree) + "\n" if pruned else source), pruned
+
+
+def package_copy(off_limits, dest) -> Path:
+    """Copy mialab into `dest`/mialab without the grader-only parts and with the `off_limits` functions
+    ("metrics.advantage", "answers.ex_0_1") absent. Returns `dest`. A name that matches no function raises
+    LookupError (a registry row that names nothing would block nothing)."""
+    dest = Path(dest)
+    target = dest / "mialab"
+    if target.exists():
+        shutil.rmtree(target)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(PACKAGE, target, ignore=ignore)
+    for pattern in GRADER_ONLY:
+        for path in target.glob(pattern):
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    (target / "answers.py").write_text(ANSWERS_STUB, encoding="utf-8")
+    wanted: dict[str, set[str]] = {}
+    for key in off_limits:
+        module, _, name = str(key).rpartition(".")
+        if module != "answers":
+            wanted.setdefault(module, set()).add(name)
+    found: set[str] = set()
+    for path in sorted(target.rglob("*.py")):
+        names = wanted.get(path.stem)
+        if not names:
+            continue
+        source = path.read_text(encoding="utf-8")
+        new, pruned = prune_source(source, path.stem, names)
+        found |= {f"{path.stem}.{name}" for name in pruned & names}
+        if new is not source:
+            path.write_text(new, encoding="utf-8")
+    missing = sorted(f"{module}.{name}" for module, names in wanted.items() for name in names)
+    missing = [key for key in missing if key not in found]
+    if missing:
+        raise LookupError(f"package_copy: no function {', '.join(missing)} in mialab to leave out; correct the "
+                          "exercise's row in mialab/checks/registry.py.")
+    return dest
+
+
+# ---------------------------------------------------------------- bubblewrap
+
+@functools.lru_cache(maxsize=1)
+def available() -> str | None:
+    """None when bubblewrap can run a sandbox here, else why not (for the grading log and the feedback)."""
+    if os.environ.get("MIALAB_SANDBOX", "").strip().lower() in ("0", "off", "no", "false"):
+        return "the sandbox is turned off ($MIALAB_SANDBOX)"
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return "bubblewrap (`bwrap`) is not installed: `apt-get install bubblewrap`"
+    try:
+        probe = subprocess.run([bwrap, *_namespaces(), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
+                                "true"], capture_output=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"bubblewrap could not start ({error})"
+    if probe.returncode != 0:
+        return f"bubblewrap could not start here ({probe.stderr.decode('utf-8', 'replace').strip()[:200]})"
+    return None
+
+
+def _namespaces() -> list[str]:
+    return ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+            "--uid", "65534", "--gid", "65534"]
+
+
+def _hidden() -> list[str]:
+    """Folders the student's code must not see: the real mialab (and the checkout around an editable install),
+    the course folder grading runs in, the capstone key's folder, the user's home."""
+    hide = {str(PACKAGE), os.getcwd(), str(Path.home())}
+    if (PACKAGE.parent / "pyproject.toml").exists():  # an editable install: the checkout holds the solutions
+        hide.add(str(PACKAGE.parent))
+    key = os.environ.get("MIALAB_CAPSTONE_KEY", "").strip()
+    if key:
+        hide.add(str(Path(key).resolve().parent))
+    return sorted(path for path in hide if path not in ("/", "") and Path(path).is_dir())
+
+
+def _needed() -> list[str]:
+    """What the Python in the sandbox needs to read: the interpreter's prefixes and the installed packages."""
+    import site
+    import sysconfig
+
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    paths |= {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+    paths |= set(site.getsitepackages()) | {site.getusersitepackages()}
+    return sorted(path for path in paths if path and Path(path).is_dir())
+
+
+def command(argv: list[str], copy_parent, *, workdir: str = "/tmp/work", env: dict | None = None) -> list[str]:
+    """`argv` wrapped in bubblewrap, with `copy_parent` (from package_copy) seen at INSIDE."""
+    args = ["bwrap", *_namespaces(), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
+            "--tmpfs", "/tmp", "--tmpfs", "/dev/shm", "--tmpfs", "/run"]
+    hidden = _hidden()
+    for path in hidden:
+        args += ["--tmpfs", path]
+    for path in _needed():  # what hiding covered but Python needs (a venv inside the checkout, a pyenv in $HOME)
+        if any(path == h or path.startswith(h.rstrip("/") + "/") for h in hidden):
+            args += ["--ro-bind", path, path]
+    args += ["--ro-bind", str(copy_parent), INSIDE, "--dir", workdir, "--chdir", workdir, "--clearenv"]
+    keep = {name: os.environ[name] for name in KEEP_ENV if name in os.environ}
+    for name, value in {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": workdir, "MPLBACKEND": "Agg",
+                        "OMP_NUM_THREADS": "1", "MIALAB_PROGRESS": "0", **keep, **(env or {})}.items():
+        args += ["--setenv", name, str(value)]
+    return [*args, "--", *argv]
+
+
+class Copy:
+    """A temporary copy of mialab without `off_limits` (see package_copy); removed by close()."""
+
+    def __init__(self, off_limits):
+        self.folder = Path(tempfile.mkdtemp(prefix="mialab-sandbox-"))
+        os.chmod(self.folder, 0o755)
+        package_copy(sorted(set(off_limits)), self.folder)
+
+    def close(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+__all__ = ["Copy", "INSIDE", "available", "command", "package_copy", "prune_source"]
