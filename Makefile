@@ -57,8 +57,9 @@ execute: $(STAMP)
 	$(TEST_ENV) $(PY) -m mialab.course execute solutions/*.ipynb
 	$(PY) -m mialab.course release
 
+# keeps a student's edited notebooks (it says which); FORCE=1 replaces them after a copy to notebooks/backups/
 release: $(STAMP)
-	$(PY) -m mialab.course release
+	$(PY) -m mialab.course release $(if $(FORCE),--force)
 
 # the course website, from the stored outputs (nothing runs), into build/site/html; `make test` also checks it in
 # headless Chromium (tests/test_site.py)

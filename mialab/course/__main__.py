@@ -16,6 +16,8 @@ def main(argv=None) -> int:
     rel.add_argument("--solutions", default="solutions", help="folder of solution notebooks (default: solutions)")
     rel.add_argument("--out", default="notebooks", help="folder of student notebooks (default: notebooks)")
     rel.add_argument("--check", action="store_true", help="write nothing; exit 1 if a student notebook is stale")
+    rel.add_argument("--force", action="store_true",
+                     help="also replace student notebooks that were edited, after copying each to OUT/backups/")
 
     exe = commands.add_parser("execute", help="run solution notebooks in place and store their outputs")
     exe.add_argument("notebooks", nargs="*", type=Path, help="default: solutions/*.ipynb")
@@ -46,7 +48,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.command == "capstone":
         return _capstone(args)
-    from . import check_release, execute, release
+    from . import LocalEditsError, check_release, execute, release
     from ._notebook import NotebookError
 
     try:
@@ -60,7 +62,11 @@ def main(argv=None) -> int:
                 if problems:
                     print("run `python -m mialab.course release` to regenerate the student notebooks.")
                 return 1 if problems else 0
-            changed = release(args.solutions, args.out, verbose=True)
+            try:
+                changed = release(args.solutions, args.out, force=args.force, verbose=True)
+            except LocalEditsError as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 1
             if not changed:
                 print(f"{args.out}/ is up to date.")
             return 0
