@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+GRADES_CSV = "grades_by_cell.csv"  # not nbgrader export's grades.csv, which would overwrite it or be overwritten
+
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mialab.course", description=__doc__.split(":")[0])
@@ -32,7 +34,8 @@ def main(argv=None) -> int:
 
     grades = commands.add_parser("export-grades", help="write the gradebook as CSV, one column per graded cell")
     grades.add_argument("course_dir", type=Path, help="the nbgrader course directory")
-    grades.add_argument("csv", type=Path, help="the CSV file to write")
+    grades.add_argument("csv", type=Path, nargs="?", default=Path(GRADES_CSV),
+                        help=f"the CSV file to write (default: {GRADES_CSV}; `nbgrader export` writes grades.csv)")
 
     table = commands.add_parser("points-table", help="print the points per notebook (markdown)")
     table.add_argument("--solutions", default="solutions", help="folder of solution notebooks (default: solutions)")
