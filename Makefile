@@ -4,7 +4,7 @@ VENV   ?= .venv
 # torch is pinned. On Linux, PyPI's torch is the CUDA build (several GB), so the set-up asks PyTorch's CPU index
 # first and, where that index cannot be reached within TORCH_PROBE_S seconds, takes PyPI's torch with a note (on
 # macOS and Windows PyPI's wheel is the CPU build). TORCH_INDEX=URL overrides, e.g. .../whl/cu128 for CUDA (README,
-# "GPU"); TORCH_INDEX=pypi takes PyPI's torch everywhere.
+# "GPU"); TORCH_INDEX=pypi (or empty) takes PyPI's torch everywhere.
 TORCH_VERSION ?= 2.13.0
 TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
 TORCH_INDEX   ?= $(if $(filter Linux,$(shell uname -s)),auto,pypi)
@@ -71,7 +71,7 @@ ifeq ($(TORCH_INDEX),auto)
 		echo "      configured index); on Linux that can be the CUDA build, several GB. TORCH_INDEX=URL chooses."; \
 		$(PY) -m pip install --quiet "torch==$(TORCH_VERSION)"; \
 	fi
-else ifeq ($(TORCH_INDEX),pypi)
+else ifeq ($(filter-out pypi,$(TORCH_INDEX)),)
 	$(PY) -m pip install --quiet "torch==$(TORCH_VERSION)"
 else
 	$(PY) -m pip install --quiet "torch==$(TORCH_VERSION)" --index-url $(TORCH_INDEX) \
