@@ -51,7 +51,7 @@ os.environ.setdefault("MIALAB_PROGRESS", "0")
 
 # `nbgrader release_assignment` / `collect` hand notebooks out through an exchange directory: nbgrader's
 # default is /usr/local/share/nbgrader/exchange (it must exist and be writable by everyone; on JupyterHub the
-# admin sets it up). To use another one, set it below the next line, e.g.
+# admin sets it up). To use another one, set it below the "your settings" line, e.g.
 # c.Exchange.root = "/srv/nbgrader/exchange"
 
 {keep}
