@@ -1,14 +1,33 @@
 # mialab: `make lab` opens the course, `make test` runs every test. Both set up .venv first if needed.
 PYTHON ?= python3
 VENV   ?= .venv
-PY     := $(VENV)/bin/python
-# torch is pinned; leave TORCH_INDEX empty for PyPI (CPU wheels on macOS/Windows and on this course's
-# reference machine). On Linux elsewhere use TORCH_INDEX=https://download.pytorch.org/whl/cpu for a
-# small CPU build, or .../whl/cu128 for CUDA (see README, "GPU").
+# torch is pinned. On Linux, PyPI's torch is the CUDA build (several GB), so the set-up asks PyTorch's CPU index
+# first and, where that index cannot be reached within TORCH_PROBE_S seconds, takes PyPI's torch with a note (on
+# macOS and Windows PyPI's wheel is the CPU build). TORCH_INDEX=URL overrides, e.g. .../whl/cu128 for CUDA (README,
+# "GPU"); TORCH_INDEX=pypi (or empty) takes PyPI's torch everywhere.
 TORCH_VERSION ?= 2.13.0
-TORCH_INDEX   ?=
-STAMP  := $(VENV)/.mialab-installed
+TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
+TORCH_INDEX   ?= $(if $(filter Linux,$(shell uname -s)),auto,pypi)
+TORCH_PROBE_S ?= 10
 export MIALAB_PROGRESS ?= 1
+# Inside an active conda env that already holds mialab and its dependencies (environment.yml), use that env and build
+# no second .venv; MIALAB_CONDA=0 builds .venv anyway. Its set-up only hides nbgrader's instructor tools, once.
+MIALAB_CONDA ?= 1
+CONDA_READY := $(if $(and $(CONDA_PREFIX),$(filter 1,$(MIALAB_CONDA))),$(shell "$(CONDA_PREFIX)/bin/python" -c \
+	"import importlib.metadata as m; [m.version(d) for d in ('mialab', 'torch', 'opacus', 'nbgrader', 'jupyterlab')]" \
+	>/dev/null 2>&1 && echo yes))
+ifeq ($(CONDA_READY),yes)
+ENV_DIR := $(CONDA_PREFIX)
+STAMP   := $(ENV_DIR)/.mialab-student-tools
+else
+ENV_DIR := $(VENV)
+STAMP   := $(VENV)/.mialab-installed
+endif
+PY := $(ENV_DIR)/bin/python
+JUPYTER := $(ENV_DIR)/bin/jupyter
+# JupyterLab without the news pop-up, the update check and the extension manager's PyPI queries (a course needs none)
+LAB_FLAGS := --LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
+	--LabApp.extension_manager=readonly
 # The package picks its own thread count (mialab.threads: one torch thread for these small models, set where it
 # trains or queries), so tests, notebook runs and `make lab` run as a student's laptop does; benchmarks/contention.py
 # measures that a busy core does not slow a notebook down.
@@ -18,25 +37,58 @@ TEST_ENV := MIALAB_PROGRESS=0
 TEST_WORKERS ?= 2
 PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
-.PHONY: setup lab test lint test-unit test-notebooks release execute benchmark site clean
+.PHONY: setup torch student-tools lab test lint test-unit test-notebooks release execute benchmark site clean
 
 setup: $(STAMP)
 
+ifeq ($(CONDA_READY),yes)
+$(STAMP):
+	@echo "using the active conda env $(CONDA_PREFIX) (it has mialab's dependencies): no .venv is built"
+	$(MAKE) --no-print-directory student-tools
+	touch $(STAMP)
+else
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "mialab needs Python >= 3.10")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch first and pinned, so nothing later pulls a CUDA build
-	$(PY) -m pip install --quiet "torch==$(TORCH_VERSION)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX) --extra-index-url https://pypi.org/simple)
+	$(MAKE) --no-print-directory torch
 	$(PY) -m pip install --quiet -e ".[course,dev,distributed]"
-	# students see the course, not nbgrader's instructor tools (docs/instructor_guide.md turns them back on)
-	$(VENV)/bin/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader
-	for e in formgrader course_list assignment_list validate_assignment; do \
-		$(VENV)/bin/jupyter server extension disable --sys-prefix nbgrader.server_extensions.$$e; done
+	$(MAKE) --no-print-directory student-tools
 	touch $(STAMP)
+endif
+
+# torch alone, from TORCH_INDEX (auto: PyTorch's CPU index if it answers, else PyPI with a note)
+torch:
+ifeq ($(TORCH_INDEX),auto)
+	@if $(PY) -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2]))" \
+		"$(TORCH_CPU_INDEX)/torch/" "$(TORCH_PROBE_S)" >/dev/null 2>&1; then \
+		echo "torch $(TORCH_VERSION): CPU build from $(TORCH_CPU_INDEX)"; \
+		$(PY) -m pip install --quiet "torch==$(TORCH_VERSION)" --index-url $(TORCH_CPU_INDEX) \
+			--extra-index-url https://pypi.org/simple; \
+	else \
+		echo "note: $(TORCH_CPU_INDEX) cannot be reached, so torch $(TORCH_VERSION) comes from PyPI (or pip's"; \
+		echo "      configured index); on Linux that can be the CUDA build, several GB. TORCH_INDEX=URL chooses."; \
+		$(PY) -m pip install --quiet "torch==$(TORCH_VERSION)"; \
+	fi
+else ifeq ($(filter-out pypi,$(TORCH_INDEX)),)
+	$(PY) -m pip install --quiet "torch==$(TORCH_VERSION)"
+else
+	$(PY) -m pip install --quiet "torch==$(TORCH_VERSION)" --index-url $(TORCH_INDEX) \
+		--extra-index-url https://pypi.org/simple
+endif
+
+# students see the course, not nbgrader's instructor tools (docs/instructor_guide.md turns them back on), and a lab
+# without the news pop-up (jupyter/overrides.json)
+student-tools:
+	$(JUPYTER) labextension disable --level=sys_prefix --log-level=WARN @jupyter/nbgrader
+	for e in formgrader course_list assignment_list validate_assignment; do \
+		$(JUPYTER) server extension disable --sys-prefix --log-level=WARN nbgrader.server_extensions.$$e; done
+	mkdir -p $(ENV_DIR)/share/jupyter/lab/settings/overrides.d
+	cp jupyter/overrides.json $(ENV_DIR)/share/jupyter/lab/settings/overrides.d/mialab.json
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(JUPYTER) lab $(LAB_FLAGS) notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: $(STAMP)
 	$(PY) -m ruff check .
@@ -57,8 +109,9 @@ execute: $(STAMP)
 	$(TEST_ENV) $(PY) -m mialab.course execute solutions/*.ipynb
 	$(PY) -m mialab.course release
 
+# keeps a student's edited notebooks (it says which); FORCE=1 replaces them after a copy to notebooks/backups/
 release: $(STAMP)
-	$(PY) -m mialab.course release
+	$(PY) -m mialab.course release $(if $(FORCE),--force)
 
 # the course website, from the stored outputs (nothing runs), into build/site/html; `make test` also checks it in
 # headless Chromium (tests/test_site.py)

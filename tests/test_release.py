@@ -19,8 +19,9 @@ import nbformat
 import pytest
 
 from mialab.checks import NOT_DONE
-from mialab.course import (NotebookError, check_release, execute, generate_assignment_steps, read_notebook,
-                           release, release_notebook)
+from mialab.course import (LocalEditsError, NotebookError, check_release, execute, generate_assignment_steps,
+                           read_notebook, release, release_notebook)
+from mialab.course.release import BACKUPS, MANIFEST, committed_versions
 from mialab.course._notebook import CELL_METADATA, dumps, tidy
 from mialab.course.execute import kernel_env
 
@@ -86,19 +87,138 @@ def released_course(tmp_path_factory) -> Path:
     return out
 
 
+def _released_versions(path: Path) -> list[bytes]:
+    """The versions of a student notebook that count as the course's own: git's (HEAD, index) and the working copy.
+
+    A student saves answers in notebooks/, so the working copy alone would fail `make test` for them; a maintainer
+    who ran `make release` and has not committed yet has the new release in the working copy only."""
+    return committed_versions(path) + ([path.read_bytes()] if path.exists() else [])
+
+
 @pytest.mark.parametrize("source", COURSE, ids=IDS[1:])
 def test_committed_student_notebook_is_byte_equal_to_a_fresh_release(source, released_course):
     committed = NOTEBOOKS / source.name
-    assert committed.exists(), f"{committed} is missing: run `make release`."
-    assert committed.read_bytes() == (released_course / source.name).read_bytes(), (
-        f"{committed} differs from what the release generates from {source}: run `make release`.")
+    versions = _released_versions(committed)
+    assert versions, f"{committed} is missing: run `make release`."
+    assert (released_course / source.name).read_bytes() in versions, (
+        f"{committed} (committed and working copy) differs from what the release generates from {source}: "
+        "run `make release` and commit notebooks/.")
+
+
+def _tracked_notebooks() -> list[Path]:
+    """notebooks/*.ipynb as git tracks them; every one outside a git checkout (a student's own files are untracked)."""
+    try:
+        result = subprocess.run(["git", "-C", str(ROOT), "ls-files", "--", "notebooks/*.ipynb"], capture_output=True,
+                                text=True, timeout=60)
+    except OSError:  # no git on this machine
+        return sorted(NOTEBOOKS.glob("*.ipynb"))
+    if result.returncode != 0:
+        return sorted(NOTEBOOKS.glob("*.ipynb"))
+    return [ROOT / line for line in result.stdout.splitlines() if line.count("/") == 1]
 
 
 def test_every_student_notebook_has_a_solution_notebook():
     if not NOTEBOOKS.is_dir():
         pytest.skip("no notebooks/ yet")
-    orphans = [p.name for p in NOTEBOOKS.glob("*.ipynb") if not (SOLUTIONS / p.name).exists()]
+    orphans = [p.name for p in _tracked_notebooks() if not (SOLUTIONS / p.name).exists()]
     assert not orphans, f"notebooks/{orphans} have no solution notebook: run `make release` (it removes them)."
+
+
+# ---------------------------------------------------------------- a student's work survives release and `make test`
+
+def _git(cwd: Path, *args: str) -> str:
+    result = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false",
+                             *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture
+def course_clone(tmp_path) -> Path:
+    """A small course in its own git repository: solutions/ (the fixture), notebooks/ released and committed."""
+    root = tmp_path / "course"
+    _fixture_copy(root / "solutions")
+    release(root / "solutions", root / "notebooks")
+    (root / "notebooks" / MANIFEST).unlink()  # a fresh clone has no record of a local release
+    _git(root, "init", "-q")
+    _git(root, "add", "solutions", "notebooks")
+    _git(root, "commit", "-q", "-m", "course")
+    return root
+
+
+def _edit(path: Path) -> bytes:
+    path.write_bytes(path.read_bytes().replace(b"YOUR CODE HERE", b"my answer"))
+    return path.read_bytes()
+
+
+def _change_solution(root: Path) -> None:
+    path = root / "solutions" / FIXTURE.name
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].source += "\n\nA sentence added after the release."
+    nbformat.write(nb, path)
+
+
+def test_an_edited_student_notebook_counts_as_released_while_its_committed_version_is(course_clone):
+    student = course_clone / "notebooks" / FIXTURE.name
+    fresh = release_notebook(course_clone / "solutions" / FIXTURE.name).encode("utf-8")
+    edited = _edit(student)
+    assert edited != fresh and fresh in _released_versions(student)
+    _change_solution(course_clone)  # the maintainer changed a solution and did not release: the check must fail
+    fresh = release_notebook(course_clone / "solutions" / FIXTURE.name).encode("utf-8")
+    assert fresh not in _released_versions(student)
+
+
+def test_release_keeps_an_edited_student_notebook_and_says_what_to_do(course_clone):
+    student = course_clone / "notebooks" / FIXTURE.name
+    edited = _edit(student)
+    _change_solution(course_clone)
+    with pytest.raises(LocalEditsError, match=r"(?s)99_fixture\.ipynb.*--force.*backups") as raised:
+        release(course_clone / "solutions", course_clone / "notebooks")
+    assert raised.value.paths == [student]
+    assert student.read_bytes() == edited
+    assert not (course_clone / "notebooks" / BACKUPS).exists()
+
+
+def test_release_force_replaces_an_edited_notebook_after_a_timestamped_backup(course_clone):
+    student = course_clone / "notebooks" / FIXTURE.name
+    edited = _edit(student)
+    _change_solution(course_clone)
+    assert release(course_clone / "solutions", course_clone / "notebooks", force=True) == [student]
+    assert student.read_bytes() == release_notebook(course_clone / "solutions" / FIXTURE.name).encode("utf-8")
+    backups = list((course_clone / "notebooks" / BACKUPS).glob("*.ipynb"))
+    assert len(backups) == 1 and backups[0].read_bytes() == edited
+    assert re.fullmatch(r"99_fixture\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.ipynb", backups[0].name)
+
+
+def test_release_replaces_an_unedited_notebook_committed_or_released_here(course_clone):
+    student = course_clone / "notebooks" / FIXTURE.name
+    _change_solution(course_clone)
+    assert release(course_clone / "solutions", course_clone / "notebooks") == [student]  # equal to git's HEAD
+    _change_solution(course_clone)
+    assert release(course_clone / "solutions", course_clone / "notebooks") == [student]  # equal to the last release
+    assert not (course_clone / "notebooks" / BACKUPS).exists()
+
+
+def test_release_outside_git_refuses_an_edited_notebook_it_has_no_record_of(tmp_path):
+    solutions = _fixture_copy(tmp_path / "solutions").parent
+    release(solutions, tmp_path / "notebooks")
+    student = tmp_path / "notebooks" / FIXTURE.name
+    assert committed_versions(student) == []  # tmp_path is outside any git checkout
+    _edit(student)
+    with pytest.raises(LocalEditsError):
+        release(solutions, tmp_path / "notebooks")
+
+
+def test_cli_release_exits_1_with_the_message_and_force_backs_up(course_clone):
+    _edit(course_clone / "notebooks" / FIXTURE.name)
+    _change_solution(course_clone)
+    run = functools.partial(subprocess.run, capture_output=True, text=True, cwd=course_clone, env=kernel_env(),
+                            timeout=300)
+    refused = run([sys.executable, "-m", "mialab.course", "release"])
+    assert refused.returncode == 1 and "--force" in refused.stderr and "99_fixture" in refused.stderr
+    forced = run([sys.executable, "-m", "mialab.course", "release", "--force"])
+    assert forced.returncode == 0, forced.stderr
+    assert "backups" in forced.stdout and len(list((course_clone / "notebooks" / BACKUPS).glob("*.ipynb"))) == 1
 
 
 # ---------------------------------------------------------------- the release machinery, on the fixture
@@ -128,6 +248,7 @@ def test_release_equals_nbgrader_generate_assignment_up_to_the_metadata_tidy(tmp
 def test_release_twice_writes_identical_bytes_and_leaves_unchanged_files_alone(tmp_path):
     first = release(FIXTURES, tmp_path / "a")
     data = (tmp_path / "a" / FIXTURE.name).read_bytes()
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == [MANIFEST, FIXTURE.name]
     assert first == [tmp_path / "a" / FIXTURE.name]
     assert release(FIXTURES, tmp_path / "a") == []
     release(FIXTURES, tmp_path / "b")
@@ -177,8 +298,18 @@ def test_check_release_reports_missing_stale_and_orphan_notebooks(tmp_path):
     (out / "98_gone.ipynb").write_text("{}")
     assert check_release(FIXTURES, out) == [f"{target}: stale",
                                             f"{out / '98_gone.ipynb'}: orphan (no {FIXTURES / '98_gone.ipynb'})"]
-    assert set(release(FIXTURES, out)) == {target, out / "98_gone.ipynb"}
-    assert check_release(FIXTURES, out) == [] and not (out / "98_gone.ipynb").exists()
+    assert set(release(FIXTURES, out, force=True)) == {target}
+    assert (out / "98_gone.ipynb").exists()  # not a release: a student's own notebook is never removed
+    assert check_release(FIXTURES, out) == [f"{out / '98_gone.ipynb'}: orphan (no {FIXTURES / '98_gone.ipynb'})"]
+
+
+def test_release_removes_an_orphan_it_released_itself(tmp_path):
+    solutions = _fixture_copy(tmp_path / "solutions").parent
+    out = tmp_path / "notebooks"
+    release(solutions, out)
+    (solutions / FIXTURE.name).unlink()
+    assert release(solutions, out) == [out / FIXTURE.name]
+    assert not (out / FIXTURE.name).exists()
 
 
 def test_release_refuses_cells_without_ids_instead_of_inventing_random_ones(tmp_path):

@@ -63,6 +63,11 @@ def test_the_reading_copy_drops_hidden_tests_and_nbval_markers_and_keeps_every_o
     copy = build._reading_copy(entry)
     text = "\n".join(build._cell_text(c) for c in copy["cells"])
     assert "BEGIN HIDDEN TESTS" not in text and "hidden_test(" not in text and "NBVAL_" not in text
+    assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
+    regions = [re.search(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", build._cell_text(c), re.S)
+               for c in original["cells"] if c["cell_type"] == "code"]
+    solution_lines = [line.strip() for r in regions if r for line in r.group(1).splitlines() if line.strip()]
+    assert solution_lines and all(line in text for line in solution_lines)  # the solution's code stays
     assert "{download}`the student notebook" in text
     outputs = [c.get("outputs") for c in original["cells"] if c["cell_type"] == "code"]
     assert [c.get("outputs") for c in copy["cells"] if c["cell_type"] == "code"] == outputs
@@ -98,6 +103,13 @@ def test_every_notebook_page_exists_and_offers_its_student_notebook(site):
             assert "BEGIN SOLUTION" not in student.read_text(encoding="utf-8")
 
 
+def test_no_page_shows_nbgraders_solution_markers(site):
+    html = site[0] / "html"
+    shown = [p.name for p in (html / "notebooks").glob("*.html") if "SOLUTION" in p.read_text(encoding="utf-8")
+             and re.search(r"### (BEGIN|END) SOLUTION", p.read_text(encoding="utf-8"))]
+    assert not shown, f"pages showing ### BEGIN/END SOLUTION: {shown}"
+
+
 def test_the_site_in_a_real_browser(site):
     found = browser.find_browser()
     if isinstance(found, str):
@@ -107,7 +119,34 @@ def test_the_site_in_a_real_browser(site):
     print(report.summary())
     assert report.pages >= len(SOLUTIONS) + 3 and report.links > 0
     assert sorted(Path(p).stem for p in report.figures) == [p.stem for p in SOLUTIONS]
+    assert report.search["summaries"] > 0 and report.search["bare"] == 0, report.search
     assert not report.errors, "\n".join(report.errors)
+
+
+def test_the_browser_check_sees_search_without_summaries_and_a_page_wider_than_a_phone(site):
+    """The search and width checks can fail: search.html without the pages' text script shows no summary under
+    file:// (the browser refuses the fetch), and without the site's stylesheet the syllabus is cut off at 400 px."""
+    found = browser.find_browser()
+    if isinstance(found, str):
+        pytest.skip(f"browser check NOT run: {found}")
+    html = site[0] / "html"
+    plain = html / "search_plain.html"
+    plain.write_text((html / "search.html").read_text(encoding="utf-8").replace(
+        'src="_static/mialab_search_pages.js', 'src="_static/none.js'), encoding="utf-8")
+    unstyled = html / "index_unstyled.html"
+    unstyled.write_text((html / "index.html").read_text(encoding="utf-8").replace("mialab.css", "none.css"),
+                        encoding="utf-8")
+    driver = browser.open_browser(*found)
+    try:
+        state = browser.check_search(driver, html, timeout=5, page=plain.name)
+        assert state["results"] > 0 and state["summaries"] == 0 and state["bare"] > 0, state
+        assert browser.check_widths(driver, html, [html / "index.html"]) == []
+        problems = browser.check_widths(driver, html, [unstyled])
+        assert any("download column is out of view" in p for p in problems), problems
+    finally:
+        driver.quit()
+        plain.unlink()
+        unstyled.unlink()
 
 
 def test_every_ready_notebook_has_a_time_in_minutes_on_the_syllabus():

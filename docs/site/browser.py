@@ -5,8 +5,10 @@
 Every page is opened from disk (file://, as a student opens the built folder) and must load with no console
 error and no request leaving the machine; every image must load, and each notebook page must show at least as
 many figures as its notebook has image outputs; math must typeset; every internal link (page and anchor) must
-resolve. Only the system browser is used (/usr/bin/chromium with /usr/bin/chromedriver, so Selenium Manager
-never downloads one); `find_browser()` says why there is none.
+resolve. Search, opened from disk, must list results with their summaries for a query; at a phone's width (400 px)
+the page must not scroll sideways, the syllabus must show its download column, and code cells must wrap at the page
+width (at every width). Only the system browser is used (/usr/bin/chromium with /usr/bin/chromedriver, so Selenium
+Manager never downloads one); `find_browser()` says why there is none.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ CHROMEDRIVER_PATHS = ("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage")
 SKIP_DIRS = ("_static", "_sources", "_downloads", "_images")
+SEARCH_QUERY = "shadow"  # a word of several notebooks' text
+NARROW = 400             # px, a phone's width
 
 
 def find_browser() -> tuple[str, str] | str:
@@ -60,11 +64,14 @@ class Report:
     links: int = 0
     figures: dict[str, tuple[int, int]] = field(default_factory=dict)  # notebook page: (shown, expected)
     errors: list[str] = field(default_factory=list)
+    search: dict = field(default_factory=dict)  # {results, summaries, bare, status} of the search check
     seconds: float = 0.0
 
     def summary(self) -> str:
         figures = ", ".join(f"{Path(p).stem} {shown}/{want}" for p, (shown, want) in sorted(self.figures.items()))
         return (f"{self.pages} pages, {self.links} internal links, figures shown/expected: {figures}; "
+                f"search {SEARCH_QUERY!r}: {self.search.get('results', 0)} results, "
+                f"{self.search.get('summaries', 0)} with a summary; "
                 f"{len(self.errors)} problems; {self.seconds:.1f} s")
 
 
@@ -114,6 +121,64 @@ def _wait_for_math(driver, timeout: float = 15.0) -> dict:
         if not state["untypeset"] or time.monotonic() > deadline:
             return state
         time.sleep(0.2)
+
+
+_SEARCH_STATE = """
+const items = Array.from(document.querySelectorAll('#search-results li'));
+const summary = li => Boolean((li.querySelector('p.context') || {}).textContent);
+const described = li => Boolean(li.querySelector(':scope > span'));  // an API object: its kind, not a summary
+return {results: items.length, summaries: items.filter(summary).length,
+        bare: items.filter(li => !summary(li) && !described(li)).length,
+        status: (document.querySelector('#search-results .search-summary') || {}).textContent || ''};
+"""
+
+
+def check_search(driver, root: Path, query: str = SEARCH_QUERY, timeout: float = 20.0,
+                 page: str = "search.html") -> dict:
+    """Search the site from disk for `query`: {results, summaries, bare, status} once every page result has its
+    summary (`bare`: results with neither a summary nor, for an API object, its description)."""
+    driver.get((root / page).as_uri() + f"?q={query}")
+    deadline = time.monotonic() + timeout
+    while True:
+        state = driver.execute_script(_SEARCH_STATE)
+        if (state["status"] and state["results"] and not state["bare"]) or time.monotonic() > deadline:
+            return state
+        time.sleep(0.2)
+
+
+_WIDTH_STATE = """
+const width = document.documentElement.clientWidth;
+const cell = document.querySelector('.mialab-syllabus tr:nth-child(1) td:last-child, .mialab-syllabus th:last-child');
+const box = cell ? cell.getBoundingClientRect() : null;
+const codes = Array.from(document.querySelectorAll('.highlight pre'));
+return {width, page: document.documentElement.scrollWidth,
+        lastColumn: box ? [box.left, box.right] : null,
+        codeScrolls: codes.filter(pre => pre.scrollWidth > pre.clientWidth + 1).length, codes: codes.length};
+"""
+
+
+def check_widths(driver, root: Path, pages: list[Path], width: int = NARROW) -> list[str]:
+    """At `width` px: the page does not scroll sideways, the syllabus's last column is in view, code cells wrap."""
+    problems = []
+    driver.set_window_size(width, 1200)
+    try:
+        for page in pages:
+            driver.get(page.as_uri())
+            state = driver.execute_script(_WIDTH_STATE)
+            name = page.relative_to(root).as_posix()
+            if state["page"] > state["width"] + 1:
+                problems.append(f"{name} at {width} px: the page is {state['page']} px wide, wider than the window")
+            column = state["lastColumn"]  # None on a page without the syllabus; the landing page must have it
+            if (column is None and page == root / "index.html") or (
+                    column is not None and (column[1] > state["width"] + 1 or column[0] < 0)):
+                problems.append(f"{name} at {width} px: the syllabus's download column is out of view "
+                                f"({column} in a {state['width']} px window)")
+            if state["codeScrolls"]:
+                problems.append(f"{name} at {width} px: {state['codeScrolls']} of {state['codes']} code cells scroll "
+                                "sideways instead of wrapping")
+    finally:
+        driver.set_window_size(1280, 1000)
+    return problems
 
 
 def check_site(root: Path, notebooks: dict[str, Path] | None = None, screenshots: Path | None = None,
@@ -170,6 +235,19 @@ def check_site(root: Path, notebooks: dict[str, Path] | None = None, screenshots
         for entry in driver.get_log("browser"):
             if entry["level"] in ("SEVERE", "ERROR"):
                 report.errors.append(f"after the last page: console {entry['level']}: {entry['message']}")
+        if (root / "search.html").exists():
+            report.search = check_search(driver, root)
+            if not report.search["summaries"] or report.search["bare"]:
+                report.errors.append(f"search.html?q={SEARCH_QUERY}: {report.search['results']} results, "
+                                     f"{report.search['summaries']} with a summary, {report.search['bare']} with "
+                                     "neither a summary nor a description")
+            driver.get("about:blank")
+            for entry in driver.get_log("browser"):
+                if entry["level"] in ("SEVERE", "ERROR"):
+                    report.errors.append(f"search.html: console {entry['level']}: {entry['message']}")
+        wide = [p for p in pages if p.parent.name == "notebooks"]
+        narrow = [p for p in (root / "index.html", *wide[:1]) if p.exists()]
+        report.errors += check_widths(driver, root, wide, width=1280) + check_widths(driver, root, narrow)
         if screenshots is not None:
             shoot(driver, root, screenshots, notebooks)
     finally:
@@ -179,7 +257,8 @@ def check_site(root: Path, notebooks: dict[str, Path] | None = None, screenshots
 
 
 def shoot(driver, root: Path, out: Path, notebooks: dict[str, Path]) -> list[Path]:
-    """Screenshots of the landing page and of the first notebook page (its top, then a figure) into `out`."""
+    """Screenshots of the landing page (wide, then 400 px), of a search at 400 px and of the first notebook page (its
+    top, then a figure) into `out`."""
     out.mkdir(parents=True, exist_ok=True)
     shots = []
     driver.set_window_size(1280, 1400)
@@ -188,6 +267,12 @@ def shoot(driver, root: Path, out: Path, notebooks: dict[str, Path]) -> list[Pat
     height = driver.execute_script("return document.documentElement.scrollHeight")
     driver.set_window_size(1280, min(max(height, 1400), 4000))  # the whole landing page, syllabus included
     shots.append(out / "landing.png")
+    driver.save_screenshot(str(shots[-1]))
+    driver.set_window_size(NARROW, 1200)
+    shots.append(out / f"landing_{NARROW}px.png")
+    driver.save_screenshot(str(shots[-1]))
+    check_search(driver, root)
+    shots.append(out / f"search_{NARROW}px.png")
     driver.save_screenshot(str(shots[-1]))
     driver.set_window_size(1280, 1400)
     first = sorted(notebooks)[0] if notebooks else None

@@ -90,15 +90,19 @@ def syllabus(root: Path = ROOT) -> list[Entry]:
 
 _HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.S | re.M)
 _NBVAL = re.compile(r"^# NBVAL_\w+[ \t]*\n", re.M)
+_SOLUTION_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|$)", re.M)
 
 
 def _reading_copy(entry: Entry) -> dict:
-    """The solution notebook as a reader sees it: hidden tests and nbval markers out, a download note in."""
+    """The solution notebook as a reader sees it: hidden tests, nbval markers and nbgrader's solution markers out (the
+    solution's code stays), a download note in."""
     nb = json.loads(entry.solution.read_text(encoding="utf-8"))
     for cell in nb["cells"]:
         if cell["cell_type"] == "code":
             text = _NBVAL.sub("", _HIDDEN.sub("", _cell_text(cell))).rstrip("\n")
-            cell["source"] = text
+            cell["source"] = _SOLUTION_MARKER.sub("", text)
+        elif _SOLUTION_MARKER.search(_cell_text(cell)):
+            cell["source"] = _SOLUTION_MARKER.sub("", _cell_text(cell))
     links = []
     if entry.student is not None:
         links.append(f"{{download}}`the student notebook <../_files/student/{entry.student.name}>` "
@@ -155,9 +159,13 @@ notebooks are nbgrader assignments for a graded course.
 {_readiness(ready, entries)} Each notebook's page shows the complete solution with its outputs; the student
 notebook (exercises blank) is the one to work in.
 
-| notebook | what it covers | time | student notebook |
+::::{{container}} mialab-syllabus
+
+| notebook | what it covers | time | to work in |
 | --- | --- | --- | --- |
 {chr(10).join(rows)}
+
+::::
 
 ```{{toctree}}
 :caption: Notebooks
@@ -263,6 +271,8 @@ def stage(src: Path, root: Path = ROOT) -> list[Entry]:
         shutil.copy2(root / "datasets" / f"{name}.md", src / "datasets" / f"{name}.md")
     (src / "datasets" / "index.md").write_text(_datasets_index(sheets), encoding="utf-8")
     _api_pages(src)
+    (src / "_static").mkdir()
+    shutil.copy2(HERE / "static" / "mialab.css", src / "_static" / "mialab.css")
     shutil.copy2(HERE / "conf.py", src / "conf.py")
     return entries
 

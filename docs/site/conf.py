@@ -1,5 +1,8 @@
 """Sphinx configuration of the course website; copied into the staged sources by docs/site/build.py."""
 
+import html
+import html.parser
+import json
 import os
 import re
 import sys
@@ -40,7 +43,8 @@ html_last_updated_fmt = None
 
 # MathJax from a local copy (the jupyter-server-mathjax package), so pages render math offline and load nothing
 # from a CDN
-html_static_path = []
+html_static_path = ["_static"]  # staged by build.py from docs/site/static/
+html_css_files = ["mialab.css"]  # code cells wrap; the syllabus fits a phone's width
 html_extra_path = []
 _MATHJAX = Path(jupyter_server_mathjax.__file__).parent / "static"
 mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"
@@ -110,6 +114,81 @@ def _copy_mathjax(app, exception):
             shutil.copytree(_MATHJAX, target)
 
 
+# Search summaries under file://: Sphinx's search fetch()es each result's page for its summary, which the browser
+# refuses for files; the search page loads the pages' main text as a script instead (static/search_pages.js.in).
+SEARCH_PAGES = "mialab_search_pages.js"
+_SEARCH_TEMPLATE = ROOT / "docs" / "site" / "static" / "search_pages.js.in"
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class _MainText(html.parser.HTMLParser):
+    """The text of a page's [role=main] element, as HTML with only its <section id=...> elements (what Sphinx's
+    search summary reads), without scripts, styles and heading links (which the summary drops too)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str | None] = []  # inside main: per open element, "section", "skip" or None
+        self.skipping = 0
+        self.out: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _VOID:
+            return
+        attrs = dict(attrs)
+        if not self.stack:
+            if attrs.get("role") == "main":
+                self.stack.append(None)
+            return
+        if self.skipping or tag in ("script", "style") or "headerlink" in (attrs.get("class") or "").split():
+            self.skipping += 1
+            self.stack.append("skip")
+        elif tag == "section" and attrs.get("id"):
+            self.out.append(f'<section id="{html.escape(attrs["id"])}">')
+            self.stack.append("section")
+        else:
+            self.stack.append(None)
+
+    def handle_endtag(self, tag):
+        if tag in _VOID or not self.stack:
+            return
+        kind = self.stack.pop()
+        if kind == "skip":
+            self.skipping -= 1
+        elif kind == "section":
+            self.out.append("</section>")
+
+    def handle_data(self, data):
+        if self.stack and not self.skipping:
+            self.out.append(html.escape(re.sub(r"\s+", " ", data), quote=False))
+
+
+def search_pages(outdir: Path) -> dict[str, str]:
+    """{page path relative to the site: its main text with its sections}, for every page search can list."""
+    pages = {}
+    for page in sorted(Path(outdir).rglob("*.html")):
+        name = page.relative_to(outdir).as_posix()
+        if name.startswith("_") or name in ("search.html", "genindex.html", "py-modindex.html"):
+            continue
+        parser = _MainText()
+        parser.feed(page.read_text(encoding="utf-8"))
+        pages[name] = '<div role="main">' + "".join(parser.out) + "</div>"
+    return pages
+
+
+def _write_search_pages(app, exception):
+    if exception is None and app.builder.format == "html":
+        data = json.dumps(search_pages(Path(app.outdir)), ensure_ascii=False).replace("</", "<\\/")
+        script = _SEARCH_TEMPLATE.read_text(encoding="utf-8").replace("__PAGES__", data)
+        (Path(app.outdir) / "_static" / SEARCH_PAGES).write_text(script, encoding="utf-8")
+
+
+def _search_page_scripts(app, pagename, templatename, context, doctree):
+    if pagename == "search":
+        app.add_js_file(SEARCH_PAGES)
+
+
 def setup(app):
     app.connect("build-finished", _copy_mathjax)
+    app.connect("build-finished", _write_search_pages)
+    app.connect("html-page-context", _search_page_scripts)
     app.connect("autodoc-process-docstring", _plain_docstring)

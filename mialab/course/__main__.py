@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+GRADES_CSV = "grades_by_cell.csv"  # not nbgrader export's grades.csv, which would overwrite it or be overwritten
+
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mialab.course", description=__doc__.split(":")[0])
@@ -16,6 +18,8 @@ def main(argv=None) -> int:
     rel.add_argument("--solutions", default="solutions", help="folder of solution notebooks (default: solutions)")
     rel.add_argument("--out", default="notebooks", help="folder of student notebooks (default: notebooks)")
     rel.add_argument("--check", action="store_true", help="write nothing; exit 1 if a student notebook is stale")
+    rel.add_argument("--force", action="store_true",
+                     help="also replace student notebooks that were edited, after copying each to OUT/backups/")
 
     exe = commands.add_parser("execute", help="run solution notebooks in place and store their outputs")
     exe.add_argument("notebooks", nargs="*", type=Path, help="default: solutions/*.ipynb")
@@ -30,7 +34,8 @@ def main(argv=None) -> int:
 
     grades = commands.add_parser("export-grades", help="write the gradebook as CSV, one column per graded cell")
     grades.add_argument("course_dir", type=Path, help="the nbgrader course directory")
-    grades.add_argument("csv", type=Path, help="the CSV file to write")
+    grades.add_argument("csv", type=Path, nargs="?", default=Path(GRADES_CSV),
+                        help=f"the CSV file to write (default: {GRADES_CSV}; `nbgrader export` writes grades.csv)")
 
     table = commands.add_parser("points-table", help="print the points per notebook (markdown)")
     table.add_argument("--solutions", default="solutions", help="folder of solution notebooks (default: solutions)")
@@ -46,7 +51,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.command == "capstone":
         return _capstone(args)
-    from . import check_release, execute, release
+    from . import LocalEditsError, check_release, execute, release
     from ._notebook import NotebookError
 
     try:
@@ -60,7 +65,11 @@ def main(argv=None) -> int:
                 if problems:
                     print("run `python -m mialab.course release` to regenerate the student notebooks.")
                 return 1 if problems else 0
-            changed = release(args.solutions, args.out, verbose=True)
+            try:
+                changed = release(args.solutions, args.out, force=args.force, verbose=True)
+            except LocalEditsError as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 1
             if not changed:
                 print(f"{args.out}/ is up to date.")
             return 0

@@ -2,7 +2,7 @@
 
     python -m mialab.course nbgrader-course DIR        # DIR/source/<NN_topic>/<NN_topic>.ipynb + nbgrader_config.py
     cd DIR && nbgrader generate_assignment 00_membership_game && ... && nbgrader autograde 00_membership_game
-    python -m mialab.course export-grades DIR grades.csv
+    python -m mialab.course export-grades DIR grades_by_cell.csv
     python -m mialab.course points-table               # the table in docs/instructor_guide.md
 
 The step by step is docs/instructor_guide.md. Needs the `dev` extras (nbgrader).
@@ -55,10 +55,14 @@ from mialab.course.verdict import configure  # noqa: E402
 
 configure(c)
 
-# `nbgrader release_assignment` / `collect` hand notebooks out through an exchange directory
-# (default /srv/nbgrader/exchange; on JupyterHub the admin sets it up):
+# `nbgrader release_assignment` / `collect` hand notebooks out through an exchange directory: nbgrader's
+# default is /usr/local/share/nbgrader/exchange (it must exist and be writable by everyone; on JupyterHub the
+# admin sets it up). To use another one, set it below the "your settings" line, e.g.
 # c.Exchange.root = "/srv/nbgrader/exchange"
+
+{keep}
 '''
+CONFIG_KEEP = "# ---- your settings: the lines below this one are kept when nbgrader-course rewrites this file ----"
 
 
 def course_config(course_id: str = COURSE_ID, timeout: int = CELL_TIMEOUT) -> str:
@@ -67,7 +71,7 @@ def course_config(course_id: str = COURSE_ID, timeout: int = CELL_TIMEOUT) -> st
         raise ValueError(f"timeout must be a positive whole number of seconds per cell, got {timeout!r}.")
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", str(course_id)):
         raise ValueError(f"course_id must be letters, digits, '_', '.' or '-', got {course_id!r}.")
-    return CONFIG.format(marker=CONFIG_MARKER, course_id=course_id, timeout=timeout)
+    return CONFIG.format(marker=CONFIG_MARKER, course_id=course_id, timeout=timeout, keep=CONFIG_KEEP)
 
 
 def _solutions(solutions_dir) -> list[Path]:
@@ -86,7 +90,8 @@ def make_course(dest, solutions_dir="solutions", assignments=None, *, course_id:
 
     `assignments` picks notebooks by name (default: all). Returns the assignment names. Existing source
     notebooks are replaced; an existing gradebook and everything else in `dest` are left alone;
-    nbgrader_config.py is rewritten unless its first line (the marker) was deleted."""
+    nbgrader_config.py is rewritten unless its first line (the marker) was deleted, keeping the lines below its
+    "your settings" line (e.g. an instructor's c.Exchange.root)."""
     available = {path.stem: path for path in _solutions(solutions_dir)}
     if assignments is None:
         names = sorted(available)
@@ -106,8 +111,13 @@ def make_course(dest, solutions_dir="solutions", assignments=None, *, course_id:
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(available[name], folder / f"{name}.ipynb")
     config_path = dest / "nbgrader_config.py"
-    if not config_path.exists() or config_path.read_text(encoding="utf-8").startswith(CONFIG_MARKER):
-        config_path.write_text(config, encoding="utf-8")
+    old = config_path.read_text(encoding="utf-8") if config_path.exists() else None
+    if old is None or old.startswith(CONFIG_MARKER):
+        if old is not None and CONFIG_KEEP + "\n" in old:
+            kept = old.split(CONFIG_KEEP + "\n", 1)[1]
+        else:  # a file from before the "your settings" line: its uncommented exchange settings
+            kept = "".join(line + "\n" for line in (old or "").splitlines() if line.startswith("c.Exchange."))
+        config_path.write_text(config + kept, encoding="utf-8")
     if gradebook:
         _init_gradebook(_db_url(dest), course_id)
     return names

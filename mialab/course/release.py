@@ -3,11 +3,21 @@
 The steps are those of `nbgrader generate_assignment`, read from nbgrader's GenerateAssignment converter so
 they stay in its order, less SaveCells (which writes to nbgrader's gradebook database). Then the metadata is
 tidied so the student notebooks are byte-stable: releasing twice writes the same bytes.
+
+A student works in notebooks/, so `release` never destroys work: it replaces a student notebook only where the file
+is still a release (the bytes committed in git, or the bytes the last `release` here wrote, recorded by hash in
+notebooks/.mialab-release.json); an edited one is kept and reported, and `force=True` replaces it after copying it to
+notebooks/backups/.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
+import shutil
+import subprocess
+import time
 from pathlib import Path
 
 from nbformat import NotebookNode
@@ -53,26 +63,117 @@ def _pairs(solutions_dir, out_dir) -> list[tuple[Path, Path]]:
     return [(source, out_dir / source.name) for source in sorted(solutions_dir.glob("*.ipynb"))]
 
 
-def release(solutions_dir="solutions", out_dir="notebooks", *, verbose: bool = False) -> list[Path]:
+MANIFEST = ".mialab-release.json"  # in the student folder: {notebook name: sha256 of the bytes release last wrote}
+BACKUPS = "backups"                # in the student folder: where `force` copies an edited notebook before replacing it
+
+
+class LocalEditsError(RuntimeError):
+    """`release` left student notebooks alone because they differ from their last release (a student's edits)."""
+
+    def __init__(self, paths: list[Path], written: list[Path]):
+        self.paths, self.written = list(paths), list(written)
+        names = "\n".join(f"  {path}" for path in self.paths)
+        super().__init__(
+            f"these student notebooks differ from their last release (edited?), so release left them as they are:\n"
+            f"{names}\nTo keep your work, copy them to another name first. To replace them by the new release, "
+            f"run `python -m mialab.course release --force` (or `make release FORCE=1`): it copies each one to "
+            f"{Path(self.paths[0]).parent / BACKUPS}/ with a timestamp before replacing it.")
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def committed_versions(path) -> list[bytes]:
+    """The bytes of `path` in git's HEAD commit and in git's index; [] outside a git checkout or if untracked."""
+    path = Path(path).absolute()
+    folder = path.parent if path.parent.is_dir() else Path.cwd()
+    try:
+        top = subprocess.run(["git", "-C", str(folder), "rev-parse", "--show-toplevel"], capture_output=True,
+                             text=True, timeout=60)
+        if top.returncode != 0:
+            return []
+        root = Path(top.stdout.strip()).resolve()
+        relative = path.parent.resolve().relative_to(root) / path.name
+        versions = []
+        for spec in (f"HEAD:{relative.as_posix()}", f":{relative.as_posix()}"):
+            shown = subprocess.run(["git", "-C", str(root), "show", spec], capture_output=True, timeout=60)
+            if shown.returncode == 0 and shown.stdout not in versions:
+                versions.append(shown.stdout)
+        return versions
+    except (OSError, ValueError, subprocess.TimeoutExpired):  # no git, a path outside the checkout, a hung git
+        return []
+
+
+def _read_manifest(out_dir: Path) -> dict:
+    try:
+        data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _is_a_release(target: Path, manifest: dict) -> bool:
+    """Whether the student notebook at `target` is still as a release left it (committed, or last written here)."""
+    data = target.read_bytes()
+    return manifest.get(target.name) == _sha256(data) or data in committed_versions(target)
+
+
+def _back_up(target: Path, stamp: str) -> Path:
+    backup = target.parent / BACKUPS / f"{target.stem}.{stamp}{target.suffix}"
+    backup.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(target, backup)
+    return backup
+
+
+def release(solutions_dir="solutions", out_dir="notebooks", *, force: bool = False,
+            verbose: bool = False) -> list[Path]:
     """Write out_dir/NN_topic.ipynb for each solutions_dir/NN_topic.ipynb; remove student notebooks with no
-    solution notebook. Returns the paths written or removed (unchanged files are not rewritten)."""
-    changed = []
+    solution notebook. Returns the paths written or removed (unchanged files are not rewritten).
+
+    A student notebook that differs from its last release (edited) is left alone and LocalEditsError is raised
+    after the others are written; with force=True it is copied to out_dir/backups/NAME.TIMESTAMP.ipynb and replaced.
+    An orphan (no solution notebook) is removed only if it is a release; an edited one is kept."""
+    out_dir = Path(out_dir)
     pairs = _pairs(solutions_dir, out_dir)
+    manifest, stamp = _read_manifest(out_dir), time.strftime("%Y-%m-%dT%H-%M-%S")
+    changed, refused = [], []
     for source, target in pairs:
-        text = release_notebook(source)
-        if not target.exists() or target.read_bytes() != text.encode("utf-8"):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(text.encode("utf-8"))
-            changed.append(target)
+        data = release_notebook(source).encode("utf-8")
+        if target.exists() and target.read_bytes() == data:
+            manifest[target.name] = _sha256(data)
+            continue
+        if target.exists() and not _is_a_release(target, manifest):
+            if not force:
+                refused.append(target)
+                continue
+            backup = _back_up(target, stamp)
             if verbose:
-                print(f"wrote {target}")
+                print(f"kept your version of {target} as {backup}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        manifest[target.name] = _sha256(data)
+        changed.append(target)
+        if verbose:
+            print(f"wrote {target}")
     expected = {target.name for _, target in pairs}
-    for orphan in sorted(Path(out_dir).glob("*.ipynb")):
-        if orphan.name not in expected:
-            orphan.unlink()
-            changed.append(orphan)
+    for orphan in sorted(out_dir.glob("*.ipynb")):
+        if orphan.name in expected:
+            continue
+        if not _is_a_release(orphan, manifest):
             if verbose:
-                print(f"removed {orphan} (no {Path(solutions_dir) / orphan.name})")
+                print(f"left {orphan} alone (no {Path(solutions_dir) / orphan.name}, and it is not a release)")
+            continue
+        orphan.unlink()
+        manifest.pop(orphan.name, None)
+        changed.append(orphan)
+        if verbose:
+            print(f"removed {orphan} (no {Path(solutions_dir) / orphan.name})")
+    if out_dir.is_dir():
+        manifest = {name: digest for name, digest in sorted(manifest.items()) if (out_dir / name).exists()}
+        (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    if refused:
+        raise LocalEditsError(refused, changed)
     return changed
 
 
@@ -92,4 +193,5 @@ def check_release(solutions_dir="solutions", out_dir="notebooks") -> list[str]:
     return problems
 
 
-__all__ = ["check_release", "generate_assignment_steps", "release", "release_notebook", "student_notebook"]
+__all__ = ["LocalEditsError", "check_release", "committed_versions", "generate_assignment_steps", "release",
+           "release_notebook", "student_notebook"]
