@@ -4,9 +4,9 @@ the real nbgrader command line with the course's nbgrader_config.py."""
 
 from __future__ import annotations
 
+import ast
 import copy
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,24 +19,26 @@ from mialab.course.grading import grade_rows, make_course
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
-_IMPORTS = re.compile(r"^\s*(import \w|from [\w.]+ import )")
 
 
-def _imports_only(source: str) -> bool:
-    lines = [line for line in source.splitlines() if line.strip() and not line.strip().startswith("#")]
-    return bool(lines) and all(_IMPORTS.match(line) or line.startswith((" ", ")")) for line in lines)
+def _imports(source: str) -> str:
+    """A cell's top-level import statements."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return ""
+    return "\n".join(ast.get_source_segment(source, node) for node in tree.body
+                     if isinstance(node, (ast.Import, ast.ImportFrom)))
 
 
 def mini_notebook(path: Path) -> nbformat.NotebookNode:
-    """The solution notebook's import cells, and each exercise's solution and check cells, in order."""
+    """One cell with every import of the solution notebook, then each exercise's solution and check cells."""
     nb = nbformat.read(path, as_version=4)
-    keep = []
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type != "code":
-            continue
-        if meta.get("grade_id", "").startswith("ex") or (not meta and _imports_only(cell.source)):
-            keep.append(copy.deepcopy(cell))
+    imports = [_imports(cell.source) for cell in nb.cells
+               if cell.cell_type == "code" and not cell.metadata.get("nbgrader")]
+    keep = [nbformat.v4.new_code_cell("\n".join(line for line in imports if line))]
+    keep += [copy.deepcopy(cell) for cell in nb.cells if cell.cell_type == "code"
+             and cell.metadata.get("nbgrader", {}).get("grade_id", "").startswith("ex")]
     nb.cells = keep
     return nb
 

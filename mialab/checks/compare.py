@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 
 RTOL = 1e-5  # float32 sums of a few thousand terms stay well inside this; a wrong formula does not
+FLOAT32_SCALE = 1e-5  # a float32 answer's absolute tolerance, relative to the largest expected value
 
 
 def _as_array(got):
@@ -71,6 +72,8 @@ def compare(got, expected, atol: float = 1e-6, rtol: float = RTOL) -> str | None
         wrong = int((array != want).sum())
         return None if wrong == 0 else f"gives {wrong} of {want.size} entries wrong"
     got_f, want_f = array.astype(float), want.astype(float)
+    if array.dtype.kind == "f" and array.dtype.itemsize < 8:  # float32 arithmetic: cancellation at the array's scale
+        atol = max(atol, FLOAT32_SCALE * float(np.nanmax(np.abs(want_f), initial=0.0)))
     bad = np.isfinite(want_f) & ~np.isfinite(got_f)
     if bad.any():
         return (f"returned {got_f.item() if scalar else 'non-finite values'} (NaN or infinity)"
