@@ -91,16 +91,18 @@ def test_the_sandbox_copy_lacks_the_off_limits_code(row, tmp_path):
                     assert "ReferenceBlocked" in body and len(node.body) == 2, key
 
 
-def test_a_references_private_helpers_go_with_it_even_when_shared():
-    source = "def _a(x):\n    return _b(x)\n\ndef _b(x):\n    return x\n\ndef ref(x):\n    return _a(x)\n\n" \
-             "def other(x):\n    return _b(x) + 1\n"
+def test_a_references_private_helpers_go_with_it_unless_unblocked_code_uses_them():
+    source = ("def _a(x):\n    return _b(x)\n\ndef _b(x):\n    return x\n\ndef _c(x):\n    return x\n\n"
+              "def ref(x):\n    return _a(x) + _c(x)\n\ndef other(x):\n    return _b(x) + 1\n\n"
+              "TABLE = {'c': _c}\n")
     new, pruned = sandbox.prune_source(source, "m", {"ref"})
-    assert pruned == {"ref", "_a", "_b"}
+    assert pruned == {"ref", "_a"}  # _b: `other` uses it; _c: a table holds it
     namespace = {}
     exec(compile(new.replace("from mialab._reference import ReferenceBlocked as _Blocked",
                              "_Blocked = RuntimeError"), "m", "exec"), namespace)
-    with pytest.raises(RuntimeError, match="m._b"):
-        namespace["other"](1)
+    assert namespace["other"](1) == 2
+    with pytest.raises(RuntimeError, match="m._a"):
+        namespace["_a"](1)
 
 
 def test_a_row_that_names_no_function_is_refused(tmp_path):
@@ -339,3 +341,47 @@ def test_the_feedback_holds_the_verdict_alone(graded):
     for cell in checks:
         assert len(cell.outputs) == 1 and cell.outputs[0].output_type == "error"
         assert cell.outputs[0].evalue.startswith("❌ Exercise 0.")
+
+
+# ---------------------------------------------------------------- every exercise: solution, blank, wrong shapes
+
+MUTANTS = {
+    "blank": "def {f}(*args, **kwargs):\n    raise NotImplementedError()\n",
+    "an empty array": "def {f}(*args, **kwargs):\n    return np.array([])\n",
+    "an extra axis (a column for a vector, an array for a number)":
+        "def {f}(*args, **kwargs):\n    return np.expand_dims(np.asarray(_solved(*args, **kwargs)), -1)\n",
+    "a number for an array, an array for a number":
+        "def {f}(*args, **kwargs):\n    got = np.asarray(_solved(*args, **kwargs), dtype=float)\n"
+        "    return float(got.mean()) if got.ndim else np.full(3, float(got))\n",
+}
+
+
+def _namespace(row) -> dict:
+    """The notebook's imports and its exercises' solutions, as a notebook's `__main__` holds them (an exercise may
+    call an earlier one's function: 1.4 calls 1.1-1.3)."""
+    from _course import _imports
+
+    nb = nbformat.read(NOTEBOOKS[f"{int(row.id.split('.')[0]):02d}"], as_version=4)
+    namespace = {"__name__": "__main__"}
+    exec("\n".join(_imports(cell.source) for cell in nb.cells if cell.cell_type == "code"), namespace)
+    for other in registry.in_notebook(row.notebook):
+        if not other.manual:
+            exec(solution(other), namespace)
+    return namespace
+
+
+@pytest.mark.parametrize("row", AUTOGRADED, ids=lambda row: row.id)
+def test_every_exercise_grades_its_solution_full_and_blank_or_misshapen_answers_zero(row):
+    """Graded as autograde grades (mialab.course.verdict.grade_exercise: the sandbox where bubblewrap runs)."""
+    from mialab.checks._process import pack
+    from mialab.course.verdict import grade_exercise
+
+    namespace = _namespace(row)
+    reply = grade_exercise(row, pack(namespace[row.function]))
+    assert reply["ok"], f"{row.id}: the solution failed: {reply['message']}"
+    namespace["_solved"] = namespace[row.function]
+    for what, source in MUTANTS.items():
+        exec(source.format(f=row.function), namespace)
+        reply = grade_exercise(row, pack(namespace[row.function]))
+        assert not reply["ok"], f"{row.id}: {what} passed the hidden test"
+        assert reply["message"].startswith(f"Exercise {row.id}"), reply["message"]

@@ -28,19 +28,14 @@ from typing import Any, Callable
 
 from .._reference import ReferenceBlocked, blocked
 from .compare import compare
+from .registry import _METRICS, _MLLEAKS, _NB05, _SHADOW, EXERCISES  # noqa: F401 (hidden.py imports the tuples)
 
 NOT_DONE = "is not done yet"
 
-# the package's references an exercise's function may not call, blocked while it runs in the notebook check and
-# in the hidden test alike (so a ✅ never grades 0); each exercise's own mialab.answers entry is blocked too
-_METRICS = ("metrics.roc_curve", "metrics.auc", "metrics.advantage", "metrics.tpr_at_fpr", "metrics.evaluate",
-            "metrics.threshold_metrics")
-_SHADOW = ("shadow.attack_dataset", "shadow.shadow_attack_dataset", "shadow.fit_attack_models")
-_MLLEAKS = ("features.sorted_top_k", "features.entropy", "mlleaks.posterior_scores", "mlleaks.noise_threshold")
-_NB05 = ("features.logit_scale", "lira.log_likelihood_ratio")
-BLOCKS = {"0.1": _METRICS, "0.2": _METRICS, "2.1": _SHADOW, "2.2": _SHADOW, "2.3": _METRICS + _SHADOW,
-          "3.1": _MLLEAKS, "3.2": _MLLEAKS, "3.3": _MLLEAKS, "4.3": ("features.modified_entropy",),
-          "5.1": _NB05, "5.2": _NB05, "5.3": _METRICS}
+# the package's references an exercise's function may not call: its row of the registry (mialab.checks.registry),
+# blocked while it runs in the notebook check and in the hidden test alike (so a ✅ never grades 0), and absent
+# from the sandbox's copy of mialab when it is graded
+BLOCKS = {row.id: row.blocks for row in EXERCISES if row.blocks}
 _NUMBER = re.compile(r"Exercise (\d+\.\d+)")
 SKIPPED = ("skipped with the reference: the rest of the notebook runs, and this exercise scores 0 when it is "
            "graded")

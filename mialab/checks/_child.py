@@ -134,6 +134,26 @@ def _mialab_modules() -> list[types.ModuleType]:
             and not name.startswith("mialab.checks")]
 
 
+def _functions(module) -> tuple[list, list]:
+    """The functions of `module`: (its top-level functions, those held by its classes and top-level containers)."""
+    top, held = [], []
+    for value in list(vars(module).values()):
+        if isinstance(value, types.FunctionType):
+            top.append(value)
+        elif isinstance(value, (dict, list, tuple, set)) and len(value) < 1000:
+            items = value.values() if isinstance(value, dict) else value
+            held += [item for item in items if isinstance(item, types.FunctionType)]
+        elif isinstance(value, type) and value.__module__ == module.__name__:
+            for member in vars(value).values():
+                if isinstance(member, (staticmethod, classmethod)):
+                    member = member.__func__
+                if isinstance(member, property):
+                    held += [f for f in (member.fget, member.fset) if isinstance(f, types.FunctionType)]
+                elif isinstance(member, types.FunctionType):
+                    held.append(member)
+    return top, held
+
+
 def _names(code: types.CodeType, out: set) -> set:
     out.update(code.co_names)
     for const in code.co_consts:
@@ -151,9 +171,8 @@ def _original(wrapper):
 
 
 def apply_blocks() -> None:
-    """Make the blocked references absent in every mialab module loaded so far, with every private helper of their
-    module that they use (directly or through another helper), whoever else uses it: a reference's private helpers
-    compute its answer. mialab.course.sandbox prunes the same functions from the sandbox's copy of mialab."""
+    """Make the blocked references absent in every mialab module loaded so far, with the private helpers of their
+    modules that no unblocked function uses (mialab.course.sandbox prunes the same from the sandbox's copy)."""
     if not _blocked:
         return
     modules = _mialab_modules()
@@ -174,24 +193,36 @@ def apply_blocks() -> None:
                         and value.__module__ == module.__name__ and id(value) not in gone):
                     candidates[id(value)] = value
     used: set = set()
-    for _, inner in originals:
-        _names(inner.__code__, used)
-    reached: set = set()
+    kept: set = set()
+    for module in modules:
+        top, held = _functions(module)
+        for func in top + held:
+            if id(func) in candidates:
+                if func in held:
+                    kept.add(id(func))  # a callback in a table or a class: kept
+                continue
+            key = getattr(func, "__mialab_reference__", None)
+            if key is not None and key not in _blocked:  # an unblocked reference: what its original uses is kept
+                func = _original(func) or func
+            if id(func) not in gone and key not in _blocked and isinstance(func, types.FunctionType):
+                _names(func.__code__, used)
+    for key in kept:
+        _names(candidates[key].__code__, used)
     changed = True
     while changed:
         changed = False
         for key, func in candidates.items():
-            if key not in reached and func.__name__ in used:
-                reached.add(key)
+            if key not in kept and func.__name__ in used:
+                kept.add(key)
                 _names(func.__code__, used)
                 changed = True
     for key, inner in originals:
         _gut(inner, f"mialab's `{key}` is the reference answer to this exercise and cannot be called from your "
                     "solution while it is graded; write the computation yourself.")
-    for key in reached:
-        func = candidates[key]
-        _gut(func, f"mialab's `{func.__module__.rsplit('.', 1)[-1]}.{func.__name__}` is part of the reference "
-                   "answer to this exercise and cannot be called from your solution while it is graded.")
+    for key, func in candidates.items():
+        if key not in kept:
+            _gut(func, f"mialab's `{func.__module__.rsplit('.', 1)[-1]}.{func.__name__}` is part of the reference "
+                       "answer to this exercise and cannot be called from your solution while it is graded.")
 
 
 class _BlockingLoader(importlib.abc.Loader):

@@ -75,10 +75,13 @@ def test_diagnose(diagnose) -> None:
     here, by the reference audit), against its variant."""
     for name, evidence in TYPICAL.items():
         got = _call("Exercise 12.3", diagnose, dict(evidence), block=BLOCK_DIAGNOSE)
+        if not isinstance(got, str):
+            raise CheckError(f"Exercise 12.3: your function returned {type(got).__name__}, expected the name of a "
+                             "defence (a str).")
         if got != name:
             raise CheckError("Exercise 12.3: your function names the wrong defence for the typical evidence of a "
                              "variant.")
     variant, evidence = _target_evidence()
     got = _call("Exercise 12.3", diagnose, dict(evidence), block=BLOCK_DIAGNOSE)
-    if got != variant:
+    if not isinstance(got, str) or got != variant:
         raise CheckError("Exercise 12.3: your function does not name your target's defence from its evidence.")

@@ -165,13 +165,15 @@ def check_diagnose(diagnose, evidence=None) -> None:
     with blocked(*BLOCK_DIAGNOSE):
         for case in cases:
             got = call_student(DIAGNOSE, diagnose, *case.args)
-            require(got in VARIANTS, DIAGNOSE, f"on {case.description} your function returned {got!r}.",
+            require(isinstance(got, str) and got in VARIANTS, DIAGNOSE,
+                    f"on {case.description} your function returned {got!r}.",
                     f"return one of {', '.join(map(repr, VARIANTS))}.")
             require(got == case.expected, DIAGNOSE, f"on {case.description} your function returned {got!r}.",
                     case.hint)
         if evidence is not None:
             got = call_student(DIAGNOSE, diagnose, dict(evidence))
-            require(got in VARIANTS, DIAGNOSE, f"on your target's evidence your function returned {got!r}.",
+            require(isinstance(got, str) and got in VARIANTS, DIAGNOSE,
+                    f"on your target's evidence your function returned {got!r}.",
                     f"return one of {', '.join(map(repr, VARIANTS))}.")
     extra = "; your target's diagnosis is graded by a hidden test" if evidence is not None else ""
     return passed(DIAGNOSE, f"the typical evidence of all {len(cases)} variants{extra}")

@@ -1,7 +1,8 @@
 """Where a student's code runs when it is graded: a bubblewrap sandbox with a copy of mialab that lacks the answers.
 
 `package_copy` writes a copy of the installed mialab from which the exercise's off-limits code is absent (each
-function's body replaced by one that raises ReferenceBlocked, with every private helper of its module that it uses),
+function's body replaced by one that raises ReferenceBlocked, with the private helpers of its module that no other
+function uses),
 and without what only grading needs: the hidden tests, the reference answers of `use_reference`, the course tooling.
 `command` wraps a command in bubblewrap (Debian's `bubblewrap`): new user, PID, network, IPC and UTS namespaces
 (it cannot see, signal or trace the grading process or the kernel, nor reach a network), read-only files, a private
@@ -54,23 +55,32 @@ def _names(node: ast.AST) -> set[str]:
 
 
 def prune_source(source: str, module: str, functions: set[str]) -> tuple[str, set[str]]:
-    """`source` of module `module` ("metrics") with the bodies of `functions` and of every private module-level
-    function they use (transitively) replaced by `raise ReferenceBlocked(...)`. Returns (new source, pruned names)."""
+    """`source` of module `module` ("metrics") with the bodies of `functions`, and of every private module-level
+    function that nothing else of the module uses, replaced by `raise ReferenceBlocked(...)`: the same rule as the
+    child's runtime blocks (mialab.checks._child.apply_blocks). Returns (new source, pruned names)."""
     tree = ast.parse(source)
     defs = {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
-    pruned = {name for name in functions if name in defs}
-    used = set().union(*(_names(defs[name]) for name in pruned)) if pruned else set()
-    changed = True
+    blocked = {name for name in functions if name in defs}
+    if not blocked:
+        return source, set()
+    private = {name for name in defs if name.startswith("_") and name not in blocked}
+    used = set()  # what the unblocked code of the module uses: its public functions, classes, module-level code
+    for node in tree.body:
+        name = getattr(node, "name", None)
+        if name not in blocked and name not in private:
+            used |= _names(node)
+    kept, changed = set(), True
     while changed:
         changed = False
-        for name, node in defs.items():
-            if name.startswith("_") and name not in pruned and name in used:
-                pruned.add(name)
-                used |= _names(node)
+        for name in private - kept:
+            if name in used:
+                kept.add(name)
+                used |= _names(defs[name])
                 changed = True
+    pruned = blocked | (private - kept)
     for name in pruned:
         defs[name].body = _blocked_body(f"{module}.{name}")
-    return (ast.unparse(tree) + "\n" if pruned else source), pruned
+    return ast.unparse(tree) + "\n", pruned
 
 
 def package_copy(off_limits, dest) -> Path:

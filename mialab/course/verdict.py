@@ -125,6 +125,8 @@ def grade_exercise(row: registry.Exercise, item: dict | None) -> dict:
     finally:
         copy.close()
     reply["sandbox"] = unavailable
+    if not reply.get("ok") and not str(reply.get("message", "")).startswith(f"Exercise {row.id}"):
+        reply["message"] = f"Exercise {row.id}: " + str(reply.get("message", "")).split(": ", 1)[-1]
     return reply
 
 
