@@ -28,7 +28,7 @@ def _augmented(X, augment):
         return X[None]
     if not callable(augment):
         raise TypeError(f"`augment` must be a function X -> copies of shape (n_aug, n, d) (e.g. "
-                        f"lira.shifted_copies), or None; got {type(augment).__name__}.")
+                        f"augment.shifted_copies), or None; got {type(augment).__name__}.")
     copies = np.asarray(augment(X), dtype=np.float32)
     if copies.ndim != 3 or copies.shape[1:] != X.reshape(len(X), -1).shape:
         raise ValueError(f"`augment(X)` must return shape (n_aug, {len(X)}, {X[0].size}); got {copies.shape}.")
@@ -43,7 +43,7 @@ def signals(models, X, y, kind: str = "logit", *, augment=None) -> np.ndarray:
 
     models: a ModelStack (mialab.many_models.train_many, mialab.cache.train_in_out_models). kind: "logit" the
     logit-scaled confidence log(p_y / (1 - p_y)) (LiRA), "probability" the probability of the true label (RMIA),
-    "loss" the cross-entropy -log p_y. augment: a function X -> (n_aug, n, d), e.g. lira.shifted_copies."""
+    "loss" the cross-entropy -log p_y. augment: a function X -> (n_aug, n, d), e.g. augment.shifted_copies."""
     if not callable(getattr(models, "predict_proba", None)) or not hasattr(models, "n_models"):
         raise TypeError(f"`models` must be a mialab.many_models.ModelStack (many models trained at once); got "
                         f"{type(models).__name__}. Train them with mialab.cache.train_in_out_models.")
