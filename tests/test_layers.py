@@ -31,7 +31,7 @@ LAYERS = {
     "federated": 5,
     "blackbox": 3,
     "metrics": 4,
-    "attacks": 5, "defenses": 5, "capstone": 5,
+    "attacks": 5, "defenses": 5, "capstone": 5, "capstone_targets": 5,
     "plots": 6, "diagrams": 6,
     "checks": 7, "course": 7, "answers": 7,
 }

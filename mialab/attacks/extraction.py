@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from .._reference import reference
 from .._validation import as_array, as_features, check_positive_int, check_scalar, check_seed
-from ..blackbox import check_target, query_labels, query_probabilities
+from ..blackbox import QueryBudgetExceeded, check_target, query_labels, query_probabilities
 from ..models import MLP
 from ..threads import limited
 
@@ -303,13 +303,11 @@ def path_finding(oracle: LeafOracle, low, high, *, x0=None, tol: float = 1e-4, m
 # retraining on the API's answers (Tramèr et al. Sec. 5)
 # ---------------------------------------------------------------------------------------------------------------
 
-class QueryBudgetExceeded(RuntimeError):
-    """A query would take the target's counter past the attacker's budget."""
-
-
 def query_within_budget(target, X, budget: int, *, labels_only: bool = False) -> np.ndarray:
-    """The target's answers on X (n, d) if its query counter stays within `budget` (else QueryBudgetExceeded,
-    and nothing is asked): probabilities (n, k), or labels (n,) when labels_only."""
+    """The target's answers on X (n, d) if its query counter stays within `budget` (else
+    blackbox.QueryBudgetExceeded, and nothing is asked): probabilities (n, k), or labels (n,) when labels_only.
+
+    The attacker's own budget on the target's counter; a BlackBox(..., budget=) enforces the defender's."""
     check_target(target)
     X = as_features(X)
     budget = check_positive_int(budget, "budget")

@@ -4,8 +4,8 @@ reference models that did (IN) and did not (OUT) train on the record. Taught in 
 Arrays are records x models (mialab.attacks.signals): `ref_signals` (n, m) holds the logit-scaled confidence
 log(p_y / (1 - p_y)) of reference model j on record i, or (n, m, n_aug) with one value per augmented query;
 `in_mask` (n, m) bool says which models trained on which record (data.in_out_mask). `lira_scores` is an attack
-function for signals.leave_one_out; `LiRA` wraps it in the package's attack shape (fit on the attacker's pool,
-score a black box).
+function (signals.SignalAttack) for signals.leave_one_out; `LiRA` wraps it in the package's attack shape (fit on
+the attacker's pool, score a black box).
 
 What it computes, and where it differs from the authors' code (tensorflow/privacy, research/mi_lira_2021):
 - each Gaussian's mean is the median of its values, as in the authors' code;
@@ -13,7 +13,9 @@ What it computes, and where it differs from the authors' code (tensorflow/privac
   (sqrt of the summed squared deviations from each record's mean over the summed degrees of freedom), where the
   authors' code takes the standard deviation of all values of that side at once (which adds the spread between
   records' means). The pooled spread is what the paper's "global variance" estimates under its model (one
-  variance, per-record means); the difference in AUC on our data was at most 0.006;
+  variance, per-record means); the difference in AUC on our data was at most 0.006. The authors' online code
+  (plot.py, generate_ours) also takes the IN side's spread for BOTH Gaussians when the variance is fixed; here
+  each side keeps its own;
 - the per-record standard deviation uses ddof=1 (the unbiased variance; the authors' code uses NumPy's default
   ddof=0), falling back to the pooled spread for records with fewer than 2 models on a side;
 - the online score is log N(x; mu_in, s_in) - log N(x; mu_out, s_out); the offline score is the paper's
@@ -146,7 +148,7 @@ def log_likelihood_ratio(x, mean_in, std_in, mean_out, std_out) -> np.ndarray:
     return norm.logpdf(x, mean_in, std_in) - norm.logpdf(x, mean_out, std_out)
 
 
-def lira_online(target_signals, ref_signals, in_mask, *, fix_variance: bool = False) -> np.ndarray:
+def lira_online(target_signals, ref_signals, in_mask=None, *, fix_variance: bool = False) -> np.ndarray:
     """Online LiRA: target_signals (n,) or (n, n_aug), ref_signals (n, m[, n_aug]), in_mask (n, m) bool -> scores (n,).
 
     The log likelihood ratio of the target's value under the record's IN and OUT Gaussians (averaged over
@@ -170,9 +172,10 @@ def lira_offline(target_signals, ref_signals, in_mask=None, *, fix_variance: boo
     return -norm.logsf(x, mean_out, std_out).mean(axis=1)
 
 
-def lira_scores(target_signals, ref_signals, in_mask=None, *, online: bool = True, fix_variance: bool = False):
+def lira_scores(target_signals, ref_signals, in_mask=None, *, online: bool = True,
+                fix_variance: bool = False) -> np.ndarray:
     """lira_online (online=True) or lira_offline: see those. -> scores (n,), higher = member. An attack function
-    for signals.leave_one_out / cross_chunk / score_targets."""
+    for signals.leave_one_out / cross_chunk / score_targets (a signals.SignalAttack)."""
     online = check_bool(online, "online")
     if online:
         return lira_online(target_signals, ref_signals, in_mask, fix_variance=fix_variance)
