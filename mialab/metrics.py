@@ -175,6 +175,25 @@ def bootstrap_ci(metric, scores, is_member, n_boot: int = 200, level: float = 0.
     return float(low[0]), float(high[0])
 
 
+def percentile_interval(draws, level: float = 0.95) -> tuple[float, float]:
+    """The central `level` percentile interval of bootstrap draws (k,) -> (low, high), each an actual draw
+    (NumPy's inverted_cdf), so draws that are inf (a target never reached) keep the interval defined.
+
+    >>> percentile_interval(np.arange(1.0, 101.0))
+    (3.0, 98.0)
+    """
+    try:
+        draws = np.asarray(draws, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"`draws` must be an array of bootstrap values; got {type(draws).__name__}.") from None
+    if draws.ndim != 1 or len(draws) == 0 or np.isnan(draws).any():
+        raise ValueError(f"`draws` must be a non-empty 1-D array of bootstrap values without NaN; got shape "
+                         f"{draws.shape} with {int(np.isnan(draws).sum())} NaN.")
+    level = check_fraction(level, "level")
+    low, high = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], method="inverted_cdf")
+    return float(low), float(high)
+
+
 @dataclass(repr=False)
 class AttackResult:
     """An attack's numbers: AUC, advantage, TPR at fixed FPRs, its ROC curve and, if asked, bootstrap intervals."""
