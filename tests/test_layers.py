@@ -27,7 +27,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "mialab"
 LAYERS = {
     "_reference": 0, "_validation": 0, "progress": 0, "recipe": 0, "threads": 0, "__init__": 0,
     "data": 1, "download": 1,
-    "models": 2, "many_models": 2, "generative": 2, "cache": 2, "sequence": 2, "aggregates": 1, "warfarin": 1,
+    "models": 2, "many_models": 2, "generative_models": 2, "cache": 2, "sequence": 2, "aggregates": 1, "warfarin": 1,
     "federated": 5,
     "blackbox": 3,
     "metrics": 4,
@@ -95,6 +95,22 @@ def test_the_leaves_import_nothing_from_the_package():
 def test_the_core_never_imports_the_course_tooling():
     core = {m: t for m, t in graph().items() if _layer(m) < 7}
     assert not [(m, t) for m, targets in core.items() for t in targets if t.split(".")[0] in ("checks", "course")]
+
+
+# checks/grading.py and course/grading.py: the lead is rebuilding grading (issue 24); remove this when they merge
+_SHARED_NAMES_BEING_FIXED = {"grading"}
+
+
+def test_no_two_modules_share_a_name():
+    """The reference guard keys on a module's last name (`generative.precision_at_k`), and a reader on the file name:
+    two modules called the same would share both."""
+    by_name: dict[str, list[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        if path.name not in ("__init__.py", "__main__.py"):
+            by_name.setdefault(path.stem, []).append(_module_name(path))
+    shared = {name: sorted(where) for name, where in by_name.items()
+              if len(where) > 1 and name not in _SHARED_NAMES_BEING_FIXED}
+    assert not shared, f"rename one of each: {shared}"
 
 
 if __name__ == "__main__":
