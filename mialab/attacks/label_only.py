@@ -83,10 +83,6 @@ class NoiseRobustnessAttack(Attack):
         noisy_copies(np.zeros((1, int(np.prod(image_shape))), np.float32), 1, noise, strength,
                      image_shape=image_shape, random_state=0)
 
-    def fit(self, X=None, y=None) -> "NoiseRobustnessAttack":
-        """Nothing to fit; returns self so the attack has the same shape as the others."""
-        return self
-
     def score(self, target, X, y) -> np.ndarray:
         """Share of the record and its noisy copies classified as y: X (n, d), y (n,) -> (n,) in [0, 1]."""
         check_target(target)
