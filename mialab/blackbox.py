@@ -3,6 +3,18 @@
     target = BlackBox(model, output="top_k", k=3)
     answers = target.query(X)        # (n, n_classes), all but each row's 3 largest probabilities set to 0
     target.n_queries                 # records answered so far
+    BlackBox(model, budget=1000)     # refuses (QueryBudgetExceeded) a query past 1,000 records in all
+
+    >>> import numpy as np
+    >>> from mialab.models import MLP
+    >>> target = BlackBox(MLP(4, 3, hidden=(8,), random_state=0), output="top_k", k=1, budget=10)
+    >>> answers = target.query(np.zeros((6, 4), np.float32))
+    >>> answers.shape, int((answers > 0).sum()), target.n_queries, target.queries_left
+    ((6, 3), 6, 6, 4)
+    >>> target.query(np.zeros((5, 4), np.float32))
+    Traceback (most recent call last):
+    ...
+    mialab.blackbox.QueryBudgetExceeded: this query asks 5 records but only 4 of the budget of 10 are left: ...
 
 The model sits in a private attribute (`_model`) and the box offers no way to its weights or training data. That
 is a teaching convention that marks what an attacker may use, not a security boundary: Python hides nothing.
@@ -19,6 +31,11 @@ from ._validation import as_features, as_labels, as_proba, check_choice, check_p
 from .models import predict_proba
 
 OUTPUTS = ("probabilities", "top_k", "rounded", "label")
+
+
+class QueryBudgetExceeded(RuntimeError):
+    """A query would take a black box past its query budget (BlackBox(..., budget=)) or an attacker past the budget
+    it was given (extraction.query_within_budget); nothing is asked."""
 
 
 def _model_n_classes(model) -> int | None:
@@ -40,10 +57,12 @@ class BlackBox:
         "label"          the predicted class only, int64 (n,) (the label-only setting, Choquette-Choo et al. 2021)
     model: a torch module (answers through mialab.models.predict_proba) or any object with predict_proba(X)
     (a scikit-learn classifier, a defended model). n_queries counts the records answered since the last
-    reset_queries().
+    reset_queries(). budget: the most records the box answers in all (None: no limit); a query that would pass it
+    raises QueryBudgetExceeded and is not answered.
     """
 
-    def __init__(self, model, output: str = "probabilities", k: int = 3, decimals: int = 2):
+    def __init__(self, model, output: str = "probabilities", k: int = 3, decimals: int = 2, *,
+                 budget: int | None = None):
         self._is_torch = isinstance(model, nn.Module)
         if not self._is_torch and not callable(getattr(model, "predict_proba", None)):
             raise TypeError(f"`model` must be a torch module or have a predict_proba(X) method; got "
@@ -57,7 +76,13 @@ class BlackBox:
         self.decimals = int(decimals)
         self._n_classes = _model_n_classes(model)
         self._check_k()
+        self.budget = None if budget is None else check_positive_int(budget, "budget")
         self.n_queries = 0
+
+    @property
+    def queries_left(self) -> int | None:
+        """How many more records the box will answer (None without a budget)."""
+        return None if self.budget is None else self.budget - self.n_queries
 
     @property
     def n_classes(self) -> int | None:
@@ -84,6 +109,11 @@ class BlackBox:
     def query(self, X) -> np.ndarray:
         """The model's answers on X (n, d): (n, n_classes) float, or (n,) int64 for output="label"."""
         X = as_features(X)
+        if self.budget is not None and self.n_queries + len(X) > self.budget:
+            raise QueryBudgetExceeded(
+                f"this query asks {len(X):,} records but only {self.queries_left:,} of the budget of "
+                f"{self.budget:,} are left: query fewer records (reuse the answers you have), or start again with a "
+                "fresh box (a new attacker, a new budget).")
         probs = self._probabilities(X)
         if self._n_classes is None:
             self._n_classes = probs.shape[1]
@@ -110,7 +140,8 @@ class BlackBox:
 
     def __repr__(self) -> str:
         detail = {"top_k": f", k={self.k}", "rounded": f", decimals={self.decimals}"}.get(self.output, "")
-        return f"BlackBox(output={self.output!r}{detail}, n_queries={self.n_queries})"
+        budget = "" if self.budget is None else f", budget={self.budget}"
+        return f"BlackBox(output={self.output!r}{detail}, n_queries={self.n_queries}{budget})"
 
 
 # ---------------------------------------------------------------------------------------------------------------

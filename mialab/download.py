@@ -23,7 +23,7 @@ from pathlib import Path
 
 from mialab import __version__
 from mialab.data import cache_dir
-from mialab.progress import progress
+from mialab.progress import NoBar, progress
 
 __all__ = [
     "REGISTRY",
@@ -245,14 +245,6 @@ def _help(name, dataset: Dataset, files, folder: Path) -> str:
     )
 
 
-class _NoBar:
-    def update(self, n):
-        pass
-
-    def close(self):
-        pass
-
-
 def _download(url: str, target: Path, expected: str, timeout: float, desc: str) -> None:
     """Stream `url` into a temp file next to `target`, check its SHA-256, then rename it into place."""
     request = urllib.request.Request(url, headers={"User-Agent": f"mialab/{__version__}"})
@@ -262,7 +254,7 @@ def _download(url: str, target: Path, expected: str, timeout: float, desc: str) 
         digest = hashlib.sha256()
         with os.fdopen(handle, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as response:
             total = int(response.headers.get("Content-Length") or 0) or None
-            bar = progress(total=total, desc=desc, unit="B", unit_scale=True) if (total or 0) > _CHUNK else _NoBar()
+            bar = progress(total=total, desc=desc, unit="B", unit_scale=True) if (total or 0) > _CHUNK else NoBar()
             try:
                 for chunk in iter(lambda: response.read(_CHUNK), b""):
                     out.write(chunk)

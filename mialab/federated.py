@@ -35,7 +35,7 @@ from ._validation import as_array, as_features, as_labels, check_positive_int, c
 from .attacks.whitebox import record_gradient_norms
 from .many_models import ModelStack, _check_masks, _sparse_rows, _train_group
 from .models import MLP
-from .progress import progress
+from .progress import NoBar, progress
 from .threads import limited
 
 __all__ = ["ActiveServer", "FederatedRun", "ascent_direction", "client_seeds", "federated_training",
@@ -223,11 +223,6 @@ class FederatedRun:
     client_test_accuracy: np.ndarray
 
 
-class _NoBar:
-    def update(self, n: int = 1) -> None:
-        pass
-
-
 def _losses(probs: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Cross-entropy of probabilities (..., n, k) at labels y (n,) -> (..., n)."""
     p_y = np.take_along_axis(probs, np.broadcast_to(y[:, None], probs.shape[:-1] + (1,)), axis=-1)[..., 0]
@@ -313,7 +308,7 @@ def federated_training(X, y, client_masks, *, rounds: int = 30, local_epochs: in
                 server(r, model)
             observe_global()
             seeds = client_seeds(seed, r, n_clients)
-            weights, biases = _train_group(X_t, y_t, rows, seeds, seeds, bar=_NoBar(), sparse=sparse,
+            weights, biases = _train_group(X_t, y_t, rows, seeds, seeds, bar=NoBar(), sparse=sparse,
                                            initial=[copy.deepcopy(model) for _ in range(n_clients)], **options)
             clients = ModelStack(weights, biases, activation=activation)
             if watch is not None:

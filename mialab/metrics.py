@@ -175,9 +175,68 @@ def bootstrap_ci(metric, scores, is_member, n_boot: int = 200, level: float = 0.
     return float(low[0]), float(high[0])
 
 
+def percentile_interval(draws, level: float = 0.95) -> tuple[float, float]:
+    """The central `level` percentile interval of bootstrap draws (k,) -> (low, high), each an actual draw
+    (NumPy's inverted_cdf), so draws that are inf (a target never reached) keep the interval defined.
+
+    >>> percentile_interval(np.arange(1.0, 101.0))
+    (3.0, 98.0)
+    """
+    try:
+        draws = np.asarray(draws, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"`draws` must be an array of bootstrap values; got {type(draws).__name__}.") from None
+    if draws.ndim != 1 or len(draws) == 0 or np.isnan(draws).any():
+        raise ValueError(f"`draws` must be a non-empty 1-D array of bootstrap values without NaN; got shape "
+                         f"{draws.shape} with {int(np.isnan(draws).sum())} NaN.")
+    level = check_fraction(level, "level")
+    low, high = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], method="inverted_cdf")
+    return float(low), float(high)
+
+
+def tpr_key(fpr: float) -> str:
+    """The name of the TPR at `fpr` in AttackResult's one key scheme: tpr_key(0.01) -> "tpr@1%fpr"."""
+    return f"tpr@{_pct(check_fraction(fpr, 'fpr'))}fpr"
+
+
+_LABELS = {"auc": "AUC", "advantage": "advantage"}
+
+
+def _label(name: str) -> str:
+    return _LABELS.get(name) or name.upper()
+
+
+def _digits(name: str) -> int:
+    return 3 if name.startswith("tpr") else 2
+
+
+def format_interval(value: float, low: float | None = None, high: float | None = None, digits: int = 2) -> str:
+    """A value and its interval as one string: format_interval(0.791, 0.78, 0.803) -> "0.79 [0.78, 0.80]"; the value
+    alone when low and high are None."""
+    digits = check_positive_int(digits, "digits", minimum=0)
+    for name, number in (("value", value), ("low", low), ("high", high)):
+        if number is not None and (isinstance(number, bool) or not isinstance(number, numbers.Real)):
+            raise TypeError(f"`{name}` must be a number (inf and NaN print as such); got {number!r}.")
+    if (low is None) != (high is None):
+        raise ValueError("pass both `low` and `high` (an interval), or neither (the value alone).")
+    if low is None:
+        return f"{value:.{digits}f}"
+    return f"{value:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
 @dataclass(repr=False)
 class AttackResult:
-    """An attack's numbers: AUC, advantage, TPR at fixed FPRs, its ROC curve and, if asked, bootstrap intervals."""
+    """An attack's numbers: AUC, advantage, TPR at fixed FPRs, its ROC curve and, if asked, bootstrap intervals.
+
+    One key scheme names the numbers: "auc", "advantage" and tpr_key(fpr) ("tpr@1%fpr", "tpr@0.1%fpr"), for
+    result[name], result.ci[name], result.interval(name), summary() and results_table(). `tpr_at` holds the same
+    TPRs by their FPR as a number (result.tpr_at[0.01] == result["tpr@1%fpr"]).
+
+    >>> import numpy as np
+    >>> result = evaluate(np.arange(8.0), np.arange(8) >= 4, fprs=(0.25,))
+    >>> result["auc"], result[tpr_key(0.25)] == result.tpr_at[0.25]
+    (1.0, True)
+    """
 
     auc: float
     advantage: float
@@ -192,6 +251,23 @@ class AttackResult:
         return {"auc": self.auc, "advantage": self.advantage,
                 **{f"tpr@{_pct(at)}fpr": value for at, value in self.tpr_at.items()}}
 
+    def names(self) -> list[str]:
+        """The names of this result's numbers, in order: ["auc", "advantage", "tpr@0.1%fpr", ...]."""
+        return list(self._named())
+
+    def __getitem__(self, name: str) -> float:
+        named = self._named()
+        if name not in named:
+            raise KeyError(f"{name!r} is not one of this result's numbers {list(named)}; a TPR is named "
+                           f"metrics.tpr_key(fpr), e.g. {tpr_key(0.01)!r}, for an FPR passed to evaluate(fprs=...).")
+        return named[name]
+
+    def interval(self, name: str, digits: int | None = None) -> str:
+        """The number `name` with its bootstrap interval when computed: "0.79 [0.78, 0.80]" (TPRs 3 digits)."""
+        value = self[name]
+        digits = _digits(name) if digits is None else digits
+        return format_interval(value, *self.ci.get(name, (None, None)), digits=digits)
+
     def summary(self, decimals: int = 2) -> dict:
         """The numbers rounded to `decimals`, with `<name>_ci` intervals when computed: for printing."""
         decimals = check_positive_int(decimals, "decimals", minimum=0)
@@ -202,16 +278,57 @@ class AttackResult:
         return out
 
     def __str__(self) -> str:
-        parts = []
-        for name, value in self._named().items():
-            label = {"auc": "AUC", "advantage": "advantage"}.get(name) or name.upper()
-            digits = 3 if name.startswith("tpr") else 2
-            interval = f" [{self.ci[name][0]:.{digits}f}, {self.ci[name][1]:.{digits}f}]" if name in self.ci else ""
-            parts.append(f"{label} {value:.{digits}f}{interval}")
+        parts = [f"{_label(name)} {self.interval(name)}" for name in self._named()]
         return " · ".join(parts) + f" (n={self.n_members} members, {self.n_nonmembers} non-members)"
 
     def __repr__(self) -> str:
         return f"<AttackResult: {self}>"
+
+
+def results_table(results: dict, columns=None, *, digits: int | None = None, as_numbers: bool = False):
+    """One row per attack: {name: AttackResult} -> a pandas DataFrame indexed by attack name, one column per number
+    ("AUC", "advantage", "TPR@1%FPR", ...), each cell "value [low, high]" where the result has intervals.
+
+    columns: the numbers to show, by name ("auc", "advantage", tpr_key(fpr)); default every number of the first
+    result. digits: decimals (default 2, 3 for TPRs). as_numbers=True: floats instead of strings, with "<column> low"
+    and "<column> high" columns where intervals exist (for sorting, plotting, or further arithmetic).
+
+    >>> import numpy as np
+    >>> is_member = np.arange(8) >= 4
+    >>> table = results_table({"perfect": evaluate(np.arange(8.0), is_member, fprs=(0.25,)),
+    ...                        "reversed": evaluate(-np.arange(8.0), is_member, fprs=(0.25,))})
+    >>> print(table.to_string())
+               AUC advantage TPR@25%FPR
+    perfect   1.00      1.00      1.000
+    reversed  0.00      0.00      0.000
+    """
+    import pandas as pd   # deferred: only tables need it
+
+    if not isinstance(results, dict) or not results:
+        raise TypeError(f"`results` must be a non-empty dict {{attack name: AttackResult}} (from metrics.evaluate); "
+                        f"got {type(results).__name__}.")
+    for name, result in results.items():
+        if not isinstance(result, AttackResult):
+            raise TypeError(f"`results[{name!r}]` must be an AttackResult (from metrics.evaluate); got "
+                            f"{type(result).__name__}.")
+    columns = next(iter(results.values())).names() if columns is None else list(columns)
+    if digits is not None:
+        digits = check_positive_int(digits, "digits", minimum=0)
+    as_numbers = check_bool(as_numbers, "as_numbers")
+    rows = {}
+    for attack, result in results.items():
+        row = {}
+        for name in columns:
+            value = result[name]
+            if not as_numbers:
+                row[_label(name)] = result.interval(name, digits)
+                continue
+            row[_label(name)] = round(value, digits) if digits is not None else value
+            if name in result.ci:
+                for side, bound in zip(("low", "high"), result.ci[name]):
+                    row[f"{_label(name)} {side}"] = round(bound, digits) if digits is not None else bound
+        rows[attack] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def _headline(fprs):

@@ -15,3 +15,13 @@ def progress_enabled() -> bool:
 def progress(iterable=None, *, total: int | None = None, desc: str | None = None, **kwargs):
     """Wrap an iterable (or make a manual bar with `total`) in a tqdm bar that tests can silence."""
     return tqdm(iterable, total=total, desc=desc, disable=not progress_enabled(), leave=False, **kwargs)
+
+
+class NoBar:
+    """A progress bar that shows nothing: update() and close() do nothing (for work too small to show)."""
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import mialab.attacks
-from mialab import data, generative
+from mialab import data, generative_models
 from mialab.attacks.base import Attack, NotFittedError
 from mialab.attacks.label_only import GapAttack, NoiseRobustnessAttack
 from mialab.attacks.lira import LiRA
@@ -94,15 +94,15 @@ def world():
     model = train(MLP(600, K, hidden=(32,), random_state=0), X[:200], y[:200], epochs=20, random_state=0)
     digits, _ = data.load_digits()
     digits = digits[:120] / digits.max()
-    vae = generative.train_vae(digits[:60], latent=2, hidden=16, steps=20)
-    gan = generative.train_gan(digits[:60], latent=2, hidden=16, steps=20)
+    vae = generative_models.train_vae(digits[:60], latent=2, hidden=16, steps=20)
+    gan = generative_models.train_gan(digits[:60], latent=2, hidden=16, steps=20)
     purchase = {"X": np.concatenate([X[:30], X[1500:1530]]), "y": np.concatenate([y[:30], y[1500:1530]]),
                 "target": BlackBox(model, output="probabilities")}
     images = {"X": digits[30:90], "y": None}
     return {"X_pool": X[400:900], "y_pool": y[400:900], "model": model, "target": purchase["target"],
             "purchase": purchase, "weights": dict(purchase, target=model),
             "vae": dict(images, target=vae), "gan": dict(images, target=gan),
-            "samples": dict(images, target=generative.sample(vae, 200))}
+            "samples": dict(images, target=generative_models.sample(vae, 200))}
 
 
 def test_every_attack_class_is_listed_here():

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from mialab.blackbox import BlackBox
+from mialab.blackbox import BlackBox, QueryBudgetExceeded
 from mialab.models import MLP, predict_proba
 
 
@@ -104,3 +104,28 @@ def test_objects_without_predict_proba_are_rejected():
 def test_bad_queries_are_rejected(model, records, bad, match):
     with pytest.raises(ValueError, match=match):
         BlackBox(model).query(bad(records))
+
+
+def test_a_budget_refuses_the_query_that_would_pass_it_and_answers_nothing(model, records):
+    box = BlackBox(model, budget=len(records) + 2)
+    assert box.queries_left == len(records) + 2 and BlackBox(model).queries_left is None
+    box.query(records)
+    with pytest.raises(QueryBudgetExceeded, match=f"asks {len(records)} records but only 2 of the budget of "
+                                                  f"{len(records) + 2}"):
+        box.query(records)
+    assert box.n_queries == len(records)                           # the refused query was not counted
+    assert box.query(records[:2]).shape == (2, 5) and box.queries_left == 0
+    assert "budget=" in repr(box) and "budget" not in repr(BlackBox(model))
+    with pytest.raises(ValueError, match="budget"):
+        BlackBox(model, budget=0)
+
+
+def test_one_budget_exception_for_the_capstone_the_extraction_attack_and_the_box():
+    from mialab import capstone
+    from mialab.attacks import extraction
+    assert capstone.QueryBudgetExceeded is extraction.QueryBudgetExceeded is QueryBudgetExceeded
+    box = BlackBox(MLP(6, 5, hidden=(8,), random_state=0), budget=3)
+    with pytest.raises(extraction.QueryBudgetExceeded):             # the box's budget, caught by extraction's name
+        extraction.retrain_copy(box, np.zeros((4, 6), np.float32), budget=10, n_classes=5, steps=1)
+    with pytest.raises(capstone.QueryBudgetExceeded):               # the attacker's budget, by the capstone's name
+        extraction.query_within_budget(BlackBox(MLP(6, 5, hidden=(8,), random_state=0)), np.zeros((4, 6)), 3)

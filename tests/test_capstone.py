@@ -12,7 +12,7 @@ import pytest
 import torch
 from scipy.stats import beta
 
-from mialab import capstone, metrics
+from mialab import capstone, capstone_targets, metrics
 from mialab.cache import train_in_out_models
 from mialab.checks import CheckError, nb12
 from mialab.checks.grading import HiddenTestFailed, hidden_test
@@ -41,13 +41,13 @@ def test_every_variant_is_named_by_the_reference_audit(variant, references):
 
 
 def test_the_seed_picks_the_variant_and_the_public_target_is_fixed():
-    picks = {capstone._plan(f"public-seed-{seed}")[0] for seed in range(40)}
+    picks = {capstone_targets._plan(f"public-seed-{seed}")[0] for seed in range(40)}
     assert picks == set(capstone.VARIANTS)
-    assert capstone._plan("public-seed-12") == capstone._plan("public-seed-12")
-    assert capstone._plan("a secret", "alice") != capstone._plan("a secret", "bob") or \
-        capstone._plan("a secret", "alice")[1] != capstone._plan("a secret", "bob")[1]
+    assert capstone_targets._plan("public-seed-12") == capstone_targets._plan("public-seed-12")
+    assert capstone_targets._plan("a secret", "alice") != capstone_targets._plan("a secret", "bob") or \
+        capstone_targets._plan("a secret", "alice")[1] != capstone_targets._plan("a secret", "bob")[1]
     audit = capstone.build()
-    assert capstone.reveal(audit) == capstone._plan(f"public-seed-{capstone.PUBLIC_SEED}")[0]
+    assert capstone.reveal(audit) == capstone_targets._plan(f"public-seed-{capstone.PUBLIC_SEED}")[0]
     assert audit.is_member.sum() == len(audit.is_member) // 2
 
 
@@ -98,7 +98,7 @@ def test_graded_targets_hold_no_variant_and_the_key_grades_each_students_file(as
     with pytest.raises(LookupError, match="no capstone target file"):
         capstone.key_variant()
     monkeypatch.delenv(capstone.KEY_ENV)
-    assert capstone.key_variant() == capstone._plan(f"public-seed-{capstone.PUBLIC_SEED}")[0]
+    assert capstone.key_variant() == capstone_targets._plan(f"public-seed-{capstone.PUBLIC_SEED}")[0]
 
 
 def test_the_same_secret_builds_the_same_target(assignment, tmp_path):

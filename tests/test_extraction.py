@@ -6,10 +6,10 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
-from mialab import data, models
-from mialab.attacks.extraction import (LeafOracle, LinearCopy, QueryBudgetExceeded, extract_logistic,
-                                       fidelity, find_threshold, path_finding, query_within_budget, retrain_copy,
-                                       solve_binary_logistic, solve_softmax)
+from mialab import data, metrics, models
+from mialab.attacks.extraction import (LeafOracle, LinearCopy, QueryBudgetExceeded, bootstrap_queries_to_reach,
+                                       extract_logistic, fidelity, find_threshold, path_finding, queries_to_reach,
+                                       query_within_budget, retrain_copy, solve_binary_logistic, solve_softmax)
 from mialab.blackbox import BlackBox
 from mialab.checks import CheckError, NotDoneError, nb09
 from mialab.checks.grading import HiddenTestFailed, hidden_test
@@ -310,3 +310,70 @@ def test_a_linear_scan_is_refused_by_the_check_and_by_grading_although_its_thres
     assert "queries; binary search needs" in capsys.readouterr().out
     with pytest.raises(HiddenTestFailed, match="far more queries"):
         hidden_test("nb09", "find_threshold", _scan_threshold)
+
+
+# --- queries_to_reach and its bootstrap (notebook 09, section 4) ------------------------------------------------
+
+def _notebook_queries_to_reach(agree, budgets, level=0.9):
+    """Notebook 09's cell before it moved into the package, kept as the oracle."""
+    curve = agree.mean(axis=(0, 2))
+    above = np.flatnonzero(curve >= level)
+    if len(above) == 0:
+        return np.inf
+    j = above[0]
+    if j == 0:
+        return float(budgets[0])
+    t = (level - curve[j - 1]) / (curve[j] - curve[j - 1])
+    return float(np.exp(np.log(budgets[j - 1]) + t * np.log(budgets[j] / budgets[j - 1])))
+
+
+def _sweep(rng, n_test=300, budgets=(25, 50, 100, 200, 400, 700), slope=0.12):
+    """Agreement (3 seeds, budgets, n_test) whose chance of agreeing grows with log(budget)."""
+    p = np.clip(0.4 + slope * np.log(np.asarray(budgets) / budgets[0]), 0, 1)
+    return rng.random((3, len(budgets), n_test)) < p[None, :, None]
+
+
+def test_queries_to_reach_interpolates_on_a_log_scale_and_is_inf_when_never_reached():
+    budgets = [10, 100, 1000]
+    agree = np.zeros((1, 3, 4))
+    agree[0, 1, :2] = 1                                             # fidelity 0, 0.5, 1.0
+    agree[0, 2] = 1
+    assert queries_to_reach(agree, budgets, level=0.5) == pytest.approx(100)
+    assert queries_to_reach(agree, budgets, level=0.75) == pytest.approx(np.sqrt(100 * 1000))
+    assert queries_to_reach(agree, budgets, level=0.0) == 10
+    assert queries_to_reach(agree[:, :2], budgets[:2], level=0.9) == np.inf
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        agree, budgets = _sweep(rng), [25, 50, 100, 200, 400, 700]
+        for level in (0.5, 0.7, 0.9):
+            assert queries_to_reach(agree, budgets, level) == _notebook_queries_to_reach(agree, budgets, level)
+
+
+def test_the_bootstrap_draws_the_notebooks_resamples_shared_by_every_setting():
+    rng = np.random.default_rng(1)
+    budgets = [25, 50, 100, 200, 400, 700]
+    agreements = {"probabilities": _sweep(rng, slope=0.2), "labels": _sweep(rng, slope=0.1)}
+    draws = bootstrap_queries_to_reach(agreements, budgets, level=0.7, n_boot=50, random_state=3)
+    boot_rng = np.random.default_rng(3)                             # the notebook's loop
+    rows = [boot_rng.integers(300, size=300) for _ in range(50)]
+    for name, agree in agreements.items():
+        want = [_notebook_queries_to_reach(agree[:, :, r], budgets, 0.7) for r in rows]
+        np.testing.assert_array_equal(draws[name], want)
+    low, high = metrics.percentile_interval(draws["labels"] / draws["probabilities"])
+    assert 1 < low <= high                                          # labels need more queries in every pairing
+    assert queries_to_reach(agreements["labels"], budgets, 0.7) == pytest.approx(
+        np.median(draws["labels"]), rel=0.3)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: queries_to_reach(np.ones((1, 2, 3)), [10, 20, 30]), "axis 1"),
+    (lambda: queries_to_reach(np.ones((1, 2, 3)), [20, 10]), "increasing"),
+    (lambda: queries_to_reach(np.ones((2, 3)), [10, 20]), "agreement"),
+    (lambda: queries_to_reach(np.ones((1, 2, 3)), [10, 20], level=1.5), "level"),
+    (lambda: bootstrap_queries_to_reach({}, [10]), "non-empty dict"),
+    (lambda: bootstrap_queries_to_reach({"a": np.ones((1, 1, 3)), "b": np.ones((1, 1, 4))}, [10]), "same test"),
+    (lambda: metrics.percentile_interval([1.0, np.nan]), "NaN"),
+])
+def test_bad_sweeps_are_refused_with_the_reason(call, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        call()

@@ -7,7 +7,8 @@ import pytest
 from _small_models import one_thread
 from mialab import data
 from mialab.attacks import label_only
-from mialab.attacks.label_only import GapAttack, NoiseRobustnessAttack, gap_attack_accuracy, noisy_copies
+from mialab.attacks.augment import noisy_copies
+from mialab.attacks.label_only import GapAttack, NoiseRobustnessAttack, gap_attack_accuracy
 from mialab.blackbox import BlackBox
 from mialab.metrics import auc, threshold_metrics
 
@@ -81,26 +82,6 @@ def test_noise_robustness_separates_correctly_classified_members_from_non_member
     correct = gap == 1.0
     assert auc(robust[correct], is_member[correct]) > 0.6             # the gap attack is at chance on these
     assert auc(robust, is_member) > auc(gap, is_member) + 0.02
-
-
-def test_noisy_copies_flip_about_the_asked_share_of_bits():
-    X = (np.random.default_rng(0).random((200, 100)) < 0.1).astype(np.float32)
-    copies = noisy_copies(X, 5, "flip", 0.05, random_state=1)
-    assert copies.shape == (5, 200, 100)
-    assert np.mean(copies != X) == pytest.approx(0.05, abs=0.005)
-    assert set(np.unique(copies)) <= {0.0, 1.0}
-    assert np.array_equal(copies, noisy_copies(X, 5, "flip", 0.05, random_state=1))     # seeded
-
-
-def test_noisy_copies_gaussian_and_shift():
-    X = np.random.default_rng(0).random((10, 64)).astype(np.float32)
-    g = noisy_copies(X, 3, "gaussian", 0.1)
-    assert g.shape == (3, 10, 64) and np.std(g - X) == pytest.approx(0.1, rel=0.2)
-    s = noisy_copies(X, 6, "shift", 1, random_state=2)
-    from mialab.attacks.lira import shifted_copies
-    allowed = shifted_copies(X, shifts=[(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
-    assert s.shape == (6, 10, 64)
-    assert all(any(np.array_equal(copy, a) for a in allowed) for copy in s)   # each copy one whole-pixel shift
 
 
 def test_bad_input_raises_clear_errors():

@@ -8,6 +8,7 @@ import pytest
 from scipy.stats import norm
 
 from _small_models import one_thread, small_universe, synthetic_values
+from mialab.attacks.augment import shifted_copies
 from mialab.attacks.signals import leave_one_out, signals
 from mialab.attacks.base import NotFittedError
 from mialab.attacks import lira
@@ -144,16 +145,6 @@ def test_augmented_queries_average_per_augmentation_scores(synthetic):
     assert np.allclose(two, one)                                  # a shift of both changes nothing
 
 
-def test_shifted_copies_move_pixels_and_keep_the_original_first():
-    X = np.arange(64, dtype=np.float32).reshape(1, 64)
-    copies = lira.shifted_copies(X)
-    assert copies.shape == (5, 1, 64)
-    assert np.array_equal(copies[0], X)
-    right = copies[1, 0].reshape(8, 8)                            # shift (0, 1): one pixel right, zero fill
-    assert np.array_equal(right[:, 1:], X.reshape(8, 8)[:, :-1]) and (right[:, 0] == 0).all()
-    assert lira.shifted_copies(X, mirror=True).shape == (10, 1, 64)
-
-
 def test_leave_one_out_never_uses_the_target_as_its_own_reference(synthetic):
     values, masks = synthetic
     cheat = values.copy()
@@ -230,7 +221,7 @@ def test_bad_input_raises_clear_errors():
     with pytest.raises(ValueError, match="one shape"):
         lira.log_likelihood_ratio(x, x, np.ones(3), x, np.ones(2))
     with pytest.raises(ValueError, match="image_shape"):
-        lira.shifted_copies(np.zeros((2, 10)))
+        shifted_copies(np.zeros((2, 10)))
 
 
 # --- the notebook's exercise checks and hidden tests ------------------------------------------------------------

@@ -5,7 +5,7 @@ import pytest
 import sklearn.metrics
 
 from mialab import metrics
-from mialab.metrics import AttackResult, FewNonMembersWarning
+from mialab.metrics import AttackResult, FewNonMembersWarning, evaluate, format_interval, results_table, tpr_key
 
 
 def simulated(n_members=300, n_nonmembers=300, shift=1.0, decimals=None, seed=0):
@@ -316,3 +316,60 @@ def test_clopper_pearson_rates_are_the_exact_binomial_tail_bounds():
         metrics.clopper_pearson_rates(5, 4, 0, 10)
     with pytest.raises(ValueError, match="level"):
         metrics.clopper_pearson_rates(1, 4, 0, 10, level=1.0)
+
+
+# --- one key scheme, a formatted interval, the results table -----------------------------------------------------
+
+def _two_results():
+    rng = np.random.default_rng(0)
+    is_member = np.arange(2000) < 1000
+    strong = rng.normal(size=2000) + 1.0 * is_member
+    weak = rng.normal(size=2000) + 0.2 * is_member
+    return {"strong": evaluate(strong, is_member, fprs=(0.01,), n_boot=30),
+            "weak": evaluate(weak, is_member, fprs=(0.01,))}
+
+
+def test_one_key_scheme_names_values_intervals_and_the_fpr_keyed_tprs():
+    result = _two_results()["strong"]
+    assert result.names() == ["auc", "advantage", "tpr@1%fpr"] == list(result.ci)
+    assert result[tpr_key(0.01)] == result.tpr_at[0.01] and result["auc"] == result.auc
+    assert tpr_key(0.001) == "tpr@0.1%fpr"
+    low, high = result.ci["auc"]
+    assert result.interval("auc") == f"{result.auc:.2f} [{low:.2f}, {high:.2f}]"
+    assert result.interval("tpr@1%fpr").count(".") == 3 and len(result.interval("tpr@1%fpr").split()[0]) == 5
+    assert result.interval("auc") in str(result)
+    with pytest.raises(KeyError, match="tpr_key"):
+        result["tpr@5%fpr"]
+
+
+def test_format_interval_prints_a_value_and_its_bounds_at_the_asked_digits():
+    assert format_interval(0.7912, 0.78, 0.803) == "0.79 [0.78, 0.80]"
+    assert format_interval(0.7912, digits=3) == "0.791"
+    assert format_interval(120.4, 80.0, float("inf"), digits=0) == "120 [80, inf]"
+    with pytest.raises(ValueError, match="both"):
+        format_interval(0.5, 0.4)
+    with pytest.raises(TypeError, match="value"):
+        format_interval("0.5")
+
+
+def test_results_table_has_a_row_per_attack_and_a_cell_per_number():
+    results = _two_results()
+    table = results_table(results)
+    assert list(table.index) == ["strong", "weak"]
+    assert list(table.columns) == ["AUC", "advantage", "TPR@1%FPR"]
+    assert table.loc["strong", "AUC"] == results["strong"].interval("auc")        # with its interval
+    assert table.loc["weak", "AUC"] == f"{results['weak'].auc:.2f}"              # none computed: the value alone
+    numeric = results_table(results, ["auc"], as_numbers=True)
+    assert list(numeric.columns) == ["AUC", "AUC low", "AUC high"]
+    assert numeric.loc["strong", "AUC"] == results["strong"].auc
+    assert np.isnan(numeric.loc["weak", "AUC low"])
+    assert results_table(results, ["auc"], digits=1).loc["weak", "AUC"] == f"{results['weak'].auc:.1f}"
+
+
+@pytest.mark.parametrize("bad, error, match", [
+    ({}, TypeError, "non-empty dict"),
+    ({"a": 0.7}, TypeError, r"results\['a'\]"),
+])
+def test_results_table_refuses_what_is_not_a_dict_of_results(bad, error, match):
+    with pytest.raises(error, match=match):
+        results_table(bad)

@@ -30,8 +30,8 @@ def universe(tmp_path_factory):
 def test_rmia_beats_the_loss_threshold_at_low_fpr_on_real_models(universe):
     p, masks, p_pop = universe
     targets, refs = range(8), list(range(8, 16))
-    scores = np.stack([rmia.rmia_scores(p[:, t], p[:, refs], p_pop[:, t], p_pop[:, refs], masks[:, refs], online=False,
-                                        a=0.0)
+    scores = np.stack([rmia.rmia_scores(p[:, t], p[:, refs], masks[:, refs], population_target_signals=p_pop[:, t],
+                                        population_ref_signals=p_pop[:, refs], online=False, a=0.0)
                        for t in targets], axis=1)
     is_member = masks[:, :8]
     loss_threshold = _tpr(p[:, :8], is_member)                          # p_y ranks like the loss
@@ -45,8 +45,8 @@ def test_rmia_with_one_reference_model_beats_the_loss_threshold(universe):
     for t in range(8):
         ref = 8 + t                                                     # one reference model per target
         out = ~masks[:, ref]                                            # offline: candidates it did not train on
-        scores.append(rmia.rmia_scores(p[out, t], p[out][:, [ref]], p_pop[:, t], p_pop[:, [ref]], online=False,
-                                       a=0.0))
+        scores.append(rmia.rmia_scores(p[out, t], p[out][:, [ref]], population_target_signals=p_pop[:, t],
+                                       population_ref_signals=p_pop[:, [ref]], online=False, a=0.0))
         members.append(masks[out, t])
     scores, members = np.concatenate(scores), np.concatenate(members)
     baseline = np.concatenate([p[~masks[:, 8 + t], t] for t in range(8)])
@@ -57,32 +57,34 @@ def test_score_counts_population_records_beaten_by_the_ratio():
     target_p = np.array([0.9, 0.2])
     ref_p = np.array([[0.5], [0.4]])
     pop_target, pop_ref = np.array([0.3, 0.6, 0.8]), np.array([[0.3], [0.5], [0.4]])
+    population = dict(population_target_signals=pop_target, population_ref_signals=pop_ref)
     # online: Pr(x) = mean over references; ratios x: 1.8, 0.5; z: 1.0, 1.2, 2.0
-    got = rmia.rmia_scores(target_p, ref_p, pop_target, pop_ref, online=True)
+    got = rmia.rmia_scores(target_p, ref_p, **population, online=True)
     assert np.array_equal(np.floor(got * 4), [2, 0])
     # offline, a = 0.5: Pr(x) = (1.5 * p_out + 0.5) / 2
     px = (1.5 * ref_p[:, 0] + 0.5) / 2
     pz = (1.5 * pop_ref[:, 0] + 0.5) / 2
     counts = [(pop_target / pz < t / x).sum() for t, x in zip(target_p, px)]
-    got = rmia.rmia_scores(target_p, ref_p, pop_target, pop_ref, online=False, a=0.5)
+    got = rmia.rmia_scores(target_p, ref_p, **population, online=False, a=0.5)
     assert np.array_equal(np.floor(got * 4), counts)
     # gamma = 2 asks for twice the ratio
-    strict = rmia.rmia_scores(target_p, ref_p, pop_target, pop_ref, online=True, gamma=2.0)
+    strict = rmia.rmia_scores(target_p, ref_p, **population, online=True, gamma=2.0)
     assert np.array_equal(np.floor(strict * 4), [0, 0])
 
 
 def test_offline_ignores_the_models_that_trained_on_a_record():
     ref_p = np.array([[0.2, 0.99], [0.2, 0.01]])
     ref_in = np.array([[False, True], [False, True]])
-    scores = rmia.rmia_scores(np.array([0.5, 0.5]), ref_p, np.array([0.5, 0.4]), np.array([[0.5, 0.5], [0.4, 0.4]]),
-                              ref_in, online=False, a=0.3)
+    scores = rmia.rmia_scores(np.array([0.5, 0.5]), ref_p, ref_in, population_target_signals=np.array([0.5, 0.4]),
+                              population_ref_signals=np.array([[0.5, 0.5], [0.4, 0.4]]), online=False, a=0.3)
     assert scores[0] == scores[1]
 
 
 def test_ties_are_broken_by_the_ratio_without_changing_the_counts():
     target_p = np.array([0.99, 0.9, 0.5])
     ref_p = np.full((3, 1), 0.1)
-    scores = rmia.rmia_scores(target_p, ref_p, np.array([0.1, 0.1]), np.full((2, 1), 0.1), online=True)
+    scores = rmia.rmia_scores(target_p, ref_p, population_target_signals=np.array([0.1, 0.1]),
+                              population_ref_signals=np.full((2, 1), 0.1), online=True)
     assert scores[0] > scores[1] > scores[2]                             # all beat both z, yet ordered
     assert np.array_equal(np.floor(scores * 3), [2, 2, 2]) and np.all(scores < 1)
 
@@ -117,20 +119,21 @@ def test_the_attack_class_scores_a_black_box(tmp_path):
 
 def test_bad_input_raises_clear_errors():
     p, r, z, zr = np.array([0.5, 0.6]), np.array([[0.5], [0.6]]), np.array([0.5]), np.array([[0.5]])
+    pop = dict(population_target_signals=z, population_ref_signals=zr)
     with pytest.raises(ValueError, match="a"):
-        rmia.rmia_scores(p, r, z, zr, a=1.5)
+        rmia.rmia_scores(p, r, **pop, a=1.5)
     with pytest.raises(ValueError, match="gamma"):
-        rmia.rmia_scores(p, r, z, zr, gamma=0)
+        rmia.rmia_scores(p, r, **pop, gamma=0)
     with pytest.raises(ValueError, match="probabilities"):
-        rmia.rmia_scores(p * 3, r, z, zr)
+        rmia.rmia_scores(p * 3, r, **pop)
     with pytest.raises(ValueError, match="rows"):
-        rmia.rmia_scores(p, r[:1], z, zr)
+        rmia.rmia_scores(p, r[:1], **pop)
     with pytest.raises(ValueError, match="population_ref_signals"):
-        rmia.rmia_scores(p, r, z, np.array([[0.5, 0.5]]))
+        rmia.rmia_scores(p, r, population_target_signals=z, population_ref_signals=np.array([[0.5, 0.5]]))
     with pytest.raises(ValueError, match="no OUT reference"):
-        rmia.rmia_scores(p, r, z, zr, np.ones((2, 1), bool), online=False)
+        rmia.rmia_scores(p, r, np.ones((2, 1), bool), **pop, online=False)
     with pytest.raises(ValueError, match="NaN"):
-        rmia.rmia_scores(np.array([np.nan, 0.5]), r, z, zr)
+        rmia.rmia_scores(np.array([np.nan, 0.5]), r, **pop)
     with pytest.raises(ValueError, match="at least 2 reference"):
         rmia.tune_offline_a(r, np.ones((2, 1), bool), np.full((4, 1), 0.5))
     with pytest.raises(ValueError, match="n_reference >= 2"):

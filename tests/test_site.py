@@ -90,6 +90,12 @@ def test_the_site_builds_without_a_warning(site):
     assert (out / "html" / "index.html").exists()
 
 
+def test_the_architecture_map_is_on_the_site_and_linked_from_the_landing_page(site):
+    html = site[0] / "html"
+    assert "Layers" in (html / "guide" / "architecture.html").read_text(encoding="utf-8")
+    assert 'href="guide/architecture.html"' in (html / "index.html").read_text(encoding="utf-8")
+
+
 def test_every_notebook_page_exists_and_offers_its_student_notebook(site):
     html = site[0] / "html"
     for solution in SOLUTIONS:

@@ -72,13 +72,13 @@ def test_exposed_records_on_real_models_have_larger_influence(tmp_path):
     assert np.median(infl[top]) > np.median(infl) + 1.0
 
 
-def test_leave_one_out_trains_with_and_without_the_record_from_the_same_seed(tmp_path):
+def test_retrain_without_trains_with_and_without_the_record_from_the_same_seed(tmp_path):
     from mialab import data
     X, y = data.load_purchase(n_classes=10, n_records=1000, random_state=0)
     config = dict(CONFIG, epochs=10, cache_dir=tmp_path)
     with one_thread():
-        out = vulnerable.leave_one_out(X[:200], y[:200], 7, n_seeds=2, **config)
-        again = vulnerable.leave_one_out(X[:200], y[:200], 7, n_seeds=2, **config)   # from the cache
+        out = vulnerable.retrain_without(X[:200], y[:200], 7, n_seeds=2, **config)
+        again = vulnerable.retrain_without(X[:200], y[:200], 7, n_seeds=2, **config)   # from the cache
     assert set(out) == {"with_record", "without_record", "difference"}
     assert out["difference"].shape == (2,)
     assert np.allclose(out["difference"], out["with_record"] - out["without_record"])
@@ -101,4 +101,4 @@ def test_bad_input_raises_clear_errors():
     with pytest.raises(ValueError, match="y"):
         vulnerable.outlier_scores(np.zeros((3, 2)), np.array([0, 1]))
     with pytest.raises(ValueError, match="index"):
-        vulnerable.leave_one_out(np.zeros((3, 2)), np.array([0, 1, 0]), 5)
+        vulnerable.retrain_without(np.zeros((3, 2)), np.array([0, 1, 0]), 5)

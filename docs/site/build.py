@@ -151,8 +151,9 @@ notebooks are nbgrader assignments for a graded course.
   `make lab`) and work through it top to bottom.
 - **Instructors:** [Teach with this](guide/teach.md) (course length, prerequisites, picking notebooks, grading)
   and the [instructor guide](guide/instructor_guide.md) (nbgrader, step by step).
-- **Researchers:** the [API reference](api/index.md) of the helper package; each notebook ends with the
-  paper's numbers beside ours.
+- **Researchers:** the [API reference](api/index.md) of the helper package and [how it is
+  built](guide/architecture.md) (its layers, the path from queries to metrics, how to add an attack); each notebook
+  ends with the paper's numbers beside ours.
 
 ## Syllabus
 
@@ -191,6 +192,7 @@ guide/instructor_guide
 
 datasets/index
 api/index
+guide/architecture
 ```
 
 ## Licence
@@ -263,7 +265,7 @@ def stage(src: Path, root: Path = ROOT) -> list[Entry]:
             shutil.copy2(e.student, src / "_files" / "student" / e.student.name)
     (src / "index.md").write_text(_index(entries), encoding="utf-8")
     (src / "guide").mkdir()
-    for name in ("teach.md", "instructor_guide.md"):
+    for name in ("teach.md", "instructor_guide.md", "architecture.md"):
         shutil.copy2(root / "docs" / name, src / "guide" / name)
     (src / "datasets").mkdir()
     sheets = sorted(p.stem for p in (root / "datasets").glob("*.md"))

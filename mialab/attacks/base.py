@@ -8,6 +8,16 @@ predict(target, X, y) -> (n,) bools from the fitted `threshold_`.
 `needs` says what the attack asks of the target: "probabilities" (full probability vectors), "labels" (the
 predicted class only), "scores" (any output that score() can rank), "weights" (white-box access: the target is
 the model itself) or "samples" (a generative model's samples, (m, d), are the target).
+
+    >>> import numpy as np
+    >>> from mialab.attacks.loss import LossAttack
+    >>> from mialab.blackbox import BlackBox
+    >>> from mialab.models import MLP
+    >>> target = BlackBox(MLP(4, 3, hidden=(8,), random_state=0))
+    >>> X, y = np.zeros((5, 4), np.float32), np.array([0, 1, 2, 0, 1])
+    >>> attack = LossAttack(expected_loss=1.2).fit(None, None)      # Yeom et al.: the training loss is known
+    >>> attack.score(target, X, y).shape, attack.predict(target, X, y).dtype, target.n_queries
+    ((5,), dtype('bool'), 10)
 """
 
 from __future__ import annotations

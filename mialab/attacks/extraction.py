@@ -24,14 +24,14 @@ import torch
 import torch.nn.functional as F
 
 from .._reference import reference
-from .._validation import as_array, as_features, check_positive_int, check_scalar, check_seed
-from ..blackbox import check_target, query_labels, query_probabilities
+from .._validation import as_array, as_features, check_positive_int, check_random_state, check_scalar, check_seed
+from ..blackbox import QueryBudgetExceeded, check_target, query_labels, query_probabilities
 from ..models import MLP
 from ..threads import limited
 
 __all__ = ["solve_binary_logistic", "solve_softmax", "extract_logistic", "LinearCopy", "LeafOracle",
            "find_threshold", "path_finding", "TreeCopy", "QueryBudgetExceeded", "query_within_budget",
-           "retrain_copy", "fidelity"]
+           "retrain_copy", "fidelity", "queries_to_reach", "bootstrap_queries_to_reach"]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -303,13 +303,11 @@ def path_finding(oracle: LeafOracle, low, high, *, x0=None, tol: float = 1e-4, m
 # retraining on the API's answers (Tramèr et al. Sec. 5)
 # ---------------------------------------------------------------------------------------------------------------
 
-class QueryBudgetExceeded(RuntimeError):
-    """A query would take the target's counter past the attacker's budget."""
-
-
 def query_within_budget(target, X, budget: int, *, labels_only: bool = False) -> np.ndarray:
-    """The target's answers on X (n, d) if its query counter stays within `budget` (else QueryBudgetExceeded,
-    and nothing is asked): probabilities (n, k), or labels (n,) when labels_only."""
+    """The target's answers on X (n, d) if its query counter stays within `budget` (else
+    blackbox.QueryBudgetExceeded, and nothing is asked): probabilities (n, k), or labels (n,) when labels_only.
+
+    The attacker's own budget on the target's counter; a BlackBox(..., budget=) enforces the defender's."""
     check_target(target)
     X = as_features(X)
     budget = check_positive_int(budget, "budget")
@@ -369,3 +367,69 @@ def fidelity(answers_a, answers_b) -> float:
         raise ValueError(f"the two models answered {len(labels[0])} and {len(labels[1])} inputs; pass answers on "
                          "the same inputs.")
     return float(np.mean(labels[0] == labels[1]))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# how many queries a copy needs (notebook 09's budget sweep)
+# ---------------------------------------------------------------------------------------------------------------
+
+def _check_sweep(agreement, budgets) -> tuple[np.ndarray, np.ndarray]:
+    agree = as_array(agreement, "agreement", ndim=3, dtype=float)
+    budgets = as_array(budgets, "budgets", ndim=1, dtype=float)
+    if agree.shape[1] != len(budgets):
+        raise ValueError(f"`agreement` has {agree.shape[1]} budgets on its axis 1 but `budgets` lists {len(budgets)}; "
+                         "pass agreement of shape (n_seeds, n_budgets, n_test).")
+    if len(budgets) == 0 or np.any(budgets <= 0) or np.any(np.diff(budgets) <= 0):
+        raise ValueError(f"`budgets` must be increasing query counts > 0; got {budgets.tolist()}.")
+    return agree, budgets
+
+
+def _reach(curve: np.ndarray, budgets: np.ndarray, level: float) -> float:
+    above = np.flatnonzero(curve >= level)
+    if len(above) == 0:
+        return np.inf
+    j = above[0]
+    if j == 0:
+        return float(budgets[0])
+    t = (level - curve[j - 1]) / (curve[j] - curve[j - 1])
+    return float(np.exp(np.log(budgets[j - 1]) + t * np.log(budgets[j] / budgets[j - 1])))
+
+
+def queries_to_reach(agreement, budgets, level: float = 0.9) -> float:
+    """The budget at which a copy's mean fidelity first reaches `level`: agreement (n_seeds, n_budgets, n_test),
+    1 where the copy trained with that seed and budget labels a test input as the victim does; budgets
+    (n_budgets,) increasing -> float, interpolated linearly in log(budget) between the two budgets around the
+    crossing; inf if no budget reaches `level`. Taught in notebook 09, section 4.
+
+    >>> agree = np.array([[[0, 1], [1, 1]]])                       # one seed; fidelity 0.5 at 10, 1.0 at 1000
+    >>> round(queries_to_reach(agree, [10, 1000], level=0.75))     # halfway on a log scale
+    100
+    """
+    agree, budgets = _check_sweep(agreement, budgets)
+    level = check_scalar(level, "level", numbers.Real, low=0.0, high=1.0)
+    return _reach(agree.mean(axis=(0, 2)), budgets, level)
+
+
+def bootstrap_queries_to_reach(agreements: dict, budgets, level: float = 0.9, *, n_boot: int = 200,
+                               random_state: int = 0) -> dict:
+    """queries_to_reach on `n_boot` resamples of the test inputs (with replacement), the SAME resamples for every
+    setting, so that ratios between settings are paired: {name: agreement (n_seeds, n_budgets, n_test)} ->
+    {name: draws (n_boot,)} (inf where a resample never reaches `level`).
+
+    A 95% interval: metrics.percentile_interval(draws[name]); of a ratio: percentile_interval(draws[a] / draws[b]).
+    Taught in notebook 09, section 4."""
+    if not isinstance(agreements, dict) or not agreements:
+        raise TypeError(f"`agreements` must be a non-empty dict {{setting name: agreement (n_seeds, n_budgets, "
+                        f"n_test)}}; got {type(agreements).__name__}.")
+    checked = {name: _check_sweep(agree, budgets) for name, agree in agreements.items()}
+    n_test = {agree.shape[2] for agree, _ in checked.values()}
+    if len(n_test) != 1:
+        raise ValueError(f"every setting's agreement must be on the same test inputs; got {sorted(n_test)} inputs.")
+    n_test = n_test.pop()
+    level = check_scalar(level, "level", numbers.Real, low=0.0, high=1.0)
+    n_boot = check_positive_int(n_boot, "n_boot")
+    rng = check_random_state(random_state)
+    rows = [rng.integers(n_test, size=n_test) for _ in range(n_boot)]
+    return {name: np.array([_reach(agree[:, :, r].mean(axis=(0, 2)), b, level) for r in rows])
+            for name, (agree, b) in checked.items()}
+

@@ -4,7 +4,7 @@ set-level scores and LOGAN's precision among the top-ranked records.
 
     scores = DiscriminatorAttack().score(gan, X)                   # white-box: the GAN's own discriminator
     scores = ReconstructionAttack(n_draws=50).score(vae, X)         # white-box: the VAE's encoder and decoder
-    generated = mialab.generative.sample(gan, 20_000)               # black-box: all the attacker sees
+    generated = mialab.generative_models.sample(gan, 20_000)               # black-box: all the attacker sees
     scores = MonteCarloAttack(percentile=1).score(generated, X)      # share of generated samples near each record
     scores = NearestSampleAttack().score(generated, X)              # minus the distance to the nearest one
 
@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
 
-from .. import generative
+from .. import generative_models
 from .._reference import reference
 from .._validation import (as_array, as_membership, as_scores, check_positive_int, check_random_state,
                            check_scalar, check_seed)
@@ -43,7 +43,7 @@ def _records(X, name: str) -> np.ndarray:
 def _generated(generated, X: np.ndarray, name: str = "generated") -> np.ndarray:
     if hasattr(generated, "parameters"):
         raise TypeError(f"`{name}` must be the generated samples, an array (m, d), not the model: this attack is "
-                        "black-box. Draw them with mialab.generative.sample(model, m).")
+                        "black-box. Draw them with mialab.generative_models.sample(model, m).")
     generated = as_array(generated, name, ndim=2)
     if generated.shape[1] != X.shape[1]:
         raise ValueError(f"`{name}` has {generated.shape[1]} features per sample but the records have "
@@ -188,20 +188,20 @@ def draw_sets(is_member, set_size: int = 10, n_sets: int = 200, random_state: in
 class DiscriminatorAttack(Attack):
     """LOGAN's white-box attack (Hayes et al., 2019): the target GAN's own discriminator scores each record.
 
-    score(gan, X (n, d)) -> (n,) logits; `target` is the mialab.generative.GAN itself (white-box).
+    score(gan, X (n, d)) -> (n,) logits; `target` is the mialab.generative_models.GAN itself (white-box).
     Taught in notebook 07, section 3."""
 
     needs = "weights"
 
     def score(self, target, X, y=None) -> np.ndarray:
-        return generative.discriminator_scores(target, X)
+        return generative_models.discriminator_scores(target, X)
 
 
 class ReconstructionAttack(Attack):
     """Hilprecht et al. (2019)'s reconstruction attack: minus the mean distance between a record and the VAE's
     reconstructions of it over `n_draws` draws of the latent from q(z | x).
 
-    score(vae, X (n, d)) -> (n,); `target` is the mialab.generative.VAE itself (white-box: encoder and decoder).
+    score(vae, X (n, d)) -> (n,); `target` is the mialab.generative_models.VAE itself (white-box: encoder and decoder).
     Taught in notebook 07, section 4."""
 
     needs = "weights"
@@ -211,7 +211,7 @@ class ReconstructionAttack(Attack):
         self.random_state = check_seed(random_state)
 
     def score(self, target, X, y=None) -> np.ndarray:
-        return reconstruction_scores(X, generative.reconstructions(target, X, self.n_draws, self.random_state))
+        return reconstruction_scores(X, generative_models.reconstructions(target, X, self.n_draws, self.random_state))
 
 
 class MonteCarloAttack(Attack):
@@ -281,5 +281,5 @@ class LoganBlackBoxAttack(Attack):
         generated = _generated(target, X, "target")
         rng = np.random.default_rng(self.random_state)
         chosen = rng.choice(len(generated), min(self.n_train, len(generated)), replace=False)
-        self.gan_ = generative.train_gan(generated[chosen], steps=self.steps, random_state=self.random_state)
-        return generative.discriminator_scores(self.gan_, X)
+        self.gan_ = generative_models.train_gan(generated[chosen], steps=self.steps, random_state=self.random_state)
+        return generative_models.discriminator_scores(self.gan_, X)

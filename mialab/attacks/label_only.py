@@ -13,14 +13,11 @@ import numbers
 
 import numpy as np
 
-from .._validation import as_features, as_labels, check_choice, check_fraction, check_memory, \
-    check_positive_int, check_random_state, check_seed
+from .._validation import as_features, as_labels, check_choice, check_fraction, check_positive_int, check_seed
 from ..blackbox import check_target, query_labels
 from .base import Attack
-from .lira import shifted_copies
+from .augment import NOISES, noisy_copies
 from .loss import CorrectnessAttack
-
-NOISES = ("flip", "gaussian", "shift")
 
 
 def gap_attack_accuracy(train_accuracy: float, test_accuracy: float) -> float:
@@ -49,39 +46,6 @@ class GapAttack(CorrectnessAttack):
     Paper: C. A. Choquette-Choo, F. Tramèr, N. Carlini, N. Papernot, "Label-Only Membership Inference Attacks",
     ICML 2021 (Sec. 4, the gap attack).
     """
-
-
-def noisy_copies(X, n_copies: int, noise: str = "flip", strength: float = 0.02, *, image_shape=(8, 8),
-                 random_state: int = 0) -> np.ndarray:
-    """`n_copies` noisy copies of each record: X (n, d) -> (n_copies, n, d).
-
-    noise "flip": each feature of a 0/1 record flipped with probability `strength`; "gaussian": N(0, strength^2)
-    added to each feature; "shift": images (`image_shape`) moved by a random whole-pixel offset of at most
-    `strength` pixels in each direction (zero fill)."""
-    X = as_features(X)
-    n_copies = check_positive_int(n_copies, "n_copies")
-    check_choice(noise, "noise", NOISES)
-    rng = check_random_state(random_state)
-    flat = X.reshape(len(X), -1)
-    check_memory(n_copies * flat.size * 8, f"{n_copies} noisy copies of {len(X)} records", "lower `n_copies`")
-    if noise == "flip":
-        strength = check_fraction(strength, "strength", low=0.0, high=1.0)
-        if not np.isin(flat, (0.0, 1.0)).all():
-            raise ValueError("noise='flip' needs 0/1 records (such as purchase); use noise='gaussian' for others.")
-        flips = rng.random((n_copies, *flat.shape)) < strength
-        return np.where(flips, 1.0 - flat, flat).astype(np.float32)
-    if noise == "gaussian":
-        if isinstance(strength, bool) or not isinstance(strength, numbers.Real) or not 0 < strength < np.inf:
-            raise ValueError(f"`strength` must be a finite standard deviation > 0 for noise='gaussian'; got "
-                             f"{strength!r}.")
-        return (flat + rng.normal(0.0, strength, (n_copies, *flat.shape))).astype(np.float32)
-    if isinstance(strength, bool) or not isinstance(strength, numbers.Integral) or strength < 1:
-        raise ValueError(f"`strength` must be a whole number of pixels >= 1 for noise='shift'; got {strength!r}.")
-    offsets = rng.integers(-strength, strength + 1, size=(n_copies, 2))
-    out = np.empty((n_copies, *flat.shape), np.float32)
-    for c, (dy, dx) in enumerate(offsets):
-        out[c] = shifted_copies(flat, image_shape, shifts=((int(dy), int(dx)),))[0]
-    return out
 
 
 class NoiseRobustnessAttack(Attack):
@@ -118,10 +82,6 @@ class NoiseRobustnessAttack(Attack):
         # validate strength now, on a tiny record of the right kind
         noisy_copies(np.zeros((1, int(np.prod(image_shape))), np.float32), 1, noise, strength,
                      image_shape=image_shape, random_state=0)
-
-    def fit(self, X=None, y=None) -> "NoiseRobustnessAttack":
-        """Nothing to fit; returns self so the attack has the same shape as the others."""
-        return self
 
     def score(self, target, X, y) -> np.ndarray:
         """Share of the record and its noisy copies classified as y: X (n, d), y (n,) -> (n,) in [0, 1]."""

@@ -4,8 +4,8 @@ reference models that did (IN) and did not (OUT) train on the record. Taught in 
 Arrays are records x models (mialab.attacks.signals): `ref_signals` (n, m) holds the logit-scaled confidence
 log(p_y / (1 - p_y)) of reference model j on record i, or (n, m, n_aug) with one value per augmented query;
 `in_mask` (n, m) bool says which models trained on which record (data.in_out_mask). `lira_scores` is an attack
-function for signals.leave_one_out; `LiRA` wraps it in the package's attack shape (fit on the attacker's pool,
-score a black box).
+function (signals.SignalAttack) for signals.leave_one_out; `LiRA` wraps it in the package's attack shape (fit on
+the attacker's pool, score a black box).
 
 What it computes, and where it differs from the authors' code (tensorflow/privacy, research/mi_lira_2021):
 - each Gaussian's mean is the median of its values, as in the authors' code;
@@ -13,7 +13,9 @@ What it computes, and where it differs from the authors' code (tensorflow/privac
   (sqrt of the summed squared deviations from each record's mean over the summed degrees of freedom), where the
   authors' code takes the standard deviation of all values of that side at once (which adds the spread between
   records' means). The pooled spread is what the paper's "global variance" estimates under its model (one
-  variance, per-record means); the difference in AUC on our data was at most 0.006;
+  variance, per-record means); the difference in AUC on our data was at most 0.006. The authors' online code
+  (plot.py, generate_ours) also takes the IN side's spread for BOTH Gaussians when the variance is fixed; here
+  each side keeps its own;
 - the per-record standard deviation uses ddof=1 (the unbiased variance; the authors' code uses NumPy's default
   ddof=0), falling back to the pooled spread for records with fewer than 2 models on a side;
 - the online score is log N(x; mu_in, s_in) - log N(x; mu_out, s_out); the offline score is the paper's
@@ -24,8 +26,6 @@ What it computes, and where it differs from the authors' code (tensorflow/privac
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from scipy.stats import norm
 
@@ -33,6 +33,7 @@ from .._reference import reference
 from .._validation import as_array, as_bool_mask, as_features, as_labels, check_bool, check_scalar, check_seed
 from ..blackbox import query_probabilities
 from ..cache import train_in_out_models
+from .augment import shifted_copies  # noqa: F401 (notebook 05 calls lira.shifted_copies)
 from .base import Attack, as_recipe
 from .features import logit_scale
 from .signals import _augmented, signals
@@ -147,7 +148,7 @@ def log_likelihood_ratio(x, mean_in, std_in, mean_out, std_out) -> np.ndarray:
     return norm.logpdf(x, mean_in, std_in) - norm.logpdf(x, mean_out, std_out)
 
 
-def lira_online(target_signals, ref_signals, in_mask, *, fix_variance: bool = False) -> np.ndarray:
+def lira_online(target_signals, ref_signals, in_mask=None, *, fix_variance: bool = False) -> np.ndarray:
     """Online LiRA: target_signals (n,) or (n, n_aug), ref_signals (n, m[, n_aug]), in_mask (n, m) bool -> scores (n,).
 
     The log likelihood ratio of the target's value under the record's IN and OUT Gaussians (averaged over
@@ -171,51 +172,14 @@ def lira_offline(target_signals, ref_signals, in_mask=None, *, fix_variance: boo
     return -norm.logsf(x, mean_out, std_out).mean(axis=1)
 
 
-def lira_scores(target_signals, ref_signals, in_mask=None, *, online: bool = True, fix_variance: bool = False):
+def lira_scores(target_signals, ref_signals, in_mask=None, *, online: bool = True,
+                fix_variance: bool = False) -> np.ndarray:
     """lira_online (online=True) or lira_offline: see those. -> scores (n,), higher = member. An attack function
-    for signals.leave_one_out / cross_chunk / score_targets."""
+    for signals.leave_one_out / cross_chunk / score_targets (a signals.SignalAttack)."""
     online = check_bool(online, "online")
     if online:
         return lira_online(target_signals, ref_signals, in_mask, fix_variance=fix_variance)
     return lira_offline(target_signals, ref_signals, in_mask, fix_variance=fix_variance)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# augmented queries (images)
-# ---------------------------------------------------------------------------------------------------------------
-
-def shifted_copies(X, image_shape=(8, 8), shifts=((0, 0), (0, 1), (0, -1), (1, 0), (-1, 0)), mirror: bool = False):
-    """Copies of images X (n, h*w) shifted by whole pixels (zero fill): -> (n_aug, n, h*w), the first shift first.
-
-    The digits are 8x8; shifts of 1 pixel keep them legible, mirror images (mirror=True adds each shift flipped
-    left-right) mostly do not (a mirrored 2 is no 2), so they are off by default. (Carlini et al. 2022, Sec. VI-D
-    use flips and 4-pixel shifts on CIFAR-10.)"""
-    X = as_features(X)
-    mirror = check_bool(mirror, "mirror")
-    if not isinstance(image_shape, (tuple, list)) or len(image_shape) != 2:
-        raise ValueError(f"`image_shape` must be a pair (height, width), e.g. (8, 8); got {image_shape!r}.")
-    h, w = (check_scalar(s, "image_shape", int, low=1) for s in image_shape)
-    if int(np.prod(X.shape[1:])) != h * w:
-        raise ValueError(f"`X` has {int(np.prod(X.shape[1:]))} features per record but image_shape {image_shape} "
-                         f"needs {h * w}.")
-    if not isinstance(shifts, (tuple, list)) or len(shifts) == 0:
-        raise ValueError(f"`shifts` must be a non-empty list of (dy, dx) pixel pairs; got {shifts!r}.")
-    images = X.reshape(len(X), h, w)
-    out = []
-    for shift in shifts:
-        if not isinstance(shift, (tuple, list)) or len(shift) != 2:
-            raise ValueError(f"each shift must be a pair (dy, dx) of whole pixels; got {shift!r}.")
-        dy, dx = shift
-        bad = not (isinstance(dy, numbers.Integral) and isinstance(dx, numbers.Integral))
-        if bad or abs(dy) >= h or abs(dx) >= w:
-            raise ValueError(f"each shift must be a pair of whole pixels smaller than the image; got {(dy, dx)}.")
-        shifted = np.zeros_like(images)
-        shifted[:, max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
-            images[:, max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
-        out.append(shifted)
-        if mirror:
-            out.append(shifted[:, :, ::-1])
-    return np.stack(out).reshape(len(out), len(X), h * w)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -231,7 +195,7 @@ class LiRA(Attack):
     candidates, which are known only at score time, so score(target, X, y) trains them then on the pool plus the
     candidates, each candidate IN for half of them (cached, so scoring the same candidates again is free).
     score -> (n,): the log likelihood ratio (online) or -log Pr[Z > x] under the OUT Gaussian (offline), from the
-    target's logit-scaled confidence (averaged over `augment` copies, e.g. lira.shifted_copies, if given).
+    target's logit-scaled confidence (averaged over `augment` copies, e.g. augment.shifted_copies, if given).
     After scoring, `reference_models_` and `in_mask_` hold the reference models and which candidates (online) or
     pool records (offline) each trained on, for reuse by another attack (signals.signals).
     predict: online, member when the likelihood ratio exceeds 1 (`threshold_` = 0); offline, member when the

@@ -87,7 +87,6 @@ class LossAttack(Attack):
         self.expected_loss_ = mean_training_loss(shadows, X, y)
         return self
 
-
     def score(self, target, X, y) -> np.ndarray:
         """Minus the target's loss on each candidate, X (n, d), y (n,) -> (n,) (higher = member)."""
         check_target(target)
@@ -95,11 +94,6 @@ class LossAttack(Attack):
         y = as_labels(y, n=len(X))
         probs = query_probabilities(target, X)
         return -cross_entropy(probs, as_labels(y, n=len(X), n_classes=probs.shape[1]))
-
-    def predict(self, target, X, y) -> np.ndarray:
-        """Member (True) where the loss is at most the expected training loss: (n,) bool."""
-        self._check_fitted()
-        return self.score(target, X, y) >= self.threshold_
 
 
 class CorrectnessAttack(Attack):
@@ -126,10 +120,6 @@ class CorrectnessAttack(Attack):
 
     def __init__(self, random_state: int = 0):
         self.random_state = check_seed(random_state)
-
-    def fit(self, X=None, y=None) -> "CorrectnessAttack":
-        """Nothing to fit; returns self so the attack has the same shape as the others."""
-        return self
 
     def score(self, target, X, y) -> np.ndarray:
         """1.0 where the target predicts the true label of each candidate, else 0.0: X (n, d), y (n,) -> (n,)."""

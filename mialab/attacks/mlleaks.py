@@ -14,7 +14,7 @@ from .._validation import as_features, as_labels, as_proba, check_choice, check_
 from .._reference import reference
 from .base import Attack, as_recipe
 from .features import entropy, sorted_top_k
-from .shadow import ShadowModels, make_attack_model, shadow_attack_dataset, shadows_for_pool
+from .shadow import ShadowModels, _member_column, make_attack_model, shadow_attack_dataset, shadows_for_pool
 
 METRICS = ("max_posterior", "entropy")
 NOISE_KINDS = ("binary", "uniform", "gaussian")
@@ -64,11 +64,6 @@ def query_top_k(target, X, k: int = 3) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------------------------
 # adversaries 1 and 2: a shadow model and one class-independent attack model on sorted top-k posteriors
 # ---------------------------------------------------------------------------------------------------------------
-
-def _member_column(model) -> int:
-    classes = list(model.classes_)
-    return classes.index(True) if True in classes else classes.index(1)
-
 
 class MLLeaksAttack(Attack):
     """Salem et al.'s adversary 1: one shadow model, features = the sorted top-k posteriors, one attack model.

@@ -60,10 +60,11 @@ def _reference_average(ref_p: np.ndarray, ref_in: np.ndarray, online: bool, a: f
     return ((1 + a) * mean_out + (1 - a)) / 2
 
 
-def rmia_scores(target_signals, ref_signals, population_target_signals, population_ref_signals, in_mask=None, *,
+def rmia_scores(target_signals, ref_signals, in_mask=None, *, population_target_signals, population_ref_signals,
                 online: bool = True, a: float = 0.5, gamma: float = 1.0) -> np.ndarray:
-    """RMIA scores: target_signals (n,), ref_signals (n, m), population_target_signals (z,), population_ref_signals
-    (z, m), all probabilities of the true label -> (n,) in [0, 1]. An attack function for signals.leave_one_out.
+    """RMIA scores: target_signals (n,), ref_signals (n, m), in_mask (n, m) bool or None, population_target_signals
+    (z,), population_ref_signals (z, m), all probabilities of the true label -> (n,) in [0, 1]. A
+    signals.SignalAttack.
 
     Score of x = the share of population records z with (target_p[x] / Pr(x)) / (population_target_p[z] / Pr(z))
     > gamma, returned as (count + u) / (z + 1): equal counts (say, candidates that beat every population record)
@@ -137,8 +138,8 @@ def tune_offline_a(ref_signals, in_mask, population_ref_signals, *, grid=np.roun
         refs_in = np.concatenate([ref_in[members][:, others], np.zeros((half, m - 1), bool)])
         is_member = np.arange(len(p)) < int(members.sum())
         for a in grid:
-            scores = rmia_scores(p, refs, pop_ref[half:, t], pop_ref[half:][:, others], refs_in, online=False, a=a,
-                                 gamma=gamma)
+            scores = rmia_scores(p, refs, refs_in, population_target_signals=pop_ref[half:, t],
+                                 population_ref_signals=pop_ref[half:][:, others], online=False, a=a, gamma=gamma)
             aucs[a].append(auc(scores, is_member))
     if not aucs[grid[0]]:
         raise ValueError("no reference model has training records with an OUT model among the others; pass the "
@@ -227,5 +228,6 @@ class RMIA(Attack):
         if probs.shape[1] != self.n_classes_:
             raise ValueError(f"the target answers {probs.shape[1]} classes but the pool has {self.n_classes_}.")
         p = true_class_confidence(probs, np.concatenate([y, self.y_population_]))
-        return rmia_scores(p[:len(X)], signals(self.reference_models_, X, y, kind="probability"), p[len(X):],
-                           self.population_ref_signals_, online=False, a=self.a_, gamma=self.gamma)
+        return rmia_scores(p[:len(X)], signals(self.reference_models_, X, y, kind="probability"),
+                           population_target_signals=p[len(X):], population_ref_signals=self.population_ref_signals_,
+                           online=False, a=self.a_, gamma=self.gamma)

@@ -5,21 +5,35 @@ evaluation for all of them (Privacy Meter v2's shape: a signal matrix and a memb
     scores, is_member = leave_one_out(lira.lira_scores, values, in_mask, fix_variance=True)
     metrics.evaluate(scores.ravel(), is_member.ravel())
 
-An attack function takes keyword arguments `target_signals` (n,) or (n, n_aug), `ref_signals` (n, m[, n_aug]),
-`in_mask` (n, m) bool (which reference model trained on which record; None: all OUT) and, for attacks that
-compare with population records (RMIA), `population_target_signals` (z,) and `population_ref_signals` (z, m);
-it returns scores (n,), higher = member. `lira.lira_scores` and `rmia.rmia_scores` are such functions.
+An attack function (`SignalAttack`) takes `target_signals` (n,) or (n, n_aug), `ref_signals` (n, m[, n_aug]) and
+`in_mask` (n, m) bool (which reference model trained on which record; None: all OUT), then keyword-only options
+(for attacks that compare with population records, RMIA, `population_target_signals` (z,) and
+`population_ref_signals` (z, m)); it returns scores (n,), higher = member. `lira.lira_scores`, `lira.lira_online`,
+`lira.lira_offline` and `rmia.rmia_scores` are such functions (tests/test_signals.py checks each one).
 Taught in notebook 05.
 """
 
 from __future__ import annotations
 
+from typing import Protocol, runtime_checkable
+
 import numpy as np
+from torch import nn
 
 from .._validation import as_array, as_bool_mask, as_features, as_labels, check_choice, check_scalar
+from ..blackbox import query_probabilities
+from ..models import predict_proba
 from .features import cross_entropy, logit_scale, true_class_confidence
 
 KINDS = ("logit", "probability", "loss")
+
+
+@runtime_checkable
+class SignalAttack(Protocol):
+    """An attack function over signals: target_signals (n,) or (n, n_aug), ref_signals (n, m[, n_aug]), in_mask
+    (n, m) bool or None (every reference model OUT), options keyword-only -> scores (n,), higher = member."""
+
+    def __call__(self, target_signals, ref_signals, in_mask=None, **options) -> np.ndarray: ...
 
 
 def _augmented(X, augment):
@@ -28,7 +42,7 @@ def _augmented(X, augment):
         return X[None]
     if not callable(augment):
         raise TypeError(f"`augment` must be a function X -> copies of shape (n_aug, n, d) (e.g. "
-                        f"lira.shifted_copies), or None; got {type(augment).__name__}.")
+                        f"augment.shifted_copies), or None; got {type(augment).__name__}.")
     copies = np.asarray(augment(X), dtype=np.float32)
     if copies.ndim != 3 or copies.shape[1:] != X.reshape(len(X), -1).shape:
         raise ValueError(f"`augment(X)` must return shape (n_aug, {len(X)}, {X[0].size}); got {copies.shape}.")
@@ -38,21 +52,63 @@ def _augmented(X, augment):
 _SIGNAL = {"logit": logit_scale, "probability": true_class_confidence, "loss": cross_entropy}
 
 
+def _probabilities(models, X: np.ndarray) -> np.ndarray:
+    """Every model's class probabilities on X (n, d) -> (m, n, k): a ModelStack at once, else one model at a time
+    (a torch module through mialab.models.predict_proba, a black box through blackbox.query_probabilities)."""
+    if callable(getattr(models, "predict_proba", None)) and hasattr(models, "n_models"):
+        return models.predict_proba(X)
+    out = []
+    for model in models:
+        if isinstance(model, nn.Module):
+            out.append(predict_proba(model, X))
+        else:
+            out.append(query_probabilities(model, X))
+    if len({p.shape for p in out}) != 1:
+        raise ValueError(f"the models answer different shapes {sorted({p.shape for p in out})} on the same records; "
+                         "pass models over the same classes.")
+    return np.stack(out)
+
+
+def _check_models(models):
+    """`models` if it is a ModelStack or a non-empty list of torch modules / black boxes; else a TypeError."""
+    if callable(getattr(models, "predict_proba", None)) and hasattr(models, "n_models"):
+        return models
+    if isinstance(models, (list, tuple)) and models:
+        for j, model in enumerate(models):
+            if not isinstance(model, nn.Module) and not callable(getattr(model, "query", None)):
+                raise TypeError(f"`models[{j}]` must be a torch module or a black box (mialab.blackbox.BlackBox); "
+                                f"got {type(model).__name__}.")
+        return models
+    raise TypeError(f"`models` must be a mialab.many_models.ModelStack (train it with "
+                    f"mialab.cache.train_in_out_models), or a non-empty list of torch models or black boxes "
+                    f"(BlackBox(model)); got {type(models).__name__}. For one model, pass a list of one.")
+
+
 def signals(models, X, y, kind: str = "logit", *, augment=None) -> np.ndarray:
     """Each model's signal on each record: X (n, d), y (n,) -> (n, m), or (n, m, n_aug) with `augment`.
 
-    models: a ModelStack (mialab.many_models.train_many, mialab.cache.train_in_out_models). kind: "logit" the
-    logit-scaled confidence log(p_y / (1 - p_y)) (LiRA), "probability" the probability of the true label (RMIA),
-    "loss" the cross-entropy -log p_y. augment: a function X -> (n_aug, n, d), e.g. lira.shifted_copies."""
-    if not callable(getattr(models, "predict_proba", None)) or not hasattr(models, "n_models"):
-        raise TypeError(f"`models` must be a mialab.many_models.ModelStack (many models trained at once); got "
-                        f"{type(models).__name__}. Train them with mialab.cache.train_in_out_models.")
+    models: a ModelStack (mialab.many_models.train_many, mialab.cache.train_in_out_models), or a list of m torch
+    models or black boxes (anything with .query(X) answering probabilities; queries are counted). kind: "logit"
+    the logit-scaled confidence log(p_y / (1 - p_y)) (LiRA), "probability" the probability of the true label
+    (RMIA), "loss" the cross-entropy -log p_y. augment: a function X -> (n_aug, n, d), e.g. augment.shifted_copies.
+
+    >>> import numpy as np, torch
+    >>> from mialab.models import MLP
+    >>> from mialab.blackbox import BlackBox
+    >>> nets = [MLP(4, 3, hidden=(8,), random_state=seed) for seed in range(2)]
+    >>> X, y = np.zeros((5, 4), np.float32), np.array([0, 1, 2, 0, 1])
+    >>> signals(nets, X, y).shape                                  # records x models
+    (5, 2)
+    >>> bool(np.allclose(signals([BlackBox(net) for net in nets], X, y), signals(nets, X, y)))
+    True
+    """
+    models = _check_models(models)
     kind = check_choice(kind, "kind", KINDS)
     X = as_features(X)
     y = as_labels(y, n=len(X))
     out = []
     for copy in _augmented(X, augment):
-        probs = models.predict_proba(copy)                                # (m, n, k)
+        probs = _probabilities(models, copy)                              # (m, n, k)
         m, n, k = probs.shape
         out.append(_SIGNAL[kind](probs.reshape(m * n, k), np.tile(y, m)).reshape(m, n).T)
     values = np.stack(out, axis=2)

@@ -109,8 +109,8 @@ def outlier_scores(X, y, n_neighbors: int = 5) -> dict:
     return {"centroid_distance": centroid, "neighbour_distance": neighbour}
 
 
-def leave_one_out(X, y, index: int, *, n_seeds: int = 2, random_state: int = 0,
-                  **config) -> dict:
+def retrain_without(X, y, index: int, *, n_seeds: int = 2, random_state: int = 0,
+                    **config) -> dict:
     """The exact leave-one-out experiment for record `index` of the training set X (n, d), y (n,): train
     `n_seeds` models on all records and, with the same seeds, on all but that one -> dict of arrays (n_seeds,):
     with_record and without_record, the logit-scaled confidence on the record, and difference = with - without.

@@ -95,7 +95,7 @@ def main(argv=None) -> int:
 
 
 def _capstone(args) -> int:
-    from ..capstone import KEY_ENV, KEY_FILE, TARGET_FILE, make_assignment
+    from ..capstone_targets import KEY_ENV, KEY_FILE, TARGET_FILE, make_assignment
 
     try:
         key = make_assignment(args.secret, args.out, args.students, n_train=args.n_train)

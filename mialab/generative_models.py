@@ -18,14 +18,12 @@ from torch import nn
 from torch.nn import functional as F
 
 from . import threads
-from ._validation import as_array, check_positive_int, check_scalar, check_seed
+from ._validation import as_array, check_memory, check_positive_int, check_scalar, check_seed
 from .models import _adam, _seeded
 
 __all__ = ["VAE", "GAN", "train_vae", "train_gan", "sample", "discriminator_scores", "reconstruction_errors",
            "reconstructions"]
 
-# the largest float32 tensor (in elements) one call may build at once: 2**28 floats = 1 GiB
-_MAX_ELEMENTS = 2 ** 28
 
 
 class VAE(nn.Module):
@@ -80,7 +78,7 @@ def _images(X, name: str = "X") -> np.ndarray:
 def _check_model(model, kinds, name: str = "model"):
     if not isinstance(model, kinds):
         wanted = " or ".join(k.__name__ for k in kinds)
-        raise TypeError(f"`{name}` must be a mialab.generative {wanted} (from train_vae / train_gan); "
+        raise TypeError(f"`{name}` must be a mialab.generative_models {wanted} (from train_vae / train_gan); "
                         f"got {type(model).__name__}.")
     return model
 
@@ -158,9 +156,8 @@ def sample(model, n: int, random_state: int = 0) -> np.ndarray:
     Taught in notebook 07, section 2."""
     _check_model(model, (VAE, GAN))
     n = check_positive_int(n, "n")
-    if n * model.n_features > _MAX_ELEMENTS:
-        raise ValueError(f"`n` = {n:,} samples of {model.n_features} features would take over 1 GiB; "
-                         "ask for fewer samples (or draw them in several calls).")
+    check_memory(12.0 * n * model.n_features, f"{n:,} samples of {model.n_features} features",   # float32 + float64
+                 "ask for fewer samples (or draw them in several calls)")
     generator = torch.Generator().manual_seed(check_seed(random_state))
     with threads.limited(), torch.no_grad():
         z = torch.randn(n, model.latent, generator=generator)
@@ -189,9 +186,8 @@ def reconstructions(model, X, n_draws: int = 50, random_state: int = 0) -> np.nd
     X = _images(X)
     _check_width(model, X)
     n_draws = check_positive_int(n_draws, "n_draws")
-    if n_draws * X.size > _MAX_ELEMENTS:
-        raise ValueError(f"{n_draws} draws of {len(X):,} records x {X.shape[1]} features would take over 1 GiB; "
-                         "lower `n_draws` or score the records in smaller batches.")
+    check_memory(12.0 * n_draws * X.size, f"{n_draws} draws of {len(X):,} records x {X.shape[1]} features",
+                 "lower `n_draws` or score the records in smaller batches")
     generator = torch.Generator().manual_seed(check_seed(random_state))
     with threads.limited(), torch.no_grad():
         mean, log_var = model.encode(torch.from_numpy(X))
