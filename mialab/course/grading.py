@@ -208,8 +208,10 @@ def grade_rows(course_dir, db_url: str | None = None) -> tuple[list[str], list[d
                     except MissingEntry:
                         continue
                     scores = {grade.name: grade.score for grade in submitted.grades}
+                    pending = {grade.name for grade in submitted.grades  # a written answer not graded yet
+                               if grade.needs_manual_grade and grade.manual_score is None}
                     row = {"student": submission.student.id, "notebook": notebook.name}
-                    row.update({name: _points(scores.get(name)) for name in cells})
+                    row.update({name: "pending" if name in pending else _points(scores.get(name)) for name in cells})
                     row["total"] = _points(submitted.score)
                     rows.append(row)
     return ["student", "notebook", *grade_ids, "total"], rows
