@@ -13,7 +13,6 @@ helpers, helpers and classes from earlier cells, warnings, long printing, in-pla
 from __future__ import annotations
 
 import ast
-import os
 import re
 import subprocess
 import sys
@@ -227,6 +226,15 @@ SUBMISSIONS = [
                "                          json.dumps(list(map(bool, is_member))), str(fpr)], capture_output=True,\n"
                "                         text=True).stdout\n"
                "    return float(out)\n"}, {"0.1": 0, "0.2": 0}),
+    # --- the kernel itself: a process left behind to edit the gradebook later, the gradebook written now
+    ("01", "kernel-daemon", {"1.1": "import subprocess, sys\n"
+                                    "subprocess.Popen([sys.executable, '-c',"
+                                    " 'import time; time.sleep(600)  # mialab-daemon'], start_new_session=True)\n"
+                                    "for up in ('../../../gradebook.db', '../../../../gradebook.db'):\n"
+                                    "    try:\n        open(up, 'ab').write(b'forged')\n"
+                                    "    except OSError:\n        pass\n"
+                                    "def generalization_gap(p_in, y_in, p_out, y_out):\n    return 1.0\n"},
+     {"1.1": 0}),
     # --- undoing the blocks: the block table, a reload, the source file exec'ed, the package under another name,
     # the reference's closure, its private helper
     ("00", "unblocker", {
@@ -278,12 +286,73 @@ SUBMISSIONS = [
                               "    for c in cells:\n"
                               "        if isinstance(c, list): return c[0][1]\n"
                               "    return (low + high) / 2\n"}, {"9.2": 0}),
+    # --- 02, 03, 04, 07, 10: the references by an alias, through importlib, a table or a fresh import
+    ("02", "aliases", {"2.1": "from mialab.attacks.shadow import attack_dataset as _ad\n"
+                              "def build_attack_dataset(shadow_probs, y, members, nonmembers):\n"
+                              "    return _ad(shadow_probs, y, members, nonmembers)\n",
+                       "2.3": "from mialab import metrics\n"
+                              "def shadow_threshold_metrics(shadow_scores, shadow_is_member, scores, is_member):\n"
+                              "    t = metrics.choose_threshold(shadow_scores, shadow_is_member)\n"
+                              "    m = metrics.threshold_metrics(scores, is_member, t)\n"
+                              "    return t, m['precision'], m['recall']\n"}, {"2.1": 0, "2.3": 0}),
+    ("03", "importlib", {"3.1": "import importlib\n"
+                                "def top_k_features(probs, k):\n"
+                                "    module = importlib.import_module('mialab.attacks.features')\n"
+                                "    return module.sorted_top_k(probs, k)\n",
+                         "3.2": "import mialab.attacks.features as f\nimport types\n"
+                                "_copy = types.FunctionType(f.entropy.__code__, f.__dict__)\n"
+                                "def entropy_attack(probs):\n    return -_copy(probs)\n",
+                         "3.3": "import numpy as np\ndef pick_threshold(noise_probs, percentile):\n"
+                                "    noise_probs *= 1.0  # an in-place edit of the input\n"
+                                "    top = np.sort(noise_probs, axis=1)[:, -1]\n"
+                                "    return float(np.percentile(top, percentile))\n"},
+     {"3.1": 0, "3.2": 0, "3.3": 1}),
+    ("04", "mixed", {"4.3": "from mialab.attacks import features\n"
+                            "def modified_entropy(probs, y):\n    return features.modified_entropy(probs, y)\n",
+                     "4.1": "import numpy as np\ndef loss_attack(probs, y, expected_loss):\n"
+                            "    p = probs[np.arange(len(y)), y]\n    return -np.log(p) > expected_loss  # reversed\n",
+                     "4.2": "import numpy as np\nimport pandas as pd\n"
+                            "def yeom_advantage(probs_in, y_in, probs_out, y_out):\n"
+                            "    p_in = np.clip(probs_in[np.arange(len(y_in)), y_in], 1e-12, None)\n"
+                            "    p_out = np.clip(probs_out[np.arange(len(y_out)), y_out], 1e-12, None)\n"
+                            "    loss_in, loss_out = pd.Series(-np.log(p_in)), pd.Series(-np.log(p_out))\n"
+                            "    t = loss_in.mean()\n"
+                            "    return (loss_in <= t).mean() - (loss_out <= t).mean()\n"},
+     {"4.3": 0, "4.1": 0, "4.2": 2}),
+    ("07", "generative", {"7.1": "from mialab.attacks import generative\n"
+                                 "def precision_at_k(scores, is_member, k):\n"
+                                 "    return generative.precision_at_k(scores, is_member, k)\n",
+                          "7.3": "import numpy as np\ndef monte_carlo_score(X, generated, eps):\n"
+                                 "    return np.full(len(X), np.nan)\n",
+                          "7.2": "import numpy as np\ndef reconstruction_score(X, reconstructions):\n"
+                                 "    r = np.asarray(reconstructions, dtype=np.float32)\n"
+                                 "    d = np.linalg.norm(r - np.asarray(X, np.float32)[None], axis=2)\n"
+                                 "    return -d.mean(axis=0)\n"},
+     {"7.1": 0, "7.3": 0, "7.2": 2}),
+    ("10", "memorization", {"10.2": "from mialab import metrics\n"
+                                    "def exposure_from_sample(canary_log_perplexity, reference_log_perplexities):\n"
+                                    "    return metrics.exposure_interpolated(canary_log_perplexity,"
+                                    " reference_log_perplexities)\n",
+                            "10.3": "import sys, subprocess\n"
+                                    "def homer_statistic(genotypes, pool_freqs, reference_freqs):\n"
+                                    "    subprocess.run([sys.executable, '-c', 'import mialab.aggregates'],"
+                                    " check=True)\n"
+                                    "    from mialab import aggregates\n"
+                                    "    return aggregates.homer_statistic(genotypes, pool_freqs, reference_freqs)\n",
+                            "10.4": "import numpy as np\ndef aggregate_counts(traces, n_regions):\n"
+                                    "    out = np.zeros((n_regions, traces.shape[1]))\n"
+                                    "    for h in range(traces.shape[1]):\n"
+                                    "        out[:, h] = np.bincount(traces[:, h], minlength=n_regions)\n"
+                                    "    return out\n",
+                            "10.1": "import numpy as np\ndef canary_rank(log_perplexities, secret):\n"
+                                    "    return np.sum(np.asarray(log_perplexities) < log_perplexities[secret]) + 1\n"},
+     {"10.2": 0, "10.3": 0, "10.4": 0, "10.1": 1}),
     # --- honest variants of 05, 06, 08, 09, 12
-    ("05", "ufunc", {"5.1": "import numpy as np\nfrom scipy.special import logit, expit\n"
+    ("05", "ufunc", {"5.1": "import numpy as np\nfrom numpy import log as ln\nfrom scipy.special import xlogy\n"
                             "def logit_scale(probs, y):\n"
-                            "    p = np.clip(np.asarray(probs)[np.arange(len(y)), y], 1e-12, 1 - 1e-12)\n"
+                            "    p = np.clip(np.asarray(probs)[np.arange(len(y)), y], 1e-12, None)\n"
                             "    rest = np.clip(np.asarray(probs).sum(1) - p, 1e-12, None)\n"
-                            "    return np.log(p) - np.log(rest)\n"}, {"5.1": 1}),
+                            "    return xlogy(1.0, p) - ln(rest)\n"}, {"5.1": 1}),
     ("06", "float32", {"6.1": "import torch\ndef last_layer_gradient_norm(probs, y, hidden):\n"
                               "    p = torch.as_tensor(probs, dtype=torch.float32)\n"
                               "    h = torch.as_tensor(hidden, dtype=torch.float32)\n"
@@ -298,7 +367,33 @@ SUBMISSIONS = [
 SOLVED = [("09", "solution", {"9.2": solution(registry.exercise("9.2"))}, {"9.2": 2}),
           ("12", "solution", {"12.1": solution(registry.exercise("12.1"))}, {"12.1": 2}),
           ("11", "solution", {"11.1": solution(registry.exercise("11.1"))}, {"11.1": 2})]
-ALL = SUBMISSIONS + SOLVED
+def _module_of(key: str) -> str:
+    """"inversion.map_estimate" -> "mialab.attacks.inversion" (the module file named like the key's first part)."""
+    stem = key.split(".")[0]
+    path = next(p for p in sorted(sandbox.PACKAGE.rglob(f"{stem}.py")) if "checks" not in p.parts)
+    return ".".join(("mialab", *path.relative_to(sandbox.PACKAGE).with_suffix("").parts))
+
+
+# each exercise of 05-12 that has off-limits code: a submission that simply calls it (under its own name)
+REFERENCE_CALLS = [(f"{int(row.id.split('.')[0]):02d}", f"calls-{row.id}",
+                    {row.id: f"from {_module_of(row.blocks[0])} import {row.blocks[0].split('.')[1]} as _reference\n"
+                             f"def {row.function}(*args, **kwargs):\n    return _reference(*args, **kwargs)\n"},
+                    {row.id: 0})
+                   for row in AUTOGRADED if row.blocks and int(row.id.split(".")[0]) >= 5
+                   and row.id not in ("11.1", "12.1", "9.2", "8.4")]
+
+
+def _one_per_answer(submissions):
+    """One submission per answer (the notebook's other exercises left blank, which score 0)."""
+    for nb, student, answers, expected in submissions:
+        if len(answers) <= 1:
+            yield nb, student, answers, expected
+            continue
+        for exercise, source in answers.items():
+            yield nb, f"{student}-{exercise}", {exercise: source}, {exercise: expected[exercise]}
+
+
+ALL = list(_one_per_answer(SUBMISSIONS + REFERENCE_CALLS + SOLVED))
 
 
 @pytest.fixture(scope="module")
@@ -328,9 +423,11 @@ def test_real_nbgrader_gives_each_submission_its_points(graded, submission):
 
 @pytest.mark.notebook
 def test_nothing_outside_the_sandbox_was_touched(graded):
+    """The gradebook is whole (nothing appended) and no process the submissions started outlived their grading."""
     course, _ = graded
-    assert os.path.getsize(course.folder / "gradebook.db") > 0
-    assert "x" not in (course.folder / "gradebook.db").read_bytes()[-1:].decode("latin-1")
+    assert not (course.folder / "gradebook.db").read_bytes().endswith(b"forged")
+    left = subprocess.run(["pgrep", "-f", "mialab-daemon"], capture_output=True, text=True).stdout.split()
+    assert not left, f"processes left behind by a submission: {left}"
 
 
 @pytest.mark.notebook
@@ -385,3 +482,49 @@ def test_every_exercise_grades_its_solution_full_and_blank_or_misshapen_answers_
         reply = grade_exercise(row, pack(namespace[row.function]))
         assert not reply["ok"], f"{row.id}: {what} passed the hidden test"
         assert reply["message"].startswith(f"Exercise {row.id}"), reply["message"]
+
+
+@pytest.mark.notebook
+def test_an_honest_answer_that_warns_and_prints_gets_full_marks_and_sees_its_warning(graded):
+    course, scores = graded
+    assert scores[("honest-helpers-0.1", "0.1")] == 2
+    feedback = course.feedback(NOTEBOOKS["00"].stem, "honest-helpers-0.1")
+    check = next(cell for cell in feedback.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "ex0_1_check")
+    assert [output.output_type for output in check.outputs] == ["stream"] and check.outputs[0].name == "stdout"
+    assert "your function warned: UserWarning: just so you know" in check.outputs[0].text
+
+
+@needs_sandbox
+def test_the_kernels_sandbox_sees_its_folder_mialab_and_the_cache_and_nothing_of_grading(tmp_path, monkeypatch):
+    """mialab.course.verdict.CaptureExecute runs the submission's kernel through sandbox.kernel_command."""
+    course = tmp_path / "course"
+    folder = course / "autograded" / "alice" / "00"
+    folder.mkdir(parents=True)
+    (course / "gradebook.db").write_text("grades")
+    key = tmp_path / "secret" / "capstone_key.json"
+    key.parent.mkdir()
+    key.write_text("{}")
+    io = tmp_path / "io"
+    io.mkdir()
+    connection = io / "kernel.json"
+    connection.write_text("{}")
+    monkeypatch.setenv("MIALAB_CAPSTONE_KEY", str(key))
+    monkeypatch.chdir(course)
+    probe = f"""
+import os, sys, mialab
+from mialab.data import cache_dir
+print("cwd", os.getcwd())
+print("key", os.path.exists({str(key)!r}), "MIALAB_CAPSTONE_KEY" in os.environ)
+print("gradebook", os.path.exists("../../../gradebook.db"))
+print("pids", len([p for p in os.listdir("/proc") if p.isdigit()]))
+print("mialab", mialab.__file__ == {str(sandbox.PACKAGE / '__init__.py')!r})
+print("cache", os.access(cache_dir(), os.W_OK))
+open("mine.txt", "w").write("ok")
+"""
+    result = subprocess.run(sandbox.kernel_command([sys.executable, "-c", probe], folder, io, connection),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    out = dict(line.split(" ", 1) for line in result.stdout.splitlines())
+    assert out["cwd"] == str(folder.resolve()) and out["key"] == "False False" and out["gradebook"] == "False"
+    assert int(out["pids"]) <= 3 and out["mialab"] == "True" and out["cache"] == "True"
+    assert (folder / "mine.txt").read_text() == "ok" and (course / "gradebook.db").read_text() == "grades"

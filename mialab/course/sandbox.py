@@ -186,6 +186,39 @@ def command(argv: list[str], copy_parent, *, workdir: str = "/tmp/work", env: di
     return [*args, "--", *argv]
 
 
+def _cache_folder() -> str | None:
+    """mialab's data and model cache (the kernel reads and fills it; it is hidden with the checkout otherwise)."""
+    try:
+        from ..data import cache_dir
+        return str(cache_dir().resolve())
+    except Exception:  # noqa: BLE001 (no writable cache: the kernel trains without one)
+        return None
+
+
+def kernel_command(argv: list[str], folder, io, connection_file) -> list[str]:
+    """A Jupyter kernel's command `argv` wrapped in bubblewrap, for autograde: like `command`, but with the real
+    mialab (read-only) and its cache, the submission's `folder` writable (its working folder), and the kernel's
+    sockets in `io` (the kernel manager must use the ipc transport there: the sandbox has no network)."""
+    folder, io = str(Path(folder).resolve()), str(Path(io).resolve())
+    args = ["bwrap", *_namespaces(), "--unsetenv", "JPY_PARENT_PID", "--setenv", "IPYTHONDIR", f"{io}/.ipython",
+            "--setenv", "MPLCONFIGDIR", f"{io}/.matplotlib", "--ro-bind", "/", "/", "--proc", "/proc",
+            "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm", "--tmpfs", "/run"]
+    hidden = [path for path in _hidden() if path != str(PACKAGE)]
+    for path in hidden:
+        args += ["--tmpfs", path]
+    cache = _cache_folder()
+    for path in [*_needed(), str(PACKAGE)]:
+        if any(path == h or path.startswith(h.rstrip("/") + "/") for h in hidden):
+            args += ["--ro-bind", path, path]
+    if cache:
+        args += ["--bind", cache, cache]
+    args += ["--bind", folder, folder, "--bind", io, io, "--ro-bind", str(connection_file), str(connection_file),
+             "--chdir", folder]
+    for name in ("MIALAB_CAPSTONE_KEY",):
+        args += ["--unsetenv", name]
+    return [*args, "--", *argv]
+
+
 class Copy:
     """A temporary copy of mialab without `off_limits` (see package_copy); removed by close()."""
 
@@ -198,4 +231,4 @@ class Copy:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-__all__ = ["Copy", "INSIDE", "available", "command", "package_copy", "prune_source"]
+__all__ = ["Copy", "INSIDE", "available", "command", "kernel_command", "package_copy", "prune_source"]

@@ -19,12 +19,15 @@ import base64
 import binascii
 import json
 import os
+import shutil
 import sys
+import tempfile
 from contextlib import contextmanager
 
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from nbclient.util import run_sync
+from traitlets import Bool
 
 from ..checks import registry
 from ..checks._process import grade
@@ -59,7 +62,31 @@ def _item(reply: dict) -> dict:
 
 class CaptureExecute(Execute):
     """nbgrader's Execute, which also captures each graded exercise's function from the kernel just before its check
-    cell runs, and starts the kernel without the capstone key in its environment."""
+    cell runs, and starts the kernel without the capstone key in its environment, in a sandbox where bubblewrap
+    runs (`sandbox_kernel`): the submission's cells then cannot see the course folder, other processes or the
+    network, nor write anything but their own folder and mialab's cache."""
+
+    sandbox_kernel = Bool(True, help="Run the submission's kernel in a bubblewrap sandbox where one can start "
+                                     "(mialab.course.sandbox.kernel_command).").tag(config=True)
+    _kernel_io = None
+
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        why = sandbox.available() if self.sandbox_kernel else "sandbox_kernel is off"
+        if why is not None:
+            self.log.warning("mialab: the submission's kernel runs without a sandbox: %s", why)
+            return km
+        io = tempfile.mkdtemp(prefix="mialab-kernel-")
+        os.chmod(io, 0o700)
+        self._kernel_io = io
+        km.transport, km.ip = "ipc", os.path.join(io, "kernel")
+        folder = (self.resources or {}).get("metadata", {}).get("path") or os.getcwd()
+        plain = km.format_kernel_cmd
+
+        def format_kernel_cmd(extra_arguments=None):
+            return sandbox.kernel_command(plain(extra_arguments=extra_arguments), folder, io, km.connection_file)
+        km.format_kernel_cmd = format_kernel_cmd
+        return km
 
     async def async_start_new_kernel(self, **kwargs):
         env = {key: value for key, value in os.environ.items() if key not in SECRET_ENV}
@@ -73,7 +100,12 @@ class CaptureExecute(Execute):
         resources = resources if resources is not None else {}
         resources[CAPTURED] = {}
         self._captured = resources[CAPTURED]
-        return super().preprocess(nb, resources, km)
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            if self._kernel_io:
+                shutil.rmtree(self._kernel_io, ignore_errors=True)
+                self._kernel_io = None
 
     def preprocess_cell(self, cell, resources, index):
         row = _row(cell)
@@ -131,8 +163,10 @@ def grade_exercise(row: registry.Exercise, item: dict | None) -> dict:
 
 
 def _verdict_outputs(row: registry.Exercise, reply: dict) -> list:
+    warned = "".join(f"⚠️ Exercise {row.id}: your function warned: {text} (not an error: decide whether it "
+                     "matters)\n" for text in reply.get("warnings", [])[:5])
     if reply.get("ok"):
-        text = f"✅ Exercise {row.id}: passed the hidden tests ({row.points:g} points).\n"
+        text = f"✅ Exercise {row.id}: passed the hidden tests ({row.points:g} points).\n" + warned
         return [NotebookNode(output_type="stream", name="stdout", text=text)]
     message = str(reply.get("message", "")).strip().removeprefix("❌").strip()
     label, sep, what = message.partition(": ")
