@@ -63,7 +63,8 @@ def _agree(exercise: str, got, expected, tol: float = 1e-6) -> None:
     __tracebackhide__ = True
     problem = compare(got, expected, atol=tol)
     if problem:
-        raise CheckError(f"{exercise}: on fresh inputs drawn at grading time, your function {problem}.")
+        raise CheckError(f"{exercise}: your function gives a wrong answer on fresh inputs drawn at grading time: it "
+                         f"{problem}.")
 
 
 def _score_sets(rng, n_sets=5):
