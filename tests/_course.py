@@ -53,7 +53,7 @@ def nbgrader(course: Path, *args: str, env=None) -> subprocess.CompletedProcess:
     env = {**kernel_env(), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
            **(env or {})}
     result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True,
-                            text=True, timeout=1800)
+                            text=True, timeout=3600)
     assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stdout[-3000:]}{result.stderr[-5000:]}"
     return result
 

@@ -15,9 +15,7 @@ from __future__ import annotations
 import ast
 import copy
 import csv
-import os
 import re
-import subprocess
 import sys
 import time
 import warnings
@@ -31,8 +29,8 @@ import mialab.checks.hidden
 import mialab.metrics
 from mialab import _reference as _guard
 from mialab.checks.grading import HiddenTestFailed, hidden_test
+from _course import nbgrader
 from mialab.course import release
-from mialab.course.execute import kernel_env
 from mialab.course.grading import (CONFIG_MARKER, course_config, export_grades, guide_table, make_course,
                                    notebook_points, points_table)
 
@@ -502,14 +500,7 @@ def test_cli_lays_out_a_course_and_prints_the_points_table(tmp_path, capsys, mon
 
 # ================================================================ real nbgrader, end to end
 
-def _nbgrader(course: Path, *args: str, env=None) -> subprocess.CompletedProcess:
-    """Run the nbgrader command line in the course directory, as an instructor would."""
-    env = {**kernel_env(), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-           **(env or {})}
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True,
-                            text=True, timeout=3600)
-    assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stdout[-3000:]}{result.stderr[-5000:]}"
-    return result
+_nbgrader = nbgrader  # the nbgrader command line in the course folder (tests/_course.py)
 
 
 def _cells(nb) -> dict:
