@@ -434,12 +434,13 @@ def test_nothing_outside_the_sandbox_was_touched(graded):
 
 @pytest.mark.notebook
 def test_the_feedback_holds_the_verdict_alone(graded):
+    """The forger's check cell printed ✅, replaced the grading code and displayed a number: its only output is the
+    verdict."""
     course, _ = graded
-    feedback = course.feedback(NOTEBOOKS["00"].stem, "forger")
-    checks = [cell for cell in feedback.cells if cell.metadata.get("nbgrader", {}).get("grade")]
-    for cell in checks:
-        assert len(cell.outputs) == 1 and cell.outputs[0].output_type == "error"
-        assert cell.outputs[0].evalue.startswith("❌ Exercise 0.")
+    feedback = course.feedback(NOTEBOOKS["00"].stem, "forger-0.1")
+    cell = next(cell for cell in feedback.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "ex0_1_check")
+    assert len(cell.outputs) == 1 and cell.outputs[0].output_type == "error"
+    assert cell.outputs[0].evalue.startswith("❌ Exercise 0.1 failed a hidden test")
 
 
 # ---------------------------------------------------------------- every exercise: solution, blank, wrong shapes
