@@ -199,6 +199,15 @@ def bootstrap_share(hits, n_boot: int = 1000, level: float = 0.95, random_state:
     return float(hits.mean()), float(np.quantile(shares, alpha)), float(np.quantile(shares, 1 - alpha))
 
 
+def _counting(cost_grad: Callable) -> Callable:
+    """cost_grad, counting its calls in `.calls` (mi_face_descent calls it once for x0, then once a step)."""
+    def counted(x):
+        counted.calls += 1
+        return cost_grad(x)
+    counted.calls = 0
+    return counted
+
+
 class MIFace:
     """MI-Face, white-box: for each label, gradient descent on the input to lower c(x) = 1 - p_label(x) (the
     paper's cost, no auxiliary term), from x0 = 0, with the paper's stopping rule (mi_face_descent).
@@ -225,15 +234,17 @@ class MIFace:
         n_features = getattr(model, "n_features", None)
         if n_features is None:
             raise ValueError("`model` must say its input size (an `n_features` attribute, as mialab.models.MLP).")
-        images, self.costs_ = [], []
+        images, self.costs_, self.n_steps_ = [], [], []
         model.eval()
         with limited():
             for label in labels:
-                x, cost = mi_face_descent(class_cost_grad(model, int(label)), np.zeros(n_features), self.lr,
-                                          self.max_iter, self.beta, self.gamma)
+                counted = _counting(class_cost_grad(model, int(label)))
+                x, cost = mi_face_descent(counted, np.zeros(n_features), self.lr, self.max_iter, self.beta,
+                                          self.gamma)
                 images.append(x)
                 self.costs_.append(cost)
-        self.costs_ = np.array(self.costs_)
+                self.n_steps_.append(counted.calls - 1)   # the first call prices x0; each later one is a step
+        self.costs_, self.n_steps_ = np.array(self.costs_), np.array(self.n_steps_)
         return np.array(images)
 
 
@@ -261,7 +272,7 @@ class BlackBoxMIFace(MIFace):
         labels = _check_labels(labels)
         n_features = check_positive_int(n_features, "n_features")
         before = getattr(target, "n_queries", 0)
-        images, self.costs_ = [], []
+        images, self.costs_, self.n_steps_ = [], [], []
         for label in labels:
             def cost(X, label=int(label)):
                 return 1.0 - query_probabilities(target, X)[:, label]
@@ -269,10 +280,12 @@ class BlackBoxMIFace(MIFace):
             def cost_grad(x, cost=cost):
                 return float(cost(x[None])[0]), finite_difference_gradient(cost, x, self.h)
 
-            x, c = mi_face_descent(cost_grad, np.zeros(n_features), self.lr, self.max_iter, self.beta, self.gamma)
+            counted = _counting(cost_grad)
+            x, c = mi_face_descent(counted, np.zeros(n_features), self.lr, self.max_iter, self.beta, self.gamma)
             images.append(x)
             self.costs_.append(c)
-        self.costs_ = np.array(self.costs_)
+            self.n_steps_.append(counted.calls - 1)
+        self.costs_, self.n_steps_ = np.array(self.costs_), np.array(self.n_steps_)
         self.queries_ = getattr(target, "n_queries", 0) - before
         return np.array(images)
 
