@@ -208,9 +208,9 @@ def train_dpsgd(model: nn.Module, X, y, *, epsilon: float | None = None, noise_m
     Give `epsilon` (the RDP accountant finds the noise multiplier) or `noise_multiplier` (epsilon is then
     computed). Poisson sampling at rate 1 / ceil(n / batch_size), the rate Opacus's loader runs and the one
     accounted and recorded (expected batch n / ceil(n / batch_size) <= batch_size; batches vary in size, as
-    the accountant assumes), per-example clipping at `max_grad_norm` by ghost clipping (Opacus's fast path for linear layers:
-    per-example norms without per-example gradients), then `optimizer` ("adam", as the course's other models, or
-    "sgd") at `lr` on the noisy mean gradient (post-processing: the optimiser does not change epsilon).
+    the accountant assumes), per-example clipping at `max_grad_norm` by ghost clipping (Opacus's fast path for
+    linear layers: per-example norms without per-example gradients), then `optimizer` ("adam", as the course's
+    other models, or "sgd") at `lr` on the noisy mean gradient (post-processing: the optimiser does not change epsilon).
     `random_state` seeds the batches and the noise (Opacus's secure RNG is off: fine for teaching, not for a release).
     (Abadi et al. 2016; Opacus, Yousefpour et al. 2021.)"""
     if not isinstance(model, nn.Module):
