@@ -4,28 +4,47 @@ from __future__ import annotations
 
 import numbers
 import os
+import warnings
 
 import numpy as np
 
 
 def _describe(value) -> str:
+    if isinstance(value, type):
+        return f"the class {value.__name__} itself (pass an instance, for example {value.__name__}(...))"
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
     return f"{type(value).__name__}"
 
 
-def as_array(value, name: str, *, ndim: int | None = None, dtype=float, allow_empty: bool = False) -> np.ndarray:
-    """Turn `value` into a finite NumPy array of `ndim` dimensions, or raise a clear error."""
+def as_array(value, name: str, *, ndim: int | None = None, dtype=float, allow_empty: bool = False,
+             allow_strings: bool = False) -> np.ndarray:
+    """Turn `value` into a finite NumPy array of `ndim` dimensions, or raise a clear error. Views (reversed ones
+    too) come back with non-negative strides, so torch.from_numpy takes them; complex numbers are refused."""
     if value is None:
         raise TypeError(f"`{name}` is None; pass a NumPy array (or a list) of numbers.")
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
         value = value.detach().cpu().numpy()
+    if isinstance(value, (type, str, bytes)) or callable(value) and not hasattr(value, "__array__"):
+        raise TypeError(f"`{name}` must be an array of numbers; got {_describe(value)}.")
     try:
-        array = np.asarray(value, dtype=dtype)
-    except (TypeError, ValueError) as error:
+        if np.iscomplexobj(value):
+            raise TypeError(f"`{name}` holds complex numbers; pass real numbers (the imaginary part would be lost).")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", np.exceptions.ComplexWarning)
+            array = np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError, np.exceptions.ComplexWarning) as error:
+        if "complex" in str(error):
+            raise TypeError(str(error) if str(error).startswith("`") else
+                            f"`{name}` holds complex numbers; pass real numbers.") from None
         raise TypeError(
             f"`{name}` must be an array of numbers; got {_describe(value)} that NumPy cannot read as numbers ({error})."
         ) from None
+    if np.iscomplexobj(array) or array.dtype.kind in "OUSV" and dtype is None and not allow_strings:
+        what = "complex numbers" if np.iscomplexobj(array) else f"values of dtype {array.dtype}"
+        raise TypeError(f"`{name}` must hold real numbers; got {what}.")
+    if any(stride < 0 for stride in array.strides):   # a reversed view (X[::-1]): torch.from_numpy cannot take it
+        array = np.ascontiguousarray(array)
     if ndim is not None and array.ndim != ndim:
         want = {1: "one value per record, shape (n,)", 2: "a 2-D array, shape (n, k)"}.get(ndim, f"{ndim} dimensions")
         raise ValueError(f"`{name}` must have {want}; got shape {array.shape}.")

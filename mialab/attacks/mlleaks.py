@@ -11,6 +11,7 @@ from sklearn.base import clone
 
 from .._validation import as_features, as_labels, as_proba, check_choice, check_positive_int, \
     check_memory, check_random_state, check_seed
+from .. import blackbox
 from .._reference import reference
 from .base import Attack, as_recipe
 from .features import entropy, sorted_top_k
@@ -33,13 +34,11 @@ def _answers(target, X, accepted: tuple, need: str) -> np.ndarray:
     if output not in accepted:
         raise ValueError(f"{need} needs the target's posteriors (BlackBox output in {list(accepted)}); the target "
                          f"answers {output!r}. Use a label-only attack for a target that returns labels (notebook 05).")
-    answers = np.asarray(target.query(X), dtype=float)
+    answers = blackbox._answers(target, X)
     if answers.ndim != 2 or len(answers) != len(X):
         raise ValueError(f"the target answered shape {answers.shape} for {len(X)} records; expected one posterior "
                          "vector per record, shape (n, n_classes).")
-    if not np.all(np.isfinite(answers)) or (answers < 0).any():
-        raise ValueError("the target's answers hold negative, NaN or infinite values; expected probabilities.")
-    return answers
+    return blackbox.check_probability_answers(target, answers)
 
 
 def query_top_k(target, X, k: int = 3) -> np.ndarray:
