@@ -137,6 +137,25 @@ def check_positive_int(value, name: str, *, minimum: int = 1) -> int:
     return int(value)
 
 
+# The most of each count a course session can run, and what one of it is: a larger count is refused at once,
+# not left to run for days (the notebooks use far fewer).
+COUNT_LIMITS = {"epochs": (10**4, "passes over the training data"), "local_epochs": (10**4, "passes over each "
+                "client's data"), "rounds": (10**4, "federated rounds, each training every client"),
+                "steps": (10**6, "optimisation steps"), "max_iter": (10**6, "descent steps, each a gradient"),
+                "n_boot": (10**6, "bootstrap resamples of the data"), "n_models": (10**4, "trained models"),
+                "n_shadows": (10**4, "trained shadow models"), "n_sentences": (10**7, "generated sentences")}
+
+
+def check_count(value, name: str, *, minimum: int = 1) -> int:
+    """A count of work (epochs, steps, rounds, ...): an integer >= minimum and at most COUNT_LIMITS[name]."""
+    value = check_scalar(value, name, numbers.Integral, low=minimum)
+    high, unit = COUNT_LIMITS[name]
+    if value > high:
+        raise ValueError(f"`{name}` = {value:,} would run {value:,} {unit}: days or more at this course's pace, "
+                         f"not a session. Pass at most {high:,} (the notebooks use far fewer).")
+    return value
+
+
 def check_fraction(value, name: str, *, low: float = 0.0, high: float = 1.0, inclusive: bool = False) -> float:
     """A float strictly between low and high (or within them when inclusive)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):

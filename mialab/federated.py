@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from ._reference import reference
-from ._validation import as_array, as_features, as_labels, check_positive_int, check_scalar, check_seed
+from ._validation import check_count, as_array, as_features, as_labels, check_positive_int, check_scalar, check_seed
 from .attacks.whitebox import record_gradient_norms
 from .many_models import ModelStack, _check_masks, _sparse_rows, _train_group
 from .models import MLP
@@ -272,8 +272,8 @@ def federated_training(X, y, client_masks, *, rounds: int = 30, local_epochs: in
     n_classes = int(y.max()) + 1 if n_classes is None else check_positive_int(n_classes, "n_classes", minimum=2)
     y = as_labels(y, n=len(X), n_classes=n_classes)
     masks = _check_masks(client_masks, len(X))
-    rounds = check_positive_int(rounds, "rounds")
-    local_epochs = check_positive_int(local_epochs, "local_epochs")
+    rounds = check_count(rounds, "rounds")
+    local_epochs = check_count(local_epochs, "local_epochs")
     share = check_scalar(share, "share", low=0.0, high=1.0)
     if server is not None and not callable(server):
         raise TypeError(f"`server` must be a function server(round, model) (e.g. ActiveServer) or None; got "

@@ -18,7 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from . import threads
-from ._validation import as_array, check_positive_int, check_scalar, check_seed
+from ._validation import check_count, as_array, check_positive_int, check_scalar, check_seed
 from .models import _adam, _seeded
 
 __all__ = ["VAE", "GAN", "train_vae", "train_gan", "sample", "discriminator_scores", "reconstruction_errors",
@@ -100,7 +100,7 @@ def train_vae(X, *, latent: int = 8, hidden: int = 256, steps: int = 3000, lr: f
     X = _images(X)
     latent = check_positive_int(latent, "latent")
     hidden = check_positive_int(hidden, "hidden")
-    steps = check_positive_int(steps, "steps")
+    steps = check_count(steps, "steps")
     lr = check_scalar(lr, "lr", low=0, closed="neither")
     beta = check_scalar(beta, "beta", low=0)
     seed = check_seed(random_state)
@@ -129,7 +129,7 @@ def train_gan(X, *, latent: int = 16, hidden: int = 256, steps: int = 4000, lr: 
     X = _images(X)
     latent = check_positive_int(latent, "latent")
     hidden = check_positive_int(hidden, "hidden")
-    steps = check_positive_int(steps, "steps")
+    steps = check_count(steps, "steps")
     lr = check_scalar(lr, "lr", low=0, closed="neither")
     seed = check_seed(random_state)
     with threads.limited(), _seeded(seed):

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from .._reference import reference
-from .._validation import as_array, as_features, check_positive_int, check_scalar, check_seed
+from .._validation import check_count, as_array, as_features, check_positive_int, check_scalar, check_seed
 from ..blackbox import check_target, query_labels, query_probabilities
 from ..models import MLP
 from ..threads import limited
@@ -332,7 +332,7 @@ def retrain_copy(target, X_queries, *, budget: int, n_classes: int, labels_only:
     answers = query_within_budget(target, X_queries, budget, labels_only=labels_only)
     X = as_features(X_queries)
     k = check_positive_int(n_classes, "n_classes", minimum=2)
-    steps = check_positive_int(steps, "steps")
+    steps = check_count(steps, "steps")
     lr = check_scalar(lr, "lr", numbers.Real, low=0.0, closed="neither")
     seed = check_seed(random_state)
     if labels_only:

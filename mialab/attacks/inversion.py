@@ -21,6 +21,7 @@ import torch
 
 from .._reference import reference
 from .._validation import as_array, as_features, as_labels, check_is_fitted, check_positive_int, check_scalar
+from .._validation import check_count
 from ..blackbox import check_target, query_probabilities
 from ..models import _check_module, predict_proba
 from ..threads import limited
@@ -118,7 +119,7 @@ class MAPAttributeInference:
 # ---------------------------------------------------------------------------------------------- MI-Face (2015)
 
 def _check_descent(lr, max_iter, beta, gamma):
-    return (check_scalar(lr, "lr", low=0.0, closed="neither"), check_positive_int(max_iter, "max_iter"),
+    return (check_scalar(lr, "lr", low=0.0, closed="neither"), check_count(max_iter, "max_iter"),
             check_positive_int(beta, "beta"), check_scalar(gamma, "gamma"))
 
 
@@ -192,7 +193,7 @@ def class_cost_grad(model, label: int) -> Callable:
 def bootstrap_share(hits, n_boot: int = 1000, level: float = 0.95, random_state: int = 0) -> tuple:
     """The share of True in hits (n,) bool and its percentile-bootstrap interval -> (share, low, high)."""
     hits = as_array(hits, "hits", ndim=1, dtype=bool)
-    n_boot = check_positive_int(n_boot, "n_boot")
+    n_boot = check_count(n_boot, "n_boot")
     rng = np.random.default_rng(check_positive_int(random_state, "random_state", minimum=0))
     shares = hits[rng.integers(len(hits), size=(n_boot, len(hits)))].mean(axis=1)
     alpha = (1 - check_scalar(level, "level", low=0.0, high=1.0, closed="neither")) / 2

@@ -9,7 +9,7 @@ import numbers
 import numpy as np
 from sklearn.base import clone
 
-from .._validation import as_features, as_labels, as_proba, check_choice, check_positive_int, \
+from .._validation import check_count, as_features, as_labels, as_proba, check_choice, check_positive_int, \
     check_memory, check_random_state, check_seed
 from .. import blackbox
 from .._reference import reference
@@ -102,7 +102,7 @@ class MLLeaksAttack(Attack):
 
     def __init__(self, n_shadows: int = 1, train_size: int = 2500, *, k: int = 3, recipe=None, attack_model=None,
                  random_state: int = 0):
-        self.n_shadows = check_positive_int(n_shadows, "n_shadows")
+        self.n_shadows = check_count(n_shadows, "n_shadows")
         self.train_size = check_positive_int(train_size, "train_size")
         self.k = check_positive_int(k, "k")
         if attack_model is not None and not (hasattr(attack_model, "fit") and hasattr(attack_model, "predict_proba")):

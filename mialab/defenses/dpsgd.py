@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._reference import reference
-from .._validation import as_array, as_features, as_labels, check_choice, check_scalar, check_seed
+from .._validation import check_count, as_array, as_features, as_labels, check_choice, check_scalar, check_seed
 from ..metrics import clopper_pearson_rates
 from ..threads import limited
 
@@ -166,7 +166,7 @@ def noise_multiplier_for(epsilon: float, *, delta: float = DEFAULT_DELTA, sample
     under Opacus's RDP accountant (fast enough for sweeps; the PRV accountant is tighter and much slower)."""
     epsilon, delta = _check_epsilon(epsilon), _check_delta(delta)
     sample_rate = check_scalar(sample_rate, "sample_rate", low=0.0, high=1.0, closed="right")
-    epochs = check_scalar(epochs, "epochs", numbers.Integral, low=1)
+    epochs = check_count(epochs, "epochs")
     return _noise_for_steps(epsilon, delta, sample_rate, int(epochs / sample_rate))
 
 
@@ -188,7 +188,7 @@ def epsilon_spent(noise_multiplier: float, *, sample_rate: float, steps: int, de
     """The epsilon of `steps` DP-SGD steps with `noise_multiplier` at `sample_rate`, at `delta` (RDP accountant)."""
     sigma = check_scalar(noise_multiplier, "noise_multiplier", low=0.0, closed="neither")
     sample_rate = check_scalar(sample_rate, "sample_rate", low=0.0, high=1.0, closed="right")
-    steps = check_scalar(steps, "steps", numbers.Integral, low=1)
+    steps = check_scalar(steps, "steps", numbers.Integral, low=1)   # the accountant's cost does not grow with steps
     accountant = RDPAccountant()
     accountant.history = [(sigma, sample_rate, int(steps))]
     with _quiet_opacus():
@@ -224,7 +224,7 @@ def train_dpsgd(model: nn.Module, X, y, *, epsilon: float | None = None, noise_m
     C = _check_norm(max_grad_norm)
     if not math.isfinite(C):
         raise ValueError("DP-SGD needs a finite `max_grad_norm`: the noise is scaled to it.")
-    epochs = check_scalar(epochs, "epochs", numbers.Integral, low=1)
+    epochs = check_count(epochs, "epochs")
     batch_size = check_scalar(batch_size, "batch_size", numbers.Integral, low=1)
     if batch_size > len(X):
         raise ValueError(f"`batch_size` ({batch_size}) is larger than the training set ({len(X)} records); pass "
