@@ -63,7 +63,7 @@ class BudgetedBlackBox(BlackBox):
 
     def __init__(self, model, output: str = "probabilities", *, budget: int):
         super().__init__(model, output=output)
-        self.budget = check_scalar(budget, "budget", numbers.Integral, low=1)
+        self.budget = _check_budget(budget)
 
     @property
     def queries_left(self) -> int:
@@ -116,6 +116,10 @@ def _plan(secret: str, student: str = "") -> tuple[str, int]:
     """(variant, training seed) of a secret (or a public seed, as a string) and a student name."""
     d = _digest(secret, "capstone", student)
     return VARIANTS[int.from_bytes(d[:8], "little") % len(VARIANTS)], int.from_bytes(d[8:12], "little")
+
+
+def _check_budget(budget) -> int:
+    return check_scalar(budget, "budget", numbers.Integral, low=1)
 
 
 def _check_n_train(n_train) -> int:
@@ -196,8 +200,9 @@ def build(seed: int = PUBLIC_SEED, *, variant: str | None = None, n_train: int =
     and self-check with reveal(); graded targets come from make_assignment. Taught in notebook 12."""
     seed = check_seed(seed)
     n_train = _check_n_train(n_train)
+    budget = None if budget is None else _check_budget(budget)
     planned, train_seed = _plan(f"public-seed-{seed}")
-    if variant is not None and variant not in VARIANTS:
+    if variant is not None and (not isinstance(variant, str) or variant not in VARIANTS):
         raise ValueError(f"`variant` must be one of {list(VARIANTS)} or None (the seed picks); got {variant!r}.")
     variant = variant or planned
     is_member = data.in_out_mask(2 * n_train, 2, random_state=train_seed % (2**31))[:, 0]
@@ -250,15 +255,51 @@ def load(path=None) -> Capstone:
     path = target_path() if path is None else Path(path)
     if path is None:
         return build()
-    payload = Path(path).read_bytes()
-    state = torch.load(io.BytesIO(payload), weights_only=True)
-    if not isinstance(state, dict) or state.get("format") != "mialab-capstone-1":
-        raise ValueError(f"{path} is not a capstone target file (written by python -m mialab.course capstone).")
-    model = _mlp(0)
-    model.load_state_dict(state["weights"])
-    is_member = state["is_member"].numpy().astype(bool)
-    return _assemble(model.eval(), state["api"], int(state["n_train"]), is_member, int(state["budget"]),
+    path = _check_path(path, "path")
+    if not path.is_file():
+        raise FileNotFoundError(f"`path` ({path}) is not a file: pass the capstone_target.pt your instructor gave you.")
+    payload = path.read_bytes()
+    state, model = _read_target(payload, path)
+    return _assemble(model.eval(), state["api"], state["n_train"], state["is_member"], state["budget"],
                      {"sha256": hashlib.sha256(payload).hexdigest()})
+
+
+def _check_path(path, name: str) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"`{name}` must be a path (a string or pathlib.Path); got {type(path).__name__} {path!r}.")
+    return Path(path).expanduser()
+
+
+def _read_target(payload: bytes, path) -> tuple[dict, models.MLP]:
+    """A target file's fields, each checked, and its model: anything else is refused, saying what is wrong."""
+    bad = f"{path} is not a capstone target file (written by python -m mialab.course capstone)"
+    if not payload:
+        raise ValueError(f"{bad}: it is empty. Ask your instructor for the file again.")
+    try:
+        state = torch.load(io.BytesIO(payload), weights_only=True)
+    except Exception as error:   # truncated or garbage: torch says EOFError, UnpicklingError, RuntimeError...
+        raise ValueError(f"{bad}: it cannot be read ({type(error).__name__}); it may be truncated or damaged. "
+                         "Ask your instructor for the file again.") from None
+    if not isinstance(state, dict) or state.get("format") != "mialab-capstone-1":
+        raise ValueError(f"{bad}.")
+    missing = [k for k in ("weights", "api", "n_train", "is_member", "budget") if k not in state]
+    if missing:
+        raise ValueError(f"{bad}: it has no {missing}. Ask your instructor for the file again.")
+    try:
+        n_train = _check_n_train(state["n_train"])
+        budget = _check_budget(state["budget"])
+        api = state["api"] if state["api"] in ("label", "probabilities") else None
+        if api is None:
+            raise ValueError(f"its api is {state['api']!r}, not 'label' or 'probabilities'")
+        is_member = state["is_member"]
+        if not isinstance(is_member, torch.Tensor) or tuple(is_member.shape) != (2 * n_train,):
+            raise ValueError(f"its membership is not {2 * n_train} flags for its {2 * n_train} candidates")
+        model = _mlp(0)
+        model.load_state_dict(state["weights"])
+    except (TypeError, ValueError, RuntimeError, AttributeError) as error:
+        raise ValueError(f"{bad}: {error}. Ask your instructor for the file again.") from None
+    return {"api": api, "n_train": n_train, "budget": budget,
+            "is_member": is_member.numpy().astype(bool)}, model
 
 
 def make_assignment(secret: str, out, students=(), *, n_train: int = 2500) -> dict:
@@ -267,11 +308,19 @@ def make_assignment(secret: str, out, students=(), *, n_train: int = 2500) -> di
     if not isinstance(secret, str) or len(secret) < 8:
         raise ValueError("`secret` must be a string of at least 8 characters that students never see.")
     n_train = _check_n_train(n_train)
-    out = Path(out)
+    out = _check_path(out, "out")
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"`out` ({out}) is a file; pass a folder (it is created when missing).")
+    if isinstance(students, (str, bytes)):
+        raise TypeError(f"`students` must be a list of names, e.g. [{students!r}]; got the string {students!r} "
+                        "(one target per letter).")
     names = list(students) or [""]
     for name in names:
-        if name and not re.fullmatch(r"[\w.-]+", name):
+        if not isinstance(name, str) or name and not re.fullmatch(r"[\w.-]+", name):
             raise ValueError(f"student name {name!r}: use letters, digits, '.', '-' or '_' (it names a folder).")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"`students` names {repeated} more than once; name each student once.")
     key = {}
     for name in names:
         variant, seed = _plan(secret, name)
