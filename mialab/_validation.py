@@ -123,6 +123,23 @@ def as_features(X, name: str = "X", *, n: int | None = None) -> np.ndarray:
     return array
 
 
+def as_path(value, name: str):
+    """A filesystem path from a string or os.PathLike; a number, None or anything else is refused by name."""
+    from pathlib import Path
+    if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"`{name}` must be a path (a string or pathlib.Path); got {_describe(value)} {value!r}.")
+    return Path(value).expanduser()
+
+
+def check_width(X: np.ndarray, n_features: int, name: str = "X", what: str = "the model") -> np.ndarray:
+    """X (n, d) with d == n_features, or a ValueError naming both widths."""
+    if X.ndim != 2 or X.shape[1] != n_features:
+        got = X.shape[1] if X.ndim == 2 else X.shape[1:]
+        raise ValueError(f"`{name}` has {got} features per record but {what} takes {n_features}; pass the same "
+                         "columns it was fitted on.")
+    return X
+
+
 def check_bool(value, name: str) -> bool:
     """True or False (NumPy booleans too); anything else, 1 and "yes" included, is refused."""
     if not isinstance(value, (bool, np.bool_)):

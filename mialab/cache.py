@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from . import __version__, many_models, models
-from ._validation import check_count, as_features, as_labels, check_scalar, check_seed
+from ._validation import as_features, as_labels, as_path, check_count, check_scalar, check_seed
 from .data import cache_dir as data_cache_dir
 from .data import in_out_mask
 from .many_models import ModelStack, train_many, train_many_chunks
@@ -61,7 +61,7 @@ class ReadOnlyCacheWarning(UserWarning):
 def model_cache_dir(cache_dir=None) -> Path:
     """The folder of cached models: `cache_dir` if given, else mialab.data.cache_dir() / "models" (created when
     possible; a folder that cannot be created is returned all the same, and nothing is written there)."""
-    path = data_cache_dir() / "models" if cache_dir is None else Path(cache_dir)
+    path = data_cache_dir() / "models" if cache_dir is None else as_path(cache_dir, "cache_dir")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError:

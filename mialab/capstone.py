@@ -38,7 +38,7 @@ import torch
 
 from . import __version__, data, metrics, models
 from ._reference import reference
-from ._validation import as_membership, as_scores, check_scalar, check_seed
+from ._validation import as_membership, as_path, as_scores, check_scalar, check_seed
 from .blackbox import BlackBox, query_labels
 from .cache import model_cache_dir, training_code_hash
 
@@ -189,7 +189,7 @@ def _assemble(model, variant_api: str, n_train: int, is_member: np.ndarray, budg
 def default_budget(n_train: int) -> int:
     """The query budget: seven answers per candidate (2 n_train candidates), enough for one probability query and
     one label query per candidate and a label-only attack with 10 noisy copies of 2 n_train / 5 candidates."""
-    return 14 * n_train
+    return 14 * _check_n_train(n_train)
 
 
 def build(seed: int = PUBLIC_SEED, *, variant: str | None = None, n_train: int = 2500,
@@ -215,9 +215,7 @@ def build(seed: int = PUBLIC_SEED, *, variant: str | None = None, n_train: int =
 def reveal(audit: Capstone) -> str:
     """The variant of a self-paced target (built here from a seed). A graded target's variant is in the answer key
     the instructor keeps, not in the file: reveal refuses it."""
-    if not isinstance(audit, Capstone):
-        raise TypeError(f"`audit` must be a Capstone (from capstone.build or capstone.load); got "
-                        f"{type(audit).__name__}.")
+    _check_audit(audit)
     if "variant" not in audit._origin:
         raise ValueError("this target came from a file: its variant is in the answer key your instructor keeps.")
     return audit._origin["variant"]
@@ -229,6 +227,7 @@ def reveal(audit: Capstone) -> str:
 
 def save(audit: Capstone, path) -> str:
     """Write the target file a student receives (no variant name) -> its SHA-256."""
+    audit, path = _check_audit(audit), _check_path(path, "path")
     state = {"format": "mialab-capstone-1", "weights": audit.model.state_dict(), "api": audit.api,
              "n_train": audit.n_train, "is_member": torch.from_numpy(audit.is_member.copy()),
              "budget": audit.target.budget}
@@ -252,10 +251,9 @@ def target_path() -> Path | None:
 def load(path=None) -> Capstone:
     """The target of a file written by make_assignment; without `path`, the file in use (target_path()), and the
     public self-paced target (build()) when there is none."""
-    path = target_path() if path is None else Path(path)
+    path = target_path() if path is None else _check_path(path, "path")
     if path is None:
         return build()
-    path = _check_path(path, "path")
     if not path.is_file():
         raise FileNotFoundError(f"`path` ({path}) is not a file: pass the capstone_target.pt your instructor gave you.")
     payload = path.read_bytes()
@@ -265,9 +263,14 @@ def load(path=None) -> Capstone:
 
 
 def _check_path(path, name: str) -> Path:
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"`{name}` must be a path (a string or pathlib.Path); got {type(path).__name__} {path!r}.")
-    return Path(path).expanduser()
+    return as_path(path, name)
+
+
+def _check_audit(audit) -> "Capstone":
+    if not isinstance(audit, Capstone):
+        raise TypeError(f"`audit` must be a Capstone (from capstone.build or capstone.load); got "
+                        f"{type(audit).__name__}.")
+    return audit
 
 
 def _read_target(payload: bytes, path) -> tuple[dict, models.MLP]:
@@ -393,6 +396,9 @@ def operating_point(scores, is_member, fpr: float) -> tuple[int, int, int, int]:
 def audit_table(scores: dict, is_member, delta: float = DELTA) -> dict:
     """The audit's table: {attack: (n,) scores}, is_member (n,) -> {attack: [AUC, TPR@1%, eps@1%, TPR@0.1%,
     eps@0.1%]}, with eps the 95% epsilon_lower_bound at each operating point. Taught in notebook 12, section 4."""
+    if not isinstance(scores, dict) or not scores:
+        raise TypeError(f"`scores` must be a dict {{attack name: scores (n,)}}, e.g. {{'loss': s}}; got "
+                        f"{type(scores).__name__}.")
     table = {}
     for name, values in scores.items():
         row = [metrics.auc(values, is_member)]
@@ -405,6 +411,9 @@ def audit_table(scores: dict, is_member, delta: float = DELTA) -> dict:
 
 def weight_norm(model) -> float:
     """The L2 norm of the first layer's weights (600 x 256 for the capstone's MLP)."""
+    if not callable(getattr(model, "linear_layers", None)):
+        raise TypeError(f"`model` must be a torch module with linear layers (a mialab.models.MLP, such as "
+                        f"audit.model); got {type(model).__name__}.")
     return float(torch.linalg.norm(model.linear_layers()[0].weight.detach()))
 
 
@@ -421,6 +430,10 @@ def gather_evidence(audit: Capstone, reference_models, reference_masks) -> dict:
     (from the black box's labels: one query per candidate); the confidence (the mean probability of the true
     label on members, or on each reference model's own training records) and the first layer's weight norm come
     from the weights. Taught in notebook 12, section 5."""
+    _check_audit(audit)
+    if not hasattr(reference_models, "__len__") or not hasattr(reference_models, "__getitem__"):
+        raise TypeError(f"`reference_models` must be a ModelStack or a list of MLPs; got "
+                        f"{type(reference_models).__name__}.")
     refs = [reference_models[j] for j in range(len(reference_models))]
     masks = np.asarray(reference_masks, dtype=bool)
     if masks.shape != (len(audit.y_population), len(refs)):
@@ -447,13 +460,24 @@ def gather_evidence(audit: Capstone, reference_models, reference_masks) -> dict:
 def diagnose(evidence: dict) -> str:
     """The variant the evidence points to (one of VARIANTS): the API first, then utility, the weights, and how
     sure the model is of its members, each against the reference models. Taught in notebook 12, section 5."""
-    if evidence["api"] == "label":
+    if not isinstance(evidence, dict):
+        raise TypeError(f"`evidence` must be the dict gather_evidence returns; got {type(evidence).__name__}.")
+
+    def get(key):
+        if key not in evidence:
+            raise ValueError(f"`evidence` has no {key!r}; build it with gather_evidence(audit, ...).")
+        value = evidence[key]
+        if key != "api" and (isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value)):
+            raise ValueError(f"`evidence[{key!r}]` must be a finite number; got {value!r} (NaN: an empty group?).")
+        return value
+
+    if get("api") == "label":
         return "label-only"
-    if evidence["nonmember_acc"] < 0.8 * evidence["reference_acc"]:
+    if get("nonmember_acc") < 0.8 * get("reference_acc"):
         return "DP-SGD"
-    if evidence["weight_norm"] < 0.65 * evidence["reference_weight_norm"]:
+    if get("weight_norm") < 0.65 * get("reference_weight_norm"):
         return "L2"
-    if evidence["member_confidence"] < 0.9 * evidence["reference_member_confidence"]:
+    if get("member_confidence") < 0.9 * get("reference_member_confidence"):
         return "distillation"
     return "none"
 

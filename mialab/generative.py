@@ -28,6 +28,11 @@ __all__ = ["VAE", "GAN", "train_vae", "train_gan", "sample", "discriminator_scor
 _MAX_ELEMENTS = 2 ** 28
 
 
+def _check_sizes(n_features, latent, hidden) -> tuple[int, int, int]:
+    return (check_positive_int(n_features, "n_features"), check_positive_int(latent, "latent"),
+            check_positive_int(hidden, "hidden"))
+
+
 class VAE(nn.Module):
     """A variational autoencoder d-hidden-latent-hidden-d with tanh hidden layers and a sigmoid output.
 
@@ -35,7 +40,7 @@ class VAE(nn.Module):
 
     def __init__(self, n_features: int, latent: int = 8, hidden: int = 256):
         super().__init__()
-        self.n_features, self.latent, self.hidden = n_features, latent, hidden
+        self.n_features, self.latent, self.hidden = _check_sizes(n_features, latent, hidden)
         self.encoder = nn.Sequential(nn.Linear(n_features, hidden), nn.Tanh())
         self.mean = nn.Linear(hidden, latent)
         self.log_var = nn.Linear(hidden, latent)
@@ -60,7 +65,7 @@ class GAN(nn.Module):
 
     def __init__(self, n_features: int, latent: int = 16, hidden: int = 256):
         super().__init__()
-        self.n_features, self.latent, self.hidden = n_features, latent, hidden
+        self.n_features, self.latent, self.hidden = _check_sizes(n_features, latent, hidden)
         self.generator = nn.Sequential(nn.Linear(latent, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, n_features),
                                        nn.Sigmoid())
         self.discriminator = nn.Sequential(nn.Linear(n_features, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 1))

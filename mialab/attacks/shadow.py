@@ -11,8 +11,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from .._validation import check_count, as_array, as_features, as_labels, as_membership, as_proba, check_bool, \
-    check_positive_int, check_random_state, check_seed
+from .._validation import as_array, as_features, as_labels, as_membership, as_proba, check_bool, check_count, \
+    check_positive_int, check_random_state, check_scalar, check_seed
 from .._reference import reference
 from ..blackbox import query_candidates
 from ..metrics import choose_threshold
@@ -155,6 +155,7 @@ def shadow_attack_dataset(shadows: ShadowModels, X, y, *, sort: bool = False, tr
 
 def make_attack_model(C: float = 0.1):
     """The default attack model: logistic regression on standardized log-probabilities (see ShadowAttack)."""
+    C = check_scalar(C, "C", low=0.0, closed="neither")
     return make_pipeline(FunctionTransformer(_log_probs), StandardScaler(), LogisticRegression(C=C, max_iter=500))
 
 
@@ -221,6 +222,10 @@ def attack_scores(models, features, labels, *, fallback=None) -> np.ndarray:
             raise TypeError(f"`models` (and `fallback`) must hold fitted classifiers with predict_proba, or None for a "
                             f"class without one (what fit_attack_models returns); got {type(model).__name__}.")
     features = as_array(features, "features", ndim=2)
+    widths = {getattr(m, "n_features_in_", None) for m in (*models, fallback) if m is not None} - {None}
+    if widths and features.shape[1] not in widths:
+        raise ValueError(f"`features` has {features.shape[1]} columns per record but the attack models were fitted on "
+                         f"{min(widths)}; build them the same way (same k, sort and true_label options).")
     labels = as_labels(labels, n=len(features), n_classes=len(models))
     scores = np.empty(len(features))
     with threadpool_limits(limits=1):
