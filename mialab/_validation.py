@@ -20,7 +20,8 @@ def _describe(value) -> str:
 def as_array(value, name: str, *, ndim: int | None = None, dtype=float, allow_empty: bool = False,
              allow_strings: bool = False) -> np.ndarray:
     """Turn `value` into a finite NumPy array of `ndim` dimensions, or raise a clear error. Views (reversed ones
-    too) come back with non-negative strides, so torch.from_numpy takes them; complex numbers are refused."""
+    too) come back with non-negative strides and read-only arrays as writable copies, so torch.from_numpy takes
+    them without a word; complex numbers are refused."""
     if value is None:
         raise TypeError(f"`{name}` is None; pass a NumPy array (or a list) of numbers.")
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
@@ -45,6 +46,8 @@ def as_array(value, name: str, *, ndim: int | None = None, dtype=float, allow_em
         raise TypeError(f"`{name}` must hold real numbers; got {what}.")
     if any(stride < 0 for stride in array.strides):   # a reversed view (X[::-1]): torch.from_numpy cannot take it
         array = np.ascontiguousarray(array)
+    if not array.flags.writeable:   # torch.from_numpy warns on a read-only array (in a notebook cell): copy it
+        array = array.copy()
     if ndim is not None and array.ndim != ndim:
         want = {1: "one value per record, shape (n,)", 2: "a 2-D array, shape (n, k)"}.get(ndim, f"{ndim} dimensions")
         raise ValueError(f"`{name}` must have {want}; got shape {array.shape}.")

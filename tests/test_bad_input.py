@@ -617,3 +617,105 @@ def test_every_public_function_of_every_module_has_a_bad_input_row():
                if module not in EXEMPT and f"{module}.{name}" not in EXEMPT
                and not rows_naming(module, name, obj, all_rows)]
     assert not missing, f"{len(missing)} public callables have no row in the bad-input tables: {missing}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# valid but unusual input: accepted wherever an array, a number or a flag is
+# ---------------------------------------------------------------------------------------------------------------
+
+def _views():
+    """The same 12 records as float64, float32, reversed (negative strides), every other column, Fortran order,
+    read-only, a list, a DataFrame: (name, X (12, 4)-like, y (12,)-like)."""
+    import pandas as pd
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, 8))
+    y = np.arange(12) % 3
+    readonly = X[:, :4].copy()
+    readonly.setflags(write=False)
+    return [("float32", X[:, :4].astype(np.float32), y), ("reversed", X[::-1, :4], y[::-1]),
+            ("strided", X[:, ::2], y), ("fortran", np.asfortranarray(X[:, :4]), y), ("readonly", readonly, y),
+            ("list", X[:, :4].tolist(), y.tolist()), ("pandas", pd.DataFrame(X[:, :4]), pd.Series(y))]
+
+
+VIEWS = _views()
+S12 = np.linspace(0, 1, 12)
+M12 = np.arange(12) % 2 == 0
+
+
+def _stack():
+    return train_many(np.zeros((12, 4), np.float32), np.arange(12) % 3, np.ones((12, 2), bool), hidden=(3,), epochs=1)
+
+
+IN3 = np.tile([True, False, True], (12, 1))   # 12 records x 3 reference models, each record both IN and OUT
+
+
+def _col(X, j):
+    """Column j of a view, as the view's own kind (a Series for a DataFrame)."""
+    return X.iloc[:, j] if hasattr(X, "iloc") else [row[j] for row in X] if isinstance(X, list) else X[:, j]
+
+
+def _cols(X, start, stop):
+    return X.iloc[:, start:stop] if hasattr(X, "iloc") else [row[start:stop] for row in X] \
+        if isinstance(X, list) else X[:, start:stop]
+
+
+def _softmax(values):
+    e = np.exp(np.asarray(values, dtype=float))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _sigmoid(values):
+    return 1 / (1 + np.exp(-np.asarray(values, dtype=float)))
+
+
+VALID = [   # (name, call taking (X, y))
+    ("models.train", lambda X, y: models.train(models.MLP(4, 3, hidden=(3,)), X, y, epochs=1)),
+    ("models.predict_proba", lambda X, y: models.predict_proba(_mlp(), X)),
+    ("models.accuracy", lambda X, y: models.accuracy(_mlp(), X, y)),
+    ("BlackBox.query", lambda X, y: BlackBox(_mlp()).query(X)),
+    ("train_many", lambda X, y: train_many(X, y, np.ones((12, 2), bool), hidden=(3,), epochs=1)),
+    ("signals", lambda X, y: signals.signals(_stack(), X, y)),
+    ("lira.lira_scores", lambda X, y: lira.lira_scores(_col(X, 0), _cols(X, 1, 4), IN3)),
+    ("rmia.rmia_scores", lambda X, y: rmia.rmia_scores(_sigmoid(_col(X, 0)), _sigmoid(_cols(X, 1, 4)), [0.5, 0.4],
+                                                       [[0.5, 0.4, 0.6], [0.3, 0.2, 0.4]], IN3)),
+    ("whitebox.whitebox_features", lambda X, y: whitebox.whitebox_features(_mlp(), X, y)),
+    ("dpsgd.per_example_gradients", lambda X, y: dpsgd.per_example_gradients(_mlp(), X, y)),
+    ("dpsgd.opacus_step", lambda X, y: dpsgd.opacus_step(_trained(), X, y)),
+    ("relaxloss.train_relaxloss", lambda X, y: relaxloss.train_relaxloss(_mlp(), X, y, epochs=1)),
+    ("relaxloss.relaxloss_objective", lambda X, y: relaxloss.relaxloss_objective(X, y, alpha=0.5, epoch=0)),
+    ("federated.normalised_ascent", lambda X, y: federated.normalised_ascent(_mlp(), X, y)),
+    ("LossAttack.score", lambda X, y: LossAttack(expected_loss=1.0).score(_box(), X, y)),
+    ("GapAttack.score", lambda X, y: GapAttack().score(BlackBox(_mlp(), output="label"), X, y)),
+    ("metrics.auc", lambda X, y: metrics.auc(_col(X, 0), M12)),
+    ("features.entropy", lambda X, y: features.entropy(_softmax(_cols(X, 0, 3)))),
+    ("generative.reconstruction_errors", lambda X, y: generative.reconstruction_errors(
+        generative.VAE(4, latent=2, hidden=4), _sigmoid(X), n_draws=2)),
+]
+
+SCALARS = [   # NumPy scalars and lists where Python numbers and tuples are expected
+    lambda: models.MLP(np.int64(4), np.int32(3), hidden=[np.int64(2)]),
+    lambda: models.train(_mlp(), X4, Y3, epochs=np.int64(1), batch_size=np.int32(2), lr=np.float32(0.01)),
+    lambda: metrics.tpr_at_fpr(S12, M12, fpr=np.float32(0.1)),
+    lambda: metrics.evaluate(S12, M12, fprs=[np.float64(0.1)], n_boot=np.int64(2)),
+    lambda: data.in_out_mask(np.int64(10), np.int64(2), random_state=np.int64(3)),
+    lambda: lira.LiRA(np.int64(4), online=np.bool_(False)),
+    lambda: blackbox.BlackBox(_mlp(), output="top_k", k=np.int64(2)),
+    lambda: label_only.noisy_copies(X4, np.int64(2), "gaussian", strength=np.float64(0.1)),
+    lambda: dpsgd.noise_multiplier_for(np.float64(8.0), sample_rate=np.float32(0.1), epochs=np.int64(2)),
+    lambda: capstone.epsilon_lower_bound(np.int64(40), np.int64(50), np.int64(5), np.int64(50)),
+    lambda: features.sorted_top_k([[0.2, 0.5, 0.3]], k=np.int64(2)),
+    lambda: recipe.TrainingRecipe(hidden=[64], epochs=np.int64(3)),
+]
+
+
+@pytest.mark.filterwarnings("error:The given NumPy array is not writable")
+@pytest.mark.parametrize("view", VIEWS, ids=[v[0] for v in VIEWS])
+@pytest.mark.parametrize("name, call", VALID, ids=[v[0] for v in VALID])
+def test_valid_but_unusual_arrays_are_accepted(name, call, view, tmp_path, monkeypatch):
+    monkeypatch.setenv("MIALAB_CACHE", str(tmp_path))
+    call(view[1], view[2])
+
+
+@pytest.mark.parametrize("call", SCALARS, ids=range(len(SCALARS)))
+def test_numpy_scalars_and_lists_are_accepted(call):
+    call()
