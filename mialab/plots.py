@@ -101,7 +101,9 @@ def threshold_rates(scores, is_member, thresholds) -> tuple[np.ndarray, np.ndarr
     """TPR and FPR of the attackers "member when score >= t", one per threshold: (n,), (n,) bool, (m,) -> two (m,)."""
     scores = as_scores(scores)
     is_member = as_membership(is_member, n=len(scores))
-    t = np.atleast_1d(as_array(thresholds, "thresholds"))[:, None]
+    t = np.atleast_1d(np.asarray(thresholds, dtype=float))[:, None]   # +-inf allowed: the ROC's end points
+    if np.isnan(t).any():
+        raise ValueError("`thresholds` contains NaN; pass numbers (each one is an attacker's threshold).")
     return (scores[is_member] >= t).mean(axis=1), (scores[~is_member] >= t).mean(axis=1)
 
 
