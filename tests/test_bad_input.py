@@ -624,8 +624,8 @@ def test_every_public_function_of_every_module_has_a_bad_input_row():
 # ---------------------------------------------------------------------------------------------------------------
 
 def _views():
-    """The same 12 records as float64, float32, reversed (negative strides), every other column, Fortran order,
-    read-only, a list, a DataFrame: (name, X (12, 4)-like, y (12,)-like)."""
+    """The same 12 records as float64, float32, reversed (negative strides; float32 ones reach torch as they are),
+    every other column, Fortran order, read-only, a list, a DataFrame: (name, X (12, 4)-like, y (12,)-like)."""
     import pandas as pd
     rng = np.random.default_rng(0)
     X = rng.normal(size=(12, 8))
@@ -633,6 +633,7 @@ def _views():
     readonly = X[:, :4].copy()
     readonly.setflags(write=False)
     return [("float32", X[:, :4].astype(np.float32), y), ("reversed", X[::-1, :4], y[::-1]),
+            ("reversed float32", X[:, :4].astype(np.float32)[::-1], y[::-1]),
             ("strided", X[:, ::2], y), ("fortran", np.asfortranarray(X[:, :4]), y), ("readonly", readonly, y),
             ("list", X[:, :4].tolist(), y.tolist()), ("pandas", pd.DataFrame(X[:, :4]), pd.Series(y))]
 
