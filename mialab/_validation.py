@@ -4,28 +4,50 @@ from __future__ import annotations
 
 import numbers
 import os
+import warnings
 
 import numpy as np
 
 
 def _describe(value) -> str:
+    if isinstance(value, type):
+        return f"the class {value.__name__} itself (pass an instance, for example {value.__name__}(...))"
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
     return f"{type(value).__name__}"
 
 
-def as_array(value, name: str, *, ndim: int | None = None, dtype=float, allow_empty: bool = False) -> np.ndarray:
-    """Turn `value` into a finite NumPy array of `ndim` dimensions, or raise a clear error."""
+def as_array(value, name: str, *, ndim: int | None = None, dtype=float, allow_empty: bool = False,
+             allow_strings: bool = False) -> np.ndarray:
+    """Turn `value` into a finite NumPy array of `ndim` dimensions, or raise a clear error. Views (reversed ones
+    too) come back with non-negative strides and read-only arrays as writable copies, so torch.from_numpy takes
+    them without a word; complex numbers are refused."""
     if value is None:
         raise TypeError(f"`{name}` is None; pass a NumPy array (or a list) of numbers.")
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
         value = value.detach().cpu().numpy()
+    if isinstance(value, (type, str, bytes)) or callable(value) and not hasattr(value, "__array__"):
+        raise TypeError(f"`{name}` must be an array of numbers; got {_describe(value)}.")
     try:
-        array = np.asarray(value, dtype=dtype)
-    except (TypeError, ValueError) as error:
+        if np.iscomplexobj(value):
+            raise TypeError(f"`{name}` holds complex numbers; pass real numbers (the imaginary part would be lost).")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", np.exceptions.ComplexWarning)
+            array = np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError, np.exceptions.ComplexWarning) as error:
+        if "complex" in str(error):
+            raise TypeError(str(error) if str(error).startswith("`") else
+                            f"`{name}` holds complex numbers; pass real numbers.") from None
         raise TypeError(
             f"`{name}` must be an array of numbers; got {_describe(value)} that NumPy cannot read as numbers ({error})."
         ) from None
+    if np.iscomplexobj(array) or array.dtype.kind in "OUSV" and dtype is None and not allow_strings:
+        what = "complex numbers" if np.iscomplexobj(array) else f"values of dtype {array.dtype}"
+        raise TypeError(f"`{name}` must hold real numbers; got {what}.")
+    if any(stride < 0 for stride in array.strides):   # a reversed view (X[::-1]): torch.from_numpy cannot take it
+        array = np.ascontiguousarray(array)
+    if not array.flags.writeable:   # torch.from_numpy warns on a read-only array (in a notebook cell): copy it
+        array = array.copy()
     if ndim is not None and array.ndim != ndim:
         want = {1: "one value per record, shape (n,)", 2: "a 2-D array, shape (n, k)"}.get(ndim, f"{ndim} dimensions")
         raise ValueError(f"`{name}` must have {want}; got shape {array.shape}.")
@@ -104,6 +126,23 @@ def as_features(X, name: str = "X", *, n: int | None = None) -> np.ndarray:
     return array
 
 
+def as_path(value, name: str):
+    """A filesystem path from a string or os.PathLike; a number, None or anything else is refused by name."""
+    from pathlib import Path
+    if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"`{name}` must be a path (a string or pathlib.Path); got {_describe(value)} {value!r}.")
+    return Path(value).expanduser()
+
+
+def check_width(X: np.ndarray, n_features: int, name: str = "X", what: str = "the model") -> np.ndarray:
+    """X (n, d) with d == n_features, or a ValueError naming both widths."""
+    if X.ndim != 2 or X.shape[1] != n_features:
+        got = X.shape[1] if X.ndim == 2 else X.shape[1:]
+        raise ValueError(f"`{name}` has {got} features per record but {what} takes {n_features}; pass the same "
+                         "columns it was fitted on.")
+    return X
+
+
 def check_bool(value, name: str) -> bool:
     """True or False (NumPy booleans too); anything else, 1 and "yes" included, is refused."""
     if not isinstance(value, (bool, np.bool_)):
@@ -116,6 +155,25 @@ def check_positive_int(value, name: str, *, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"`{name}` must be an integer >= {minimum}; got {value!r}.")
     return int(value)
+
+
+# The most of each count a course session can run, and what one of it is: a larger count is refused at once,
+# not left to run for days (the notebooks use far fewer).
+COUNT_LIMITS = {"epochs": (10**4, "passes over the training data"), "local_epochs": (10**4, "passes over each "
+                "client's data"), "rounds": (10**4, "federated rounds, each training every client"),
+                "steps": (10**6, "optimisation steps"), "max_iter": (10**6, "descent steps, each a gradient"),
+                "n_boot": (10**6, "bootstrap resamples of the data"), "n_models": (10**4, "trained models"),
+                "n_shadows": (10**4, "trained shadow models"), "n_sentences": (10**7, "generated sentences")}
+
+
+def check_count(value, name: str, *, minimum: int = 1) -> int:
+    """A count of work (epochs, steps, rounds, ...): an integer >= minimum and at most COUNT_LIMITS[name]."""
+    value = check_scalar(value, name, numbers.Integral, low=minimum)
+    high, unit = COUNT_LIMITS[name]
+    if value > high:
+        raise ValueError(f"`{name}` = {value:,} would run {value:,} {unit}: days or more at this course's pace, "
+                         f"not a session. Pass at most {high:,} (the notebooks use far fewer).")
+    return value
 
 
 def check_fraction(value, name: str, *, low: float = 0.0, high: float = 1.0, inclusive: bool = False) -> float:

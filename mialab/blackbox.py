@@ -159,19 +159,49 @@ def check_target(target):
     return target
 
 
+_FIX = "Make its query(X) return what a BlackBox does, or wrap the model instead: BlackBox(model)."
+
+
 def _answers(target, X) -> np.ndarray:
+    """The target's answers on X, refused unless they are finite real numbers."""
     answers = np.asarray(target.query(X))
-    if answers.dtype.kind in "fc" and not np.all(np.isfinite(answers)):
+    if answers.dtype.kind not in "biuf":
+        raise TypeError(f"the target ({target!r}) answered values of dtype {answers.dtype}; a target's query(X) must "
+                        f"return numbers: probability vectors (n, k) or class labels (n,). {_FIX}")
+    if answers.dtype.kind == "f" and not np.all(np.isfinite(answers)):
         bad = int(answers.size - np.isfinite(answers).sum())
         raise ValueError(f"the target ({target!r}) answered {bad} NaN or infinite value(s): its model has "
                          "diverged or is broken. Retrain it (a smaller lr) before attacking it.")
     return answers
 
 
+def check_probability_answers(target, answers: np.ndarray) -> np.ndarray:
+    """The target's answers (n, k) as floats, refused (not repaired) unless they are probability vectors as its
+    `output` mode gives them: in [0, 1], rows summing to 1 (within rounding for "rounded", at most 1 for "top_k")."""
+    probs = answers.astype(float)
+    if (probs < 0).any() or (probs > 1 + 1e-6).any():
+        raise ValueError(f"the target ({target!r}) answered values from {probs.min():.3g} to {probs.max():.3g}, "
+                         f"outside [0, 1]: not probabilities (logits? then apply a softmax in its query). {_FIX}")
+    output = getattr(target, "output", "probabilities")
+    decimals = getattr(target, "decimals", None)
+    atol = 1e-3
+    if output == "rounded" and isinstance(decimals, numbers.Integral) and not isinstance(decimals, bool):
+        atol = max(atol, probs.shape[1] * 0.5 * 10.0 ** -int(decimals) + 1e-9)   # each entry off by <= half a digit
+    sums = probs.sum(axis=1)
+    low = -np.inf if output == "top_k" else 1 - atol
+    bad = (sums > 1 + atol) | (sums < low)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise ValueError(f"the target ({target!r}) answered rows that do not sum to 1 (row {row} sums to "
+                         f"{sums[row]:.4g}): not probability vectors. {_FIX}")
+    return probs
+
+
 def query_probabilities(target, X) -> np.ndarray:
     """The target's probability vectors for X (n, d) -> (n, k), rows renormalised when the box rounds them.
 
-    Refuses a box that hides the probabilities (top-k, label) and one whose answers are not finite."""
+    Refuses a box that hides the probabilities (top-k, label), one whose answers are not finite, and one whose
+    answers are not probabilities (logits, negative values, rows not summing to 1): they are refused, not repaired."""
     check_target(target)
     output = getattr(target, "output", "probabilities")
     if output not in _PROBABILITY_OUTPUTS:
@@ -182,18 +212,24 @@ def query_probabilities(target, X) -> np.ndarray:
     if answers.ndim != 2 or len(answers) != len(X):
         raise ValueError(f"the target answered shape {answers.shape} for {len(X)} records; this attack needs one "
                          "probability vector per record, shape (n, k). Use a label-only attack (notebook 05).")
-    probs = np.clip(answers.astype(float), 0.0, None)
+    probs = check_probability_answers(target, answers)
     sums = probs.sum(axis=1, keepdims=True)
     return np.where(sums > 0, probs / np.where(sums > 0, sums, 1.0), 1.0 / probs.shape[1])
 
 
 def query_labels(target, X) -> np.ndarray:
     """The target's predicted classes for X (n, d) -> int64 (n,): its label answers, or the argmax of its
-    probability answers."""
+    probability answers. Label answers must be whole numbers >= 0 (below the target's n_classes when it says)."""
     check_target(target)
     answers = _answers(target, X)
     if answers.ndim == 1 and len(answers) == len(X):
-        return answers.astype(np.int64)
+        n_classes = getattr(target, "n_classes", None)
+        n_classes = n_classes if isinstance(n_classes, numbers.Integral) and n_classes > 0 else None
+        try:
+            return as_labels(answers, "the target's label answers", n_classes=n_classes)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"the target ({target!r}) answered labels that are not class indices: {error} "
+                              f"{_FIX}") from None
     if answers.ndim == 2 and len(answers) == len(X):
         return answers.argmax(axis=1).astype(np.int64)
     raise ValueError(f"the target answered shape {answers.shape} for {len(X)} records; expected labels (n,) or "

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from . import __version__, many_models, models
-from ._validation import as_features, as_labels, check_scalar, check_seed
+from ._validation import as_features, as_labels, as_path, check_count, check_scalar, check_seed
 from .data import cache_dir as data_cache_dir
 from .data import in_out_mask
 from .many_models import ModelStack, train_many, train_many_chunks
@@ -61,7 +61,7 @@ class ReadOnlyCacheWarning(UserWarning):
 def model_cache_dir(cache_dir=None) -> Path:
     """The folder of cached models: `cache_dir` if given, else mialab.data.cache_dir() / "models" (created when
     possible; a folder that cannot be created is returned all the same, and nothing is written there)."""
-    path = data_cache_dir() / "models" if cache_dir is None else Path(cache_dir)
+    path = data_cache_dir() / "models" if cache_dir is None else as_path(cache_dir, "cache_dir")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError:
@@ -279,7 +279,7 @@ def train_in_out_models(X, y, n_models: int, *, chunk_size: int = 4, random_stat
     """
     X = as_features(X)
     y = as_labels(y, n=len(X))
-    n_models = check_scalar(n_models, "n_models", numbers.Integral, low=2)
+    n_models = check_count(n_models, "n_models", minimum=2)
     chunk_size = check_scalar(chunk_size, "chunk_size", numbers.Integral, low=2)
     if chunk_size % 2 or n_models % chunk_size:
         raise ValueError(f"`n_models` ({n_models}) must be a multiple of `chunk_size` ({chunk_size}), which must be "

@@ -15,6 +15,7 @@ Taught in notebook 12.
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 
 import numpy as np
@@ -25,7 +26,7 @@ from ._reference import reference
 from ._validation import as_membership, as_scores, check_scalar
 from .blackbox import QueryBudgetExceeded, query_labels
 from .capstone_targets import (DELTA, KEY_ENV, KEY_FILE, PUBLIC_SEED, TARGET_ENV, TARGET_FILE, VARIANTS, Capstone,
-                               build, key_variant, load, make_assignment, reveal, save, target_path)
+                               _check_audit, build, key_variant, load, make_assignment, reveal, save, target_path)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -66,6 +67,9 @@ def operating_point(scores, is_member, fpr: float) -> tuple[int, int, int, int]:
 def audit_table(scores: dict, is_member, delta: float = DELTA) -> dict:
     """The audit's table: {attack: (n,) scores}, is_member (n,) -> {attack: [AUC, TPR@1%, eps@1%, TPR@0.1%,
     eps@0.1%]}, with eps the 95% epsilon_lower_bound at each operating point. Taught in notebook 12, section 4."""
+    if not isinstance(scores, dict) or not scores:
+        raise TypeError(f"`scores` must be a dict {{attack name: scores (n,)}}, e.g. {{'loss': s}}; got "
+                        f"{type(scores).__name__}.")
     table = {}
     for name, values in scores.items():
         row = [metrics.auc(values, is_member)]
@@ -78,6 +82,9 @@ def audit_table(scores: dict, is_member, delta: float = DELTA) -> dict:
 
 def weight_norm(model) -> float:
     """The L2 norm of the first layer's weights (600 x 256 for the capstone's MLP)."""
+    if not callable(getattr(model, "linear_layers", None)):
+        raise TypeError(f"`model` must be a torch module with linear layers (a mialab.models.MLP, such as "
+                        f"audit.model); got {type(model).__name__}.")
     return float(torch.linalg.norm(model.linear_layers()[0].weight.detach()))
 
 
@@ -94,6 +101,10 @@ def gather_evidence(audit: Capstone, reference_models, reference_masks) -> dict:
     (from the black box's labels: one query per candidate); the confidence (the mean probability of the true
     label on members, or on each reference model's own training records) and the first layer's weight norm come
     from the weights. Taught in notebook 12, section 5."""
+    _check_audit(audit)
+    if not hasattr(reference_models, "__len__") or not hasattr(reference_models, "__getitem__"):
+        raise TypeError(f"`reference_models` must be a ModelStack or a list of MLPs; got "
+                        f"{type(reference_models).__name__}.")
     refs = [reference_models[j] for j in range(len(reference_models))]
     masks = np.asarray(reference_masks, dtype=bool)
     if masks.shape != (len(audit.y_population), len(refs)):
@@ -120,13 +131,24 @@ def gather_evidence(audit: Capstone, reference_models, reference_masks) -> dict:
 def diagnose(evidence: dict) -> str:
     """The variant the evidence points to (one of VARIANTS): the API first, then utility, the weights, and how
     sure the model is of its members, each against the reference models. Taught in notebook 12, section 5."""
-    if evidence["api"] == "label":
+    if not isinstance(evidence, dict):
+        raise TypeError(f"`evidence` must be the dict gather_evidence returns; got {type(evidence).__name__}.")
+
+    def get(key):
+        if key not in evidence:
+            raise ValueError(f"`evidence` has no {key!r}; build it with gather_evidence(audit, ...).")
+        value = evidence[key]
+        if key != "api" and (isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value)):
+            raise ValueError(f"`evidence[{key!r}]` must be a finite number; got {value!r} (NaN: an empty group?).")
+        return value
+
+    if get("api") == "label":
         return "label-only"
-    if evidence["nonmember_acc"] < 0.8 * evidence["reference_acc"]:
+    if get("nonmember_acc") < 0.8 * get("reference_acc"):
         return "DP-SGD"
-    if evidence["weight_norm"] < 0.65 * evidence["reference_weight_norm"]:
+    if get("weight_norm") < 0.65 * get("reference_weight_norm"):
         return "L2"
-    if evidence["member_confidence"] < 0.9 * evidence["reference_member_confidence"]:
+    if get("member_confidence") < 0.9 * get("reference_member_confidence"):
         return "distillation"
     return "none"
 

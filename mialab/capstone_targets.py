@@ -37,7 +37,7 @@ import numpy as np
 import torch
 
 from . import __version__, data, models
-from ._validation import check_scalar, check_seed
+from ._validation import as_path, check_scalar, check_seed
 from .blackbox import BlackBox
 from .cache import model_cache_dir, training_code_hash
 
@@ -87,6 +87,10 @@ def _plan(secret: str, student: str = "") -> tuple[str, int]:
     """(variant, training seed) of a secret (or a public seed, as a string) and a student name."""
     d = _digest(secret, "capstone", student)
     return VARIANTS[int.from_bytes(d[:8], "little") % len(VARIANTS)], int.from_bytes(d[8:12], "little")
+
+
+def _check_budget(budget) -> int:
+    return check_scalar(budget, "budget", numbers.Integral, low=1)
 
 
 def _check_n_train(n_train) -> int:
@@ -156,7 +160,7 @@ def _assemble(model, variant_api: str, n_train: int, is_member: np.ndarray, budg
 def default_budget(n_train: int) -> int:
     """The query budget: seven answers per candidate (2 n_train candidates), enough for one probability query and
     one label query per candidate and a label-only attack with 10 noisy copies of 2 n_train / 5 candidates."""
-    return 14 * n_train
+    return 14 * _check_n_train(n_train)
 
 
 def build(seed: int = PUBLIC_SEED, *, variant: str | None = None, n_train: int = 2500,
@@ -167,8 +171,9 @@ def build(seed: int = PUBLIC_SEED, *, variant: str | None = None, n_train: int =
     and self-check with reveal(); graded targets come from make_assignment. Taught in notebook 12."""
     seed = check_seed(seed)
     n_train = _check_n_train(n_train)
+    budget = None if budget is None else _check_budget(budget)
     planned, train_seed = _plan(f"public-seed-{seed}")
-    if variant is not None and variant not in VARIANTS:
+    if variant is not None and (not isinstance(variant, str) or variant not in VARIANTS):
         raise ValueError(f"`variant` must be one of {list(VARIANTS)} or None (the seed picks); got {variant!r}.")
     variant = variant or planned
     is_member = data.in_out_mask(2 * n_train, 2, random_state=train_seed % (2**31))[:, 0]
@@ -181,9 +186,7 @@ def build(seed: int = PUBLIC_SEED, *, variant: str | None = None, n_train: int =
 def reveal(audit: Capstone) -> str:
     """The variant of a self-paced target (built here from a seed). A graded target's variant is in the answer key
     the instructor keeps, not in the file: reveal refuses it."""
-    if not isinstance(audit, Capstone):
-        raise TypeError(f"`audit` must be a Capstone (from capstone.build or capstone.load); got "
-                        f"{type(audit).__name__}.")
+    _check_audit(audit)
     if "variant" not in audit._origin:
         raise ValueError("this target came from a file: its variant is in the answer key your instructor keeps.")
     return audit._origin["variant"]
@@ -195,6 +198,7 @@ def reveal(audit: Capstone) -> str:
 
 def save(audit: Capstone, path) -> str:
     """Write the target file a student receives (no variant name) -> its SHA-256."""
+    audit, path = _check_audit(audit), _check_path(path, "path")
     state = {"format": "mialab-capstone-1", "weights": audit.model.state_dict(), "api": audit.api,
              "n_train": audit.n_train, "is_member": torch.from_numpy(audit.is_member.copy()),
              "budget": audit.target.budget}
@@ -218,18 +222,58 @@ def target_path() -> Path | None:
 def load(path=None) -> Capstone:
     """The target of a file written by make_assignment; without `path`, the file in use (target_path()), and the
     public self-paced target (build()) when there is none."""
-    path = target_path() if path is None else Path(path)
+    path = target_path() if path is None else _check_path(path, "path")
     if path is None:
         return build()
-    payload = Path(path).read_bytes()
-    state = torch.load(io.BytesIO(payload), weights_only=True)
-    if not isinstance(state, dict) or state.get("format") != "mialab-capstone-1":
-        raise ValueError(f"{path} is not a capstone target file (written by python -m mialab.course capstone).")
-    model = _mlp(0)
-    model.load_state_dict(state["weights"])
-    is_member = state["is_member"].numpy().astype(bool)
-    return _assemble(model.eval(), state["api"], int(state["n_train"]), is_member, int(state["budget"]),
+    if not path.is_file():
+        raise FileNotFoundError(f"`path` ({path}) is not a file: pass the capstone_target.pt your instructor gave you.")
+    payload = path.read_bytes()
+    state, model = _read_target(payload, path)
+    return _assemble(model.eval(), state["api"], state["n_train"], state["is_member"], state["budget"],
                      {"sha256": hashlib.sha256(payload).hexdigest()})
+
+
+def _check_path(path, name: str) -> Path:
+    return as_path(path, name)
+
+
+def _check_audit(audit) -> "Capstone":
+    if not isinstance(audit, Capstone):
+        raise TypeError(f"`audit` must be a Capstone (from capstone.build or capstone.load); got "
+                        f"{type(audit).__name__}.")
+    return audit
+
+
+def _read_target(payload: bytes, path) -> tuple[dict, models.MLP]:
+    """A target file's fields, each checked, and its model: anything else is refused, saying what is wrong."""
+    bad = f"{path} is not a capstone target file (written by python -m mialab.course capstone)"
+    if not payload:
+        raise ValueError(f"{bad}: it is empty. Ask your instructor for the file again.")
+    try:
+        state = torch.load(io.BytesIO(payload), weights_only=True)
+    except Exception as error:   # truncated or garbage: torch says EOFError, UnpicklingError, RuntimeError...
+        raise ValueError(f"{bad}: it cannot be read ({type(error).__name__}); it may be truncated or damaged. "
+                         "Ask your instructor for the file again.") from None
+    if not isinstance(state, dict) or state.get("format") != "mialab-capstone-1":
+        raise ValueError(f"{bad}.")
+    missing = [k for k in ("weights", "api", "n_train", "is_member", "budget") if k not in state]
+    if missing:
+        raise ValueError(f"{bad}: it has no {missing}. Ask your instructor for the file again.")
+    try:
+        n_train = _check_n_train(state["n_train"])
+        budget = _check_budget(state["budget"])
+        api = state["api"] if state["api"] in ("label", "probabilities") else None
+        if api is None:
+            raise ValueError(f"its api is {state['api']!r}, not 'label' or 'probabilities'")
+        is_member = state["is_member"]
+        if not isinstance(is_member, torch.Tensor) or tuple(is_member.shape) != (2 * n_train,):
+            raise ValueError(f"its membership is not {2 * n_train} flags for its {2 * n_train} candidates")
+        model = _mlp(0)
+        model.load_state_dict(state["weights"])
+    except (TypeError, ValueError, RuntimeError, AttributeError) as error:
+        raise ValueError(f"{bad}: {error}. Ask your instructor for the file again.") from None
+    return {"api": api, "n_train": n_train, "budget": budget,
+            "is_member": is_member.numpy().astype(bool)}, model
 
 
 def make_assignment(secret: str, out, students=(), *, n_train: int = 2500) -> dict:
@@ -238,11 +282,19 @@ def make_assignment(secret: str, out, students=(), *, n_train: int = 2500) -> di
     if not isinstance(secret, str) or len(secret) < 8:
         raise ValueError("`secret` must be a string of at least 8 characters that students never see.")
     n_train = _check_n_train(n_train)
-    out = Path(out)
+    out = _check_path(out, "out")
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"`out` ({out}) is a file; pass a folder (it is created when missing).")
+    if isinstance(students, (str, bytes)):
+        raise TypeError(f"`students` must be a list of names, e.g. [{students!r}]; got the string {students!r} "
+                        "(one target per letter).")
     names = list(students) or [""]
     for name in names:
-        if name and not re.fullmatch(r"[\w.-]+", name):
+        if not isinstance(name, str) or name and not re.fullmatch(r"[\w.-]+", name):
             raise ValueError(f"student name {name!r}: use letters, digits, '.', '-' or '_' (it names a folder).")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"`students` names {repeated} more than once; name each student once.")
     key = {}
     for name in names:
         variant, seed = _plan(secret, name)

@@ -338,7 +338,7 @@ def in_out_mask(n_records: int, n_models: int, random_state: int = 0) -> np.ndar
     Each record is IN for a random half of the models and OUT for the other half, so every record has as many
     IN as OUT models (Carlini et al. 2022, LiRA); each model then trains on about half of the records."""
     n_records = check_positive_int(n_records, "n_records", minimum=2)
-    n_models = check_positive_int(n_models, "n_models", minimum=2)
+    n_models = check_positive_int(n_models, "n_models", minimum=2)   # masks only: check_memory bounds it
     if n_models % 2:
         raise ValueError(f"`n_models` must be even, so each record is IN for exactly half the models; "
                          f"got {n_models}. Use {n_models + 1} (or {n_models - 1}).")

@@ -22,6 +22,7 @@ from http.client import HTTPException
 from pathlib import Path
 
 from mialab import __version__
+from mialab._validation import as_path
 from mialab.data import cache_dir
 from mialab.progress import NoBar, progress
 
@@ -164,7 +165,7 @@ def default_cache_dir() -> Path:
 
 def sha256_file(path) -> str:
     """SHA-256 of a file's bytes as 64 lowercase hex digits, read in chunks."""
-    path = Path(path)
+    path = as_path(path, "path")
     if not path.is_file():
         raise FileNotFoundError(f"`path` must be an existing file; {str(path)!r} is not one.")
     digest = hashlib.sha256()

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from ._reference import reference
-from ._validation import as_array, as_features, as_labels, check_positive_int, check_scalar, check_seed
+from ._validation import check_count, as_array, as_features, as_labels, check_positive_int, check_scalar, check_seed
 from .attacks.whitebox import record_gradient_norms
 from .many_models import ModelStack, _check_masks, _sparse_rows, _train_group
 from .models import MLP
@@ -50,6 +50,8 @@ _EPS = 1e-12
 
 def vector(model: MLP) -> torch.Tensor:
     """All parameters of `model` as one new float32 vector (d,), layer by layer (weight, then bias)."""
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"`model` must be a torch module (a mialab.models.MLP); got {type(model).__name__}.")
     return torch.cat([p.detach().reshape(-1) for p in model.parameters()]).clone()
 
 
@@ -203,7 +205,9 @@ def client_seeds(random_state: int, round_: int, n_clients: int) -> list[int]:
     """The seeds of the clients' local training in round `round_` (minibatch order), drawn from `random_state`:
     client c trains as mialab.models.train(model, X_c, y_c, ..., random_state=client_seeds(...)[c])."""
     seed = check_seed(random_state)
-    return [int(s) for s in np.random.SeedSequence([seed, int(round_)]).generate_state(n_clients)]
+    round_ = check_positive_int(round_, "round_", minimum=0)
+    n_clients = check_positive_int(n_clients, "n_clients")
+    return [int(s) for s in np.random.SeedSequence([seed, round_]).generate_state(n_clients)]
 
 
 @dataclass
@@ -267,8 +271,10 @@ def federated_training(X, y, client_masks, *, rounds: int = 30, local_epochs: in
     n_classes = int(y.max()) + 1 if n_classes is None else check_positive_int(n_classes, "n_classes", minimum=2)
     y = as_labels(y, n=len(X), n_classes=n_classes)
     masks = _check_masks(client_masks, len(X))
-    rounds = check_positive_int(rounds, "rounds")
-    local_epochs = check_positive_int(local_epochs, "local_epochs")
+    rounds = check_count(rounds, "rounds")
+    local_epochs = check_count(local_epochs, "local_epochs")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    lr = check_scalar(lr, "lr", low=0.0, closed="neither")
     share = check_scalar(share, "share", low=0.0, high=1.0)
     if server is not None and not callable(server):
         raise TypeError(f"`server` must be a function server(round, model) (e.g. ActiveServer) or None; got "

@@ -18,12 +18,17 @@ from torch import nn
 from torch.nn import functional as F
 
 from . import threads
-from ._validation import as_array, check_memory, check_positive_int, check_scalar, check_seed
+from ._validation import as_array, check_count, check_memory, check_positive_int, check_scalar, check_seed
 from .models import _adam, _seeded
 
 __all__ = ["VAE", "GAN", "train_vae", "train_gan", "sample", "discriminator_scores", "reconstruction_errors",
            "reconstructions"]
 
+
+
+def _check_sizes(n_features, latent, hidden) -> tuple[int, int, int]:
+    return (check_positive_int(n_features, "n_features"), check_positive_int(latent, "latent"),
+            check_positive_int(hidden, "hidden"))
 
 
 class VAE(nn.Module):
@@ -33,7 +38,7 @@ class VAE(nn.Module):
 
     def __init__(self, n_features: int, latent: int = 8, hidden: int = 256):
         super().__init__()
-        self.n_features, self.latent, self.hidden = n_features, latent, hidden
+        self.n_features, self.latent, self.hidden = _check_sizes(n_features, latent, hidden)
         self.encoder = nn.Sequential(nn.Linear(n_features, hidden), nn.Tanh())
         self.mean = nn.Linear(hidden, latent)
         self.log_var = nn.Linear(hidden, latent)
@@ -58,7 +63,7 @@ class GAN(nn.Module):
 
     def __init__(self, n_features: int, latent: int = 16, hidden: int = 256):
         super().__init__()
-        self.n_features, self.latent, self.hidden = n_features, latent, hidden
+        self.n_features, self.latent, self.hidden = _check_sizes(n_features, latent, hidden)
         self.generator = nn.Sequential(nn.Linear(latent, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, n_features),
                                        nn.Sigmoid())
         self.discriminator = nn.Sequential(nn.Linear(n_features, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 1))
@@ -98,7 +103,7 @@ def train_vae(X, *, latent: int = 8, hidden: int = 256, steps: int = 3000, lr: f
     X = _images(X)
     latent = check_positive_int(latent, "latent")
     hidden = check_positive_int(hidden, "hidden")
-    steps = check_positive_int(steps, "steps")
+    steps = check_count(steps, "steps")
     lr = check_scalar(lr, "lr", low=0, closed="neither")
     beta = check_scalar(beta, "beta", low=0)
     seed = check_seed(random_state)
@@ -127,7 +132,7 @@ def train_gan(X, *, latent: int = 16, hidden: int = 256, steps: int = 4000, lr: 
     X = _images(X)
     latent = check_positive_int(latent, "latent")
     hidden = check_positive_int(hidden, "hidden")
-    steps = check_positive_int(steps, "steps")
+    steps = check_count(steps, "steps")
     lr = check_scalar(lr, "lr", low=0, closed="neither")
     seed = check_seed(random_state)
     with threads.limited(), _seeded(seed):

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from ._validation import as_array, as_features, as_labels, check_choice, check_memory, check_positive_int, check_seed
+from ._validation import check_count
 from .models import (_ACTIVATION_FUNCTIONS, _PROGRESS_DELAY_S, ACTIVATIONS, MLP, TrainingDiverged, _adam,
                      _check_dropout, _check_hidden, _check_number)
 from .progress import progress
@@ -402,7 +403,7 @@ def _check_training(X, y, masks, *, hidden, activation, dropout, epochs, batch_s
     hidden = _check_hidden(hidden)
     activation = check_choice(activation, "activation", ACTIVATIONS)
     dropout = _check_dropout(dropout)
-    epochs = check_positive_int(epochs, "epochs")
+    epochs = check_count(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
     lr = _check_number(lr, "lr", positive=True)
     weight_decay = _check_number(weight_decay, "weight_decay", positive=False)

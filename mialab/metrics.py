@@ -16,7 +16,7 @@ import numpy as np
 from scipy import stats
 from sklearn import metrics as _sk
 
-from ._validation import as_array, as_membership, as_scores, check_bool, check_choice, check_fraction, \
+from ._validation import check_count, as_array, as_membership, as_scores, check_bool, check_choice, check_fraction, \
     check_memory, check_positive_int, check_random_state, check_scalar
 from ._reference import reference
 from .progress import progress
@@ -167,7 +167,7 @@ def bootstrap_ci(metric, scores, is_member, n_boot: int = 200, level: float = 0.
     if not callable(metric):
         raise TypeError(f"`metric` must be a function metric(scores, is_member) -> float, such as "
                         f"mialab.metrics.auc; got {type(metric).__name__}.")
-    n_boot = check_positive_int(n_boot, "n_boot")
+    n_boot = check_count(n_boot, "n_boot")
     level = check_fraction(level, "level")
     rng = check_random_state(random_state)
     scores, is_member = _inputs(scores, is_member)
@@ -349,7 +349,7 @@ def evaluate(scores, is_member, *, fprs=(0.001, 0.01), n_boot: int = 0, random_s
     if not isinstance(fprs, (tuple, list, np.ndarray)):
         raise TypeError(f"`fprs` must be a tuple of false-positive rates such as (0.001, 0.01); got {fprs!r}.")
     fprs = tuple(check_fraction(at, "fprs") for at in np.asarray(fprs, dtype=object).ravel().tolist())
-    n_boot = check_positive_int(n_boot, "n_boot", minimum=0)
+    n_boot = check_count(n_boot, "n_boot", minimum=0)
     rng = check_random_state(random_state)
     scores, is_member = _inputs(scores, is_member)
     n1, n0 = int(is_member.sum()), int((~is_member).sum())
@@ -445,7 +445,7 @@ def exposure_extrapolated(canary_log_perplexity, reference_log_perplexities, *, 
     Carlini et al. (2019), section 4.3; tensorflow/privacy's compute_exposure_extrapolation. Beyond ~1000 bits
     the fitted CDF underflows and the estimate is inf. Taught in notebook 10, section 3."""
     canary, references = _log_perplexities(canary_log_perplexity, reference_log_perplexities)
-    n_boot = check_positive_int(n_boot, "n_boot", minimum=0)
+    n_boot = check_count(n_boot, "n_boot", minimum=0)
     level = check_fraction(level, "level")
     rng = check_random_state(random_state)
     estimate = _skewnorm_exposure(canary, references)

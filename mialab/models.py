@@ -17,6 +17,7 @@ from torch import nn
 
 from ._validation import as_features, as_labels, check_choice, check_fraction, check_memory, check_positive_int, \
     check_scalar, check_seed
+from ._validation import check_count
 from .progress import progress
 from .threads import limited
 
@@ -186,7 +187,7 @@ def train(model: nn.Module, X, y, *, epochs: int = 30, batch_size: int = 64, lr:
     model = _check_module(model)
     X = _features(model, X)
     y = as_labels(y, n=len(X), n_classes=_n_classes(model, X))
-    epochs = check_positive_int(epochs, "epochs")
+    epochs = check_count(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
     lr = _check_number(lr, "lr", positive=True)
     weight_decay = _check_number(weight_decay, "weight_decay", positive=False)

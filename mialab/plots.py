@@ -12,7 +12,7 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ._validation import as_array, as_membership, as_scores
+from ._validation import as_array, as_membership, as_scores, check_bool, check_scalar
 from .metrics import AttackResult
 
 _MEMBER_COLOURS = {"members": "C3", "non-members": "C0"}
@@ -101,7 +101,9 @@ def threshold_rates(scores, is_member, thresholds) -> tuple[np.ndarray, np.ndarr
     """TPR and FPR of the attackers "member when score >= t", one per threshold: (n,), (n,) bool, (m,) -> two (m,)."""
     scores = as_scores(scores)
     is_member = as_membership(is_member, n=len(scores))
-    t = np.atleast_1d(np.asarray(thresholds, dtype=float))[:, None]
+    t = np.atleast_1d(np.asarray(thresholds, dtype=float))[:, None]   # +-inf allowed: the ROC's end points
+    if np.isnan(t).any():
+        raise ValueError("`thresholds` contains NaN; pass numbers (each one is an attacker's threshold).")
     return (scores[is_member] >= t).mean(axis=1), (scores[~is_member] >= t).mean(axis=1)
 
 
@@ -148,6 +150,11 @@ def _widgets_wanted() -> bool:
 
 def update_threshold(state: dict, t: float) -> str:
     """Move the explorer's threshold to `t`: the line on the histogram, the point on the ROC, the readout (returned)."""
+    needed = ("scores", "is_member", "line", "point", "title")
+    if not isinstance(state, dict) or any(key not in state for key in needed):
+        raise TypeError(f"`state` must be the dict the static threshold_explorer figure keeps (keys {list(needed)}); "
+                        f"got {type(state).__name__}.")
+    t = check_scalar(t, "t")
     tpr, fpr = (float(v[0]) for v in threshold_rates(state["scores"], state["is_member"], [t]))
     state["line"].set_xdata([t, t])
     state["point"].set_data([fpr], [tpr])
@@ -172,6 +179,7 @@ def threshold_explorer(scores, is_member, thresholds=None, interactive: bool | N
     thresholds = as_array(thresholds, "thresholds", ndim=1)
     if interactive is None:
         interactive = _widgets_wanted()
+    interactive = check_bool(interactive, "interactive")
     if interactive:
         return _interactive_explorer(scores, is_member, float(np.median(thresholds)))
     figure = plt.figure(figsize=(9, 3.8), layout="constrained")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numbers
 from dataclasses import asdict, dataclass
 
-from ._validation import check_choice, check_scalar
+from ._validation import check_count, check_choice, check_scalar
 
 ACTIVATIONS = ("tanh", "relu")
 
@@ -39,7 +39,7 @@ class TrainingRecipe:
             raise TypeError(f"`activation` must be one of {list(ACTIVATIONS)}; got {self.activation!r}.")
         check_choice(self.activation, "activation", ACTIVATIONS)
         object.__setattr__(self, "dropout", check_scalar(self.dropout, "dropout", low=0.0, high=1.0, closed="left"))
-        object.__setattr__(self, "epochs", check_scalar(self.epochs, "epochs", numbers.Integral, low=1))
+        object.__setattr__(self, "epochs", check_count(self.epochs, "epochs"))
         object.__setattr__(self, "batch_size", check_scalar(self.batch_size, "batch_size", numbers.Integral, low=1))
         object.__setattr__(self, "lr", check_scalar(self.lr, "lr", low=0.0, high=10.0, closed="right"))
         object.__setattr__(self, "weight_decay", check_scalar(self.weight_decay, "weight_decay", low=0.0,

@@ -25,7 +25,7 @@ from torch import nn
 
 from . import threads
 from ._reference import reference
-from ._validation import as_array, check_positive_int, check_random_state, check_scalar, check_seed
+from ._validation import check_count, as_array, check_positive_int, check_random_state, check_scalar, check_seed
 
 __all__ = ["VOCAB", "canary_text", "synthetic_corpus", "CharGRU", "train_language_model", "log_perplexity",
            "candidate_log_perplexities", "canary_rank", "MAX_DIGITS"]
@@ -81,7 +81,7 @@ def synthetic_corpus(n_sentences: int = 700, canaries: dict | None = None, rando
 
     Digits in the corpus are uniform, so a model that did not memorise a canary finds every secret about equally
     likely. Datasheet: datasets/canary_corpus.md. Taught in notebook 10, section 2."""
-    n_sentences = check_positive_int(n_sentences, "n_sentences")
+    n_sentences = check_count(n_sentences, "n_sentences")
     canaries = {} if canaries is None else canaries
     if not isinstance(canaries, dict):
         raise TypeError("`canaries` must be a dict {canary sentence: times inserted}; got "
@@ -162,7 +162,7 @@ def train_language_model(text: str, *, epochs: int = 30, seq_len: int = 64, batc
     Carlini et al. (2019) train word- and character-level LSTMs; this is the small CPU version.
     Taught in notebook 10, section 2."""
     text = _check_text(text, "text")
-    epochs = check_positive_int(epochs, "epochs")
+    epochs = check_count(epochs, "epochs")
     seq_len = check_positive_int(seq_len, "seq_len", minimum=2)
     batch_size = check_positive_int(batch_size, "batch_size")
     lr = check_scalar(lr, "lr", low=0, closed="neither")

@@ -80,6 +80,39 @@ def test_train_dpsgd_reaches_its_epsilon_is_repeatable_and_warns_nothing():
     assert models.accuracy(a, X[300:], y[300:]) > 0.15      # it learned something (chance is 0.1)
 
 
+@pytest.mark.parametrize("n, batch_size", [(100, 30), (100, 45), (97, 10), (50, 49)])
+def test_the_rate_accounted_recorded_and_run_is_the_same_when_batch_size_does_not_divide_n(n, batch_size):
+    """Opacus's Poisson loader samples at 1 / ceil(n / batch_size); the privacy record must say that rate, and
+    Opacus's own accountant, given the record, must give back the target epsilon."""
+    import torch
+    from opacus.accountants import RDPAccountant
+    from opacus.data_loader import DPDataLoader
+    model, X, y = _tiny(4, n=n)
+    dpsgd.train_dpsgd(model, X, y, epsilon=4.0, epochs=2, batch_size=batch_size)
+    record = model.privacy_
+    dataset = torch.utils.data.TensorDataset(torch.from_numpy(X), torch.from_numpy(y))
+    run = DPDataLoader.from_data_loader(torch.utils.data.DataLoader(dataset, batch_size=batch_size)).sample_rate
+    assert record["sample_rate"] == pytest.approx(run, rel=1e-12)
+    assert record["steps"] == 2 * math.ceil(n / batch_size)
+    accountant = RDPAccountant()
+    accountant.history = [(record["noise_multiplier"], record["sample_rate"], record["steps"])]
+    recomputed = accountant.get_epsilon(delta=record["delta"])
+    assert recomputed == pytest.approx(record["epsilon"], rel=1e-9)
+    assert 4.0 - 0.02 <= recomputed <= 4.0
+
+
+def test_opacus_step_takes_a_trained_model_and_leaves_it_alone():
+    """models.train returns its model in eval mode; the step must still run (on a copy put in training mode)."""
+    model, X, y = _tiny(5)
+    trained = models.train(model, X, y, epochs=2)
+    assert not trained.training
+    before = [p.detach().clone() for p in trained.parameters()]
+    update = dpsgd.opacus_step(trained, X, y, max_grad_norm=1.0, lr=0.5)
+    grads = dpsgd.per_example_gradients(trained, X, y)
+    assert np.allclose(update, dpsgd.dp_sgd_step(grads, 1.0, 0.0, 0.5, np.zeros(grads.shape[1])), atol=1e-6)
+    assert not trained.training and all((p == q).all() for p, q in zip(trained.parameters(), before))
+
+
 def test_more_noise_means_lower_accuracy():
     X, y = data.load_purchase(n_classes=10)
     acc = {}

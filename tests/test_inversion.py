@@ -123,6 +123,19 @@ def test_white_box_mi_face_recovers_recognisable_digits(digits):
     assert np.all(attack.costs_ <= 0.02)
 
 
+def test_mi_face_records_each_inversions_steps(digits):
+    """n_steps_ (k,): the descent's iterations, max_iter when no stopping rule fires, 1 when gamma stops it at once."""
+    target = digits[4]
+    for attack, call in ((MIFace, lambda a: a.infer(target, LABELS[:3])),
+                         (BlackBoxMIFace, lambda a: a.infer(BlackBox(target), LABELS[:3], n_features=64))):
+        full = attack(lr=1e-6, max_iter=4, beta=10 ** 6, gamma=-1.0)
+        call(full)
+        assert full.n_steps_.tolist() == [4, 4, 4]
+        first = attack(lr=1e-6, max_iter=4, gamma=1.0)
+        call(first)
+        assert first.n_steps_.tolist() == [1, 1, 1] and len(first.costs_) == 3
+
+
 def test_rounding_defeats_black_box_mi_face(digits):
     X, y, a, b, target, evaluator = digits
     recognised = {}

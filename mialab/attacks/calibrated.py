@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_features, as_labels, as_proba, check_bool, check_choice, check_positive_int, \
+from .._validation import check_count, as_features, as_labels, as_proba, check_bool, check_choice, check_positive_int, \
     check_seed
 from ..blackbox import query_candidates
 from .base import Attack, as_recipe
@@ -77,7 +77,7 @@ class MetricAttack(Attack):
                  train_size: int = 2500, recipe=None, criterion: str = "balanced_accuracy", random_state: int = 0):
         self.metric = check_choice(metric, "metric", METRICS)
         self.class_dependent = check_bool(class_dependent, "class_dependent")
-        self.n_shadows = check_positive_int(n_shadows, "n_shadows")
+        self.n_shadows = check_count(n_shadows, "n_shadows")
         self.train_size = check_positive_int(train_size, "train_size")
         self.criterion = check_choice(criterion, "criterion", CRITERIA)
         self.recipe = as_recipe(recipe)

@@ -24,7 +24,8 @@ import torch
 import torch.nn.functional as F
 
 from .._reference import reference
-from .._validation import as_array, as_features, check_positive_int, check_random_state, check_scalar, check_seed
+from .._validation import (as_array, as_features, as_proba, check_count, check_positive_int, check_random_state,
+                           check_scalar, check_seed, check_width)
 from ..blackbox import QueryBudgetExceeded, check_target, query_labels, query_probabilities
 from ..models import MLP
 from ..threads import limited
@@ -77,7 +78,7 @@ def solve_softmax(X, probs, clip: float = 1e-15):
     softmax cannot tell (W, b) from (W + c, b + c), so only the differences are recovered.
     Tramèr et al. 2016, Sec. 4.1.2. Taught in notebook 09, section 2."""
     X = as_array(X, "X", ndim=2)
-    probs = as_array(probs, "probs", ndim=2)
+    probs = as_proba(probs, "probs")
     if len(probs) != len(X) or probs.shape[1] < 2:
         raise ValueError(f"`probs` must have one probability vector (k >= 2 classes) per query, shape "
                          f"({len(X)}, k); got {probs.shape}.")
@@ -96,12 +97,16 @@ class LinearCopy:
     """A stolen linear model: coef_ (k, d) and intercept_ (k,) of a softmax (k = 1 row for a binary model)."""
 
     def __init__(self, coef, intercept):
-        self.coef_ = np.atleast_2d(np.asarray(coef, float))
-        self.intercept_ = np.atleast_1d(np.asarray(intercept, float))
+        self.coef_ = np.atleast_2d(as_array(coef, "coef"))
+        self.intercept_ = np.atleast_1d(as_array(intercept, "intercept"))
+        if self.coef_.ndim != 2 or self.intercept_.shape != (len(self.coef_),):
+            raise ValueError(f"`coef` (k, d) and `intercept` (k,) must have one row and one value per class; got "
+                             f"{self.coef_.shape} and {self.intercept_.shape}.")
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities: X (n, d) -> (n, k) (k = 2 for a binary model)."""
-        z = as_features(X).astype(float) @ self.coef_.T + self.intercept_
+        X = check_width(as_features(X), self.coef_.shape[1], what="this copy")
+        z = X.astype(float) @ self.coef_.T + self.intercept_
         if self.coef_.shape[0] == 1:
             z = np.hstack([np.zeros_like(z), z])
         z -= z.max(axis=1, keepdims=True)
@@ -154,6 +159,11 @@ class LeafOracle:
         if not (callable(getattr(tree, "apply", None)) and callable(getattr(tree, "predict", None))):
             raise TypeError(f"`tree` must be a fitted scikit-learn decision tree (with apply(X) and predict(X)); got "
                             f"{type(tree).__name__}. Fit sklearn.tree.DecisionTreeClassifier first.")
+        if isinstance(tree, type):
+            raise TypeError(f"`tree` is the class {tree.__name__} itself; pass a fitted instance, e.g. "
+                            f"{tree.__name__}().fit(X, y).")
+        if getattr(tree, "tree_", None) is None and hasattr(tree, "get_params"):
+            raise ValueError("`tree` is not fitted yet; call tree.fit(X, y) first.")
         self._tree = tree
         self.n_queries = 0
 
@@ -218,8 +228,11 @@ class TreeCopy:
     get the label of the nearest box."""
 
     def __init__(self, leaves: dict, n_queries: int):
+        if not isinstance(leaves, dict) or not leaves:
+            raise TypeError(f"`leaves` must be a non-empty dict {{leaf id: (lower (d,), upper (d,), label)}}, as "
+                            f"path_finding builds it; got {type(leaves).__name__}.")
         self.leaves_ = leaves
-        self.n_queries_ = int(n_queries)
+        self.n_queries_ = check_positive_int(n_queries, "n_queries", minimum=0)
 
     def predict(self, X) -> np.ndarray:
         """The label of the leaf box each record falls in: X (n, d) -> int64 (n,)."""
@@ -330,7 +343,7 @@ def retrain_copy(target, X_queries, *, budget: int, n_classes: int, labels_only:
     answers = query_within_budget(target, X_queries, budget, labels_only=labels_only)
     X = as_features(X_queries)
     k = check_positive_int(n_classes, "n_classes", minimum=2)
-    steps = check_positive_int(steps, "steps")
+    steps = check_count(steps, "steps")
     lr = check_scalar(lr, "lr", numbers.Real, low=0.0, closed="neither")
     seed = check_seed(random_state)
     if labels_only:

@@ -22,7 +22,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from .. import generative_models
 from .._reference import reference
-from .._validation import (as_array, as_membership, as_scores, check_positive_int, check_random_state,
+from .._validation import (check_count, as_array, as_membership, as_scores, check_positive_int, check_random_state,
                            check_scalar, check_seed)
 from .base import Attack
 
@@ -272,7 +272,7 @@ class LoganBlackBoxAttack(Attack):
     needs = "samples"
 
     def __init__(self, steps: int = 2000, n_train: int = 400, random_state: int = 0):
-        self.steps = check_positive_int(steps, "steps")
+        self.steps = check_count(steps, "steps")
         self.n_train = check_positive_int(n_train, "n_train")
         self.random_state = check_seed(random_state)
 

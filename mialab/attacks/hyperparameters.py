@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._reference import reference
-from .._validation import as_array
+from .._validation import as_array, check_bool, check_scalar
 
 __all__ = ["lambda_from_gradients", "steal_ridge_lambda", "steal_logistic_lambda", "steal_svm_lambda",
            "relative_error"]
@@ -37,7 +37,8 @@ def lambda_from_gradients(loss_gradient, regulariser_gradient) -> float:
     b = as_array(loss_gradient, "loss_gradient", ndim=1)
     a = as_array(regulariser_gradient, "regulariser_gradient", ndim=1)
     if a.shape != b.shape:
-        raise ValueError(f"the two gradients must have the same shape; got {b.shape} and {a.shape}.")
+        raise ValueError(f"`loss_gradient` and `regulariser_gradient` must have the same shape; got {b.shape} and "
+                         f"{a.shape}.")
     denominator = float(a @ a)
     if denominator == 0.0:
         raise ValueError("the regulariser's gradient is 0 (all weights are 0): λ cannot be read from a model "
@@ -87,6 +88,8 @@ def steal_svm_lambda(X, y, w, b=0.0, *, intercept_penalised: bool = True, interc
 
     Wang & Gong 2018, Sec. 3. Taught in notebook 09, section 5."""
     X, y, w, b = _inputs(X, y, w, b)
+    check_bool(intercept_penalised, "intercept_penalised")
+    intercept_scaling = check_scalar(intercept_scaling, "intercept_scaling", low=0.0, closed="neither")
     labels = np.unique(y)
     if len(labels) > 2 or not (np.isin(labels, [0, 1]).all() or np.isin(labels, [-1, 1]).all()):
         raise ValueError("`y` must hold binary labels, 0/1 or -1/+1.")
@@ -100,7 +103,8 @@ def steal_svm_lambda(X, y, w, b=0.0, *, intercept_penalised: bool = True, interc
 
 def relative_error(estimate, truth) -> float:
     """|estimate - truth| / |truth|, the error Wang & Gong report."""
-    truth = float(truth)
+    estimate = check_scalar(estimate, "estimate")
+    truth = check_scalar(truth, "truth")
     if truth == 0.0:
         raise ValueError("`truth` is 0; the relative error is undefined.")
     return abs(float(estimate) - truth) / abs(truth)

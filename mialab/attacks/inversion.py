@@ -21,6 +21,7 @@ import torch
 
 from .._reference import reference
 from .._validation import as_array, as_features, as_labels, check_is_fitted, check_positive_int, check_scalar
+from .._validation import check_count
 from ..blackbox import check_target, query_probabilities
 from ..models import _check_module, predict_proba
 from ..threads import limited
@@ -118,7 +119,7 @@ class MAPAttributeInference:
 # ---------------------------------------------------------------------------------------------- MI-Face (2015)
 
 def _check_descent(lr, max_iter, beta, gamma):
-    return (check_scalar(lr, "lr", low=0.0, closed="neither"), check_positive_int(max_iter, "max_iter"),
+    return (check_scalar(lr, "lr", low=0.0, closed="neither"), check_count(max_iter, "max_iter"),
             check_positive_int(beta, "beta"), check_scalar(gamma, "gamma"))
 
 
@@ -192,11 +193,20 @@ def class_cost_grad(model, label: int) -> Callable:
 def bootstrap_share(hits, n_boot: int = 1000, level: float = 0.95, random_state: int = 0) -> tuple:
     """The share of True in hits (n,) bool and its percentile-bootstrap interval -> (share, low, high)."""
     hits = as_array(hits, "hits", ndim=1, dtype=bool)
-    n_boot = check_positive_int(n_boot, "n_boot")
+    n_boot = check_count(n_boot, "n_boot")
     rng = np.random.default_rng(check_positive_int(random_state, "random_state", minimum=0))
     shares = hits[rng.integers(len(hits), size=(n_boot, len(hits)))].mean(axis=1)
     alpha = (1 - check_scalar(level, "level", low=0.0, high=1.0, closed="neither")) / 2
     return float(hits.mean()), float(np.quantile(shares, alpha)), float(np.quantile(shares, 1 - alpha))
+
+
+def _counting(cost_grad: Callable) -> Callable:
+    """cost_grad, counting its calls in `.calls` (mi_face_descent calls it once for x0, then once a step)."""
+    def counted(x):
+        counted.calls += 1
+        return cost_grad(x)
+    counted.calls = 0
+    return counted
 
 
 class MIFace:
@@ -225,15 +235,17 @@ class MIFace:
         n_features = getattr(model, "n_features", None)
         if n_features is None:
             raise ValueError("`model` must say its input size (an `n_features` attribute, as mialab.models.MLP).")
-        images, self.costs_ = [], []
+        images, self.costs_, self.n_steps_ = [], [], []
         model.eval()
         with limited():
             for label in labels:
-                x, cost = mi_face_descent(class_cost_grad(model, int(label)), np.zeros(n_features), self.lr,
-                                          self.max_iter, self.beta, self.gamma)
+                counted = _counting(class_cost_grad(model, int(label)))
+                x, cost = mi_face_descent(counted, np.zeros(n_features), self.lr, self.max_iter, self.beta,
+                                          self.gamma)
                 images.append(x)
                 self.costs_.append(cost)
-        self.costs_ = np.array(self.costs_)
+                self.n_steps_.append(counted.calls - 1)   # the first call prices x0; each later one is a step
+        self.costs_, self.n_steps_ = np.array(self.costs_), np.array(self.n_steps_)
         return np.array(images)
 
 
@@ -261,7 +273,7 @@ class BlackBoxMIFace(MIFace):
         labels = _check_labels(labels)
         n_features = check_positive_int(n_features, "n_features")
         before = getattr(target, "n_queries", 0)
-        images, self.costs_ = [], []
+        images, self.costs_, self.n_steps_ = [], [], []
         for label in labels:
             def cost(X, label=int(label)):
                 return 1.0 - query_probabilities(target, X)[:, label]
@@ -269,10 +281,12 @@ class BlackBoxMIFace(MIFace):
             def cost_grad(x, cost=cost):
                 return float(cost(x[None])[0]), finite_difference_gradient(cost, x, self.h)
 
-            x, c = mi_face_descent(cost_grad, np.zeros(n_features), self.lr, self.max_iter, self.beta, self.gamma)
+            counted = _counting(cost_grad)
+            x, c = mi_face_descent(counted, np.zeros(n_features), self.lr, self.max_iter, self.beta, self.gamma)
             images.append(x)
             self.costs_.append(c)
-        self.costs_ = np.array(self.costs_)
+            self.n_steps_.append(counted.calls - 1)
+        self.costs_, self.n_steps_ = np.array(self.costs_), np.array(self.n_steps_)
         self.queries_ = getattr(target, "n_queries", 0) - before
         return np.array(images)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_features, as_labels, check_positive_int, check_scalar, check_seed
+from .._validation import check_count, as_features, as_labels, check_positive_int, check_scalar, check_seed
 from ..blackbox import check_target, query_labels, query_probabilities
 from ..models import predict_proba
 from .base import Attack, as_recipe
@@ -63,7 +63,7 @@ class LossAttack(Attack):
                 raise ValueError(f"`expected_loss` must be a finite number >= 0 (an average cross-entropy); got "
                                  f"{expected_loss!r}. Pass None to estimate it with shadow models in fit().") from None
         self.expected_loss = expected_loss
-        self.n_shadows = check_positive_int(n_shadows, "n_shadows")
+        self.n_shadows = check_count(n_shadows, "n_shadows")
         self.train_size = check_positive_int(train_size, "train_size")
         self.recipe = as_recipe(recipe)
         self.random_state = check_seed(random_state)

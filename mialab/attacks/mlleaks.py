@@ -9,8 +9,9 @@ import numbers
 import numpy as np
 from sklearn.base import clone
 
-from .._validation import as_features, as_labels, as_proba, check_choice, check_positive_int, \
+from .._validation import check_count, as_features, as_labels, as_proba, check_choice, check_positive_int, \
     check_memory, check_random_state, check_seed
+from .. import blackbox
 from .._reference import reference
 from .base import Attack, as_recipe
 from .features import entropy, sorted_top_k
@@ -33,13 +34,11 @@ def _answers(target, X, accepted: tuple, need: str) -> np.ndarray:
     if output not in accepted:
         raise ValueError(f"{need} needs the target's posteriors (BlackBox output in {list(accepted)}); the target "
                          f"answers {output!r}. Use a label-only attack for a target that returns labels (notebook 05).")
-    answers = np.asarray(target.query(X), dtype=float)
+    answers = blackbox._answers(target, X)
     if answers.ndim != 2 or len(answers) != len(X):
         raise ValueError(f"the target answered shape {answers.shape} for {len(X)} records; expected one posterior "
                          "vector per record, shape (n, n_classes).")
-    if not np.all(np.isfinite(answers)) or (answers < 0).any():
-        raise ValueError("the target's answers hold negative, NaN or infinite values; expected probabilities.")
-    return answers
+    return blackbox.check_probability_answers(target, answers)
 
 
 def query_top_k(target, X, k: int = 3) -> np.ndarray:
@@ -98,7 +97,7 @@ class MLLeaksAttack(Attack):
 
     def __init__(self, n_shadows: int = 1, train_size: int = 2500, *, k: int = 3, recipe=None, attack_model=None,
                  random_state: int = 0):
-        self.n_shadows = check_positive_int(n_shadows, "n_shadows")
+        self.n_shadows = check_count(n_shadows, "n_shadows")
         self.train_size = check_positive_int(train_size, "train_size")
         self.k = check_positive_int(k, "k")
         if attack_model is not None and not (hasattr(attack_model, "fit") and hasattr(attack_model, "predict_proba")):

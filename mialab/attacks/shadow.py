@@ -11,8 +11,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from .._validation import as_array, as_features, as_labels, as_membership, as_proba, check_bool, \
-    check_positive_int, check_random_state, check_seed
+from .._validation import as_array, as_features, as_labels, as_membership, as_proba, check_bool, check_count, \
+    check_positive_int, check_random_state, check_scalar, check_seed
 from .._reference import reference
 from ..blackbox import query_candidates
 from ..metrics import choose_threshold
@@ -37,7 +37,7 @@ class ShadowModels:
 
     def subset(self, n_shadows: int) -> "ShadowModels":
         """The first `n_shadows` shadows (no retraining): for measuring how the attack grows with more shadows."""
-        n_shadows = check_positive_int(n_shadows, "n_shadows")
+        n_shadows = check_count(n_shadows, "n_shadows")
         if n_shadows > len(self):
             raise ValueError(f"`n_shadows` = {n_shadows} but only {len(self)} shadows were trained.")
         stack = self.stack
@@ -58,7 +58,7 @@ def train_shadows(X, y, n_shadows: int, *, train_size: int, recipe=None, n_class
     """
     X = as_features(X)
     y = as_labels(y, n=len(X))
-    n_shadows = check_positive_int(n_shadows, "n_shadows")
+    n_shadows = check_count(n_shadows, "n_shadows")
     train_size = check_positive_int(train_size, "train_size")
     recipe = as_recipe(recipe)
     if 2 * train_size > len(X):
@@ -155,6 +155,7 @@ def shadow_attack_dataset(shadows: ShadowModels, X, y, *, sort: bool = False, tr
 
 def make_attack_model(C: float = 0.1):
     """The default attack model: logistic regression on standardized log-probabilities (see ShadowAttack)."""
+    C = check_scalar(C, "C", low=0.0, closed="neither")
     return make_pipeline(FunctionTransformer(_log_probs), StandardScaler(), LogisticRegression(C=C, max_iter=500))
 
 
@@ -221,6 +222,10 @@ def attack_scores(models, features, labels, *, fallback=None) -> np.ndarray:
             raise TypeError(f"`models` (and `fallback`) must hold fitted classifiers with predict_proba, or None for a "
                             f"class without one (what fit_attack_models returns); got {type(model).__name__}.")
     features = as_array(features, "features", ndim=2)
+    widths = {getattr(m, "n_features_in_", None) for m in (*models, fallback) if m is not None} - {None}
+    if widths and features.shape[1] not in widths:
+        raise ValueError(f"`features` has {features.shape[1]} columns per record but the attack models were fitted on "
+                         f"{min(widths)}; build them the same way (same k, sort and true_label options).")
     labels = as_labels(labels, n=len(features), n_classes=len(models))
     scores = np.empty(len(features))
     with threadpool_limits(limits=1):
@@ -291,7 +296,7 @@ class ShadowAttack(Attack):
     def __init__(self, n_shadows: int = 8, train_size: int = 2500, *, per_class: bool = True, sort: bool = False,
                  true_label: bool = False, recipe=None, attack_model=None, n_classes: int | None = None,
                  random_state: int = 0):
-        self.n_shadows = check_positive_int(n_shadows, "n_shadows")
+        self.n_shadows = check_count(n_shadows, "n_shadows")
         self.train_size = check_positive_int(train_size, "train_size")
         if attack_model is not None and not (hasattr(attack_model, "fit") and hasattr(attack_model, "predict_proba")):
             raise TypeError("`attack_model` must be a scikit-learn classifier with fit and predict_proba (it is cloned "

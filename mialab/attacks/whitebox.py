@@ -22,7 +22,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from .._reference import reference
-from .._validation import as_features, as_labels, check_positive_int, check_random_state
+from .._validation import check_count, as_features, as_labels, check_positive_int, check_random_state
 from ..blackbox import BlackBox
 from ..many_models import train_many
 from ..models import MLP
@@ -189,7 +189,7 @@ class WhiteBoxAttack(Attack):
 
     def __init__(self, n_shadows: int = 2, train_size: int = 2500, *, groups=("loss", "gradients", "activations"),
                  recipe=None, n_classes: int | None = None, random_state: int = 0):
-        self.n_shadows = check_positive_int(n_shadows, "n_shadows")
+        self.n_shadows = check_count(n_shadows, "n_shadows")
         self.train_size = check_positive_int(train_size, "train_size")
         feature_matrix({"loss": np.ones(1), "gradient_norms": np.ones((1, 2)),
                         "activation_norms": np.ones((1, 1))}, groups)                    # checks `groups`

@@ -10,6 +10,17 @@ from pathlib import Path
 GRADES_CSV = "grades_by_cell.csv"  # not nbgrader export's grades.csv, which would overwrite it or be overwritten
 
 
+def _seconds(text: str) -> int:
+    """argparse type for --timeout: a whole number of seconds >= 1 (argparse prints the refusal, exit status 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of seconds, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 second per cell, got {value}")
+    return value
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mialab.course", description=__doc__.split(":")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -23,14 +34,15 @@ def main(argv=None) -> int:
 
     exe = commands.add_parser("execute", help="run solution notebooks in place and store their outputs")
     exe.add_argument("notebooks", nargs="*", type=Path, help="default: solutions/*.ipynb")
-    exe.add_argument("--timeout", type=int, default=600, help="seconds per cell (default: 600)")
+    exe.add_argument("--timeout", type=_seconds, default=600, help="seconds per cell (default: 600)")
 
     course = commands.add_parser("nbgrader-course", help="lay out an nbgrader course directory from solutions/")
     course.add_argument("dest", type=Path, help="the course directory (created if missing)")
     course.add_argument("--solutions", default="solutions", help="folder of solution notebooks (default: solutions)")
     course.add_argument("--assignment", action="append", dest="assignments", metavar="NAME",
                         help="only this notebook, e.g. 00_membership_game (repeatable; default: all)")
-    course.add_argument("--timeout", type=int, default=None, help="seconds per cell under autograde (default: 600)")
+    course.add_argument("--timeout", type=_seconds, default=None,
+                        help="seconds per cell under autograde (default: 600)")
 
     grades = commands.add_parser("export-grades", help="write the gradebook as CSV, one column per graded cell")
     grades.add_argument("course_dir", type=Path, help="the nbgrader course directory")
@@ -58,6 +70,9 @@ def main(argv=None) -> int:
         if args.command in ("nbgrader-course", "export-grades", "points-table"):
             return _grading(args)
         if args.command == "release":
+            if Path(args.out).exists() and not Path(args.out).is_dir():
+                print(f"error: --out {args.out} is a file; pass a folder for the student notebooks.", file=sys.stderr)
+                return 1
             if args.check:
                 problems = check_release(args.solutions, args.out)
                 for problem in problems:
@@ -89,7 +104,7 @@ def main(argv=None) -> int:
                 return 1
             print(f"{path}: {'updated' if changed else 'unchanged'} ({time.perf_counter() - start:.0f} s)")
         return 0
-    except (NotebookError, FileNotFoundError) as error:
+    except (NotebookError, OSError) as error:   # OSError: a missing folder, --out naming a file, ...
         print(f"error: {error}", file=sys.stderr)
         return 1
 
@@ -99,7 +114,7 @@ def _capstone(args) -> int:
 
     try:
         key = make_assignment(args.secret, args.out, args.students, n_train=args.n_train)
-    except ValueError as error:
+    except (ValueError, TypeError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"wrote {len(key)} target file(s) ({TARGET_FILE}) and the answer key {args.out / KEY_FILE}.\n"
@@ -114,7 +129,7 @@ def _grading(args) -> int:
     try:
         if args.command == "nbgrader-course":
             names = grading.make_course(args.dest, args.solutions, args.assignments,
-                                        timeout=args.timeout or grading.CELL_TIMEOUT)
+                                        timeout=grading.CELL_TIMEOUT if args.timeout is None else args.timeout)
             print(f"{args.dest}: {len(names)} assignment(s) in source/ ({', '.join(names)}) and nbgrader_config.py.\n"
                   f"next: cd {args.dest} && nbgrader generate_assignment {names[0]}   (see docs/instructor_guide.md)")
         elif args.command == "export-grades":
@@ -126,7 +141,7 @@ def _grading(args) -> int:
         else:
             print(grading.points_table(args.solutions))
         return 0
-    except ValueError as error:
+    except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 

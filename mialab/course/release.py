@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -36,6 +37,8 @@ def generate_assignment_steps() -> list:
 
 def student_notebook(nb: NotebookNode, name: str = "notebook", path=".") -> NotebookNode:
     """The student version of a solution notebook: solutions stubbed, hidden tests removed, outputs cleared."""
+    if not hasattr(nb, "cells") or not hasattr(nb, "metadata"):
+        raise TypeError(f"`nb` must be a notebook (what read_notebook returns); got {type(nb).__name__}.")
     nb = copy.deepcopy(nb)
     resources = {"metadata": {"name": name, "path": str(path)}, "unique_key": name,
                  "nbgrader": {"notebook": name, "assignment": ".", "student": "."}}
@@ -46,7 +49,7 @@ def student_notebook(nb: NotebookNode, name: str = "notebook", path=".") -> Note
 
 def release_notebook(source) -> str:
     """The student notebook generated from the solution notebook at `source`, as the text `release` writes."""
-    source = Path(source)
+    source = _path(source, "source")
     nb = read_notebook(source)
     try:
         student = student_notebook(nb, name=source.stem, path=source.parent)
@@ -56,8 +59,14 @@ def release_notebook(source) -> str:
     return dumps(student)
 
 
+def _path(value, name: str) -> Path:
+    if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"`{name}` must be a path (a string or pathlib.Path); got {type(value).__name__} {value!r}.")
+    return Path(value)
+
+
 def _pairs(solutions_dir, out_dir) -> list[tuple[Path, Path]]:
-    solutions_dir, out_dir = Path(solutions_dir), Path(out_dir)
+    solutions_dir, out_dir = _path(solutions_dir, "solutions_dir"), _path(out_dir, "out_dir")
     if not solutions_dir.is_dir():
         raise FileNotFoundError(f"no folder {solutions_dir}: run this from the course root, or pass solutions_dir.")
     return [(source, out_dir / source.name) for source in sorted(solutions_dir.glob("*.ipynb"))]

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validation import as_features, as_labels, check_scalar, check_seed
+from .._validation import check_count, as_features, as_labels, check_scalar, check_seed
 from ..threads import limited
 
 
@@ -23,7 +23,7 @@ def check_training(model, X, y, epochs, batch_size, lr, weight_decay, random_sta
     check_model(model)
     X = as_features(X)
     y = as_labels(y, n=len(X), n_classes=getattr(model, "n_classes", None))
-    epochs = check_scalar(epochs, "epochs", numbers.Integral, low=1)
+    epochs = check_count(epochs, "epochs")
     batch_size = check_scalar(batch_size, "batch_size", numbers.Integral, low=1)
     lr = check_scalar(lr, "lr", low=0.0, high=10.0, closed="right")
     weight_decay = check_scalar(weight_decay, "weight_decay", low=0.0, high=10.0)

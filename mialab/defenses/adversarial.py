@@ -10,11 +10,13 @@ small MLP on their concatenation). Taught in notebook 11, section 2.
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._validation import as_features, as_labels, check_scalar
+from .._validation import as_features, as_labels, check_scalar, check_seed
 from ._loop import check_training, run_minibatches
 
 
@@ -23,9 +25,10 @@ class InferenceModel(nn.Module):
 
     def __init__(self, n_classes: int, hidden: int = 64, random_state: int = 0):
         super().__init__()
-        self.n_classes = int(n_classes)
+        self.n_classes = check_scalar(n_classes, "n_classes", numbers.Integral, low=2)
+        hidden = check_scalar(hidden, "hidden", numbers.Integral, low=1)
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(random_state)
+            torch.manual_seed(check_seed(random_state))
             self.net = nn.Sequential(nn.Linear(2 * self.n_classes, hidden), nn.ReLU(), nn.Linear(hidden, 1))
 
     def forward(self, probs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

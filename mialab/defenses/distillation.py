@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validation import as_features, check_scalar, check_seed
+from .._validation import check_count, as_features, check_scalar, check_seed
 from ..models import logits as _model_logits
 from ._loop import check_model, run_minibatches
 
@@ -30,7 +30,7 @@ def train_distilled(teacher: nn.Module, model: nn.Module, X_reference, *, temper
     check_model(model)
     X_ref = as_features(X_reference, "X_reference")
     T = check_scalar(temperature, "temperature", low=0.0, closed="neither")
-    epochs = check_scalar(epochs, "epochs", numbers.Integral, low=1)
+    epochs = check_count(epochs, "epochs")
     batch_size = check_scalar(batch_size, "batch_size", numbers.Integral, low=1)
     lr = check_scalar(lr, "lr", low=0.0, high=10.0, closed="right")
     seed = check_seed(random_state)

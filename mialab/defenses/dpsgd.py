@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._reference import reference
-from .._validation import as_array, as_features, as_labels, check_choice, check_scalar, check_seed
+from .._validation import check_count, as_array, as_features, as_labels, check_choice, check_scalar, check_seed
 from ..metrics import clopper_pearson_rates
 from ..threads import limited
 
@@ -135,7 +135,7 @@ def opacus_step(model: nn.Module, X, y, *, max_grad_norm: float = 1.0, noise_mul
                          "standard deviation. Pass a finite max_grad_norm.")
     X = torch.from_numpy(as_features(X))
     y = torch.from_numpy(as_labels(y, n=len(X)))
-    net = copy.deepcopy(model)
+    net = copy.deepcopy(model).train()   # Opacus records activations only in training mode; models.train returns eval
     before = _flat_params(net)
     with _quiet_opacus(), limited():
         wrapped = GradSampleModule(net, batch_first=True, loss_reduction="mean")
@@ -166,17 +166,29 @@ def noise_multiplier_for(epsilon: float, *, delta: float = DEFAULT_DELTA, sample
     under Opacus's RDP accountant (fast enough for sweeps; the PRV accountant is tighter and much slower)."""
     epsilon, delta = _check_epsilon(epsilon), _check_delta(delta)
     sample_rate = check_scalar(sample_rate, "sample_rate", low=0.0, high=1.0, closed="right")
-    epochs = check_scalar(epochs, "epochs", numbers.Integral, low=1)
+    epochs = check_count(epochs, "epochs")
+    return _noise_for_steps(epsilon, delta, sample_rate, int(epochs / sample_rate))
+
+
+def _noise_for_steps(epsilon: float, delta: float, sample_rate: float, steps: int) -> float:
+    """Opacus's search for sigma, with its refusal of an unreachable epsilon said in the course's words."""
     with _quiet_opacus():
-        return float(get_noise_multiplier(target_epsilon=epsilon, target_delta=delta, sample_rate=sample_rate,
-                                          epochs=epochs, accountant="rdp"))
+        try:
+            return float(get_noise_multiplier(target_epsilon=epsilon, target_delta=delta, sample_rate=sample_rate,
+                                              steps=steps, accountant="rdp"))
+        except ValueError as error:
+            if "too low" not in str(error):
+                raise
+    raise ValueError(f"`epsilon` = {epsilon!r} cannot be reached: even a noise multiplier of 10**6 spends more "
+                     f"over {steps} steps at sampling rate {sample_rate:.4g} (delta {delta:g}). Pass a larger "
+                     "epsilon (the course uses 0.5 to 8), fewer epochs or a smaller batch_size.")
 
 
 def epsilon_spent(noise_multiplier: float, *, sample_rate: float, steps: int, delta: float = DEFAULT_DELTA) -> float:
     """The epsilon of `steps` DP-SGD steps with `noise_multiplier` at `sample_rate`, at `delta` (RDP accountant)."""
     sigma = check_scalar(noise_multiplier, "noise_multiplier", low=0.0, closed="neither")
     sample_rate = check_scalar(sample_rate, "sample_rate", low=0.0, high=1.0, closed="right")
-    steps = check_scalar(steps, "steps", numbers.Integral, low=1)
+    steps = check_scalar(steps, "steps", numbers.Integral, low=1)   # the accountant's cost does not grow with steps
     accountant = RDPAccountant()
     accountant.history = [(sigma, sample_rate, int(steps))]
     with _quiet_opacus():
@@ -194,10 +206,11 @@ def train_dpsgd(model: nn.Module, X, y, *, epsilon: float | None = None, noise_m
     `model.privacy_` = {"epsilon", "delta", "noise_multiplier", "max_grad_norm", "sample_rate", "steps"}.
 
     Give `epsilon` (the RDP accountant finds the noise multiplier) or `noise_multiplier` (epsilon is then
-    computed). Poisson sampling with expected batch `batch_size` (batches vary in size, as the accountant
-    assumes), per-example clipping at `max_grad_norm` by ghost clipping (Opacus's fast path for linear layers:
-    per-example norms without per-example gradients), then `optimizer` ("adam", as the course's other models, or
-    "sgd") at `lr` on the noisy mean gradient (post-processing: the optimiser does not change epsilon).
+    computed). Poisson sampling at rate 1 / ceil(n / batch_size), the rate Opacus's loader runs and the one
+    accounted and recorded (expected batch n / ceil(n / batch_size) <= batch_size; batches vary in size, as
+    the accountant assumes), per-example clipping at `max_grad_norm` by ghost clipping (Opacus's fast path for
+    linear layers: per-example norms without per-example gradients), then `optimizer` ("adam", as the course's
+    other models, or "sgd") at `lr` on the noisy mean gradient (post-processing: the optimiser does not change epsilon).
     `random_state` seeds the batches and the noise (Opacus's secure RNG is off: fine for teaching, not for a release).
     (Abadi et al. 2016; Opacus, Yousefpour et al. 2021.)"""
     if not isinstance(model, nn.Module):
@@ -211,7 +224,7 @@ def train_dpsgd(model: nn.Module, X, y, *, epsilon: float | None = None, noise_m
     C = _check_norm(max_grad_norm)
     if not math.isfinite(C):
         raise ValueError("DP-SGD needs a finite `max_grad_norm`: the noise is scaled to it.")
-    epochs = check_scalar(epochs, "epochs", numbers.Integral, low=1)
+    epochs = check_count(epochs, "epochs")
     batch_size = check_scalar(batch_size, "batch_size", numbers.Integral, low=1)
     if batch_size > len(X):
         raise ValueError(f"`batch_size` ({batch_size}) is larger than the training set ({len(X)} records); pass "
@@ -219,9 +232,12 @@ def train_dpsgd(model: nn.Module, X, y, *, epsilon: float | None = None, noise_m
     lr = check_scalar(lr, "lr", low=0.0, closed="neither")
     check_choice(optimizer, "optimizer", _OPTIMIZERS)
     seed = check_seed(random_state)
-    sample_rate = batch_size / len(X)
+    # Opacus's Poisson loader samples each record at 1 / (batches per epoch) = 1 / ceil(n / batch_size), which is
+    # batch_size / n only when batch_size divides n: account for, record and run that one rate.
+    batches = math.ceil(len(X) / batch_size)
+    sample_rate = 1.0 / batches
     if noise_multiplier is None:
-        noise_multiplier = noise_multiplier_for(epsilon, delta=delta, sample_rate=sample_rate, epochs=epochs)
+        noise_multiplier = _noise_for_steps(_check_epsilon(epsilon), delta, sample_rate, epochs * batches)
     else:
         noise_multiplier = check_scalar(noise_multiplier, "noise_multiplier", low=0.0, closed="neither")
     dataset = torch.utils.data.TensorDataset(torch.from_numpy(X), torch.from_numpy(y))
@@ -235,6 +251,9 @@ def train_dpsgd(model: nn.Module, X, y, *, epsilon: float | None = None, noise_m
             module=model, optimizer=_OPTIMIZERS[optimizer](model.parameters(), lr=lr), data_loader=loader,
             criterion=nn.CrossEntropyLoss(), noise_multiplier=noise_multiplier, max_grad_norm=C,
             poisson_sampling=True, grad_sample_mode="ghost", noise_generator=torch.Generator().manual_seed(seed + 1))
+        if not math.isclose(loader.sample_rate, sample_rate, rel_tol=1e-12):  # the rate accounted is the rate run
+            raise RuntimeError(f"Opacus samples at {loader.sample_rate}, not the {sample_rate} accounted for; "
+                               "report this (an Opacus version the course was not written for?).")
         steps = 0
         for _ in range(epochs):
             for xb, yb in loader:

@@ -24,6 +24,11 @@ class StackedModel:
     """
 
     def __init__(self, first, second, n_classes: int, part=None):
+        if not (callable(getattr(first, "predict_proba", None)) and hasattr(first, "n_models")):
+            raise TypeError(f"`first` must be the ModelStack of the first-level models; got {type(first).__name__}.")
+        if second is not None and not callable(getattr(second, "predict_proba", None)):   # None: set later
+            raise TypeError(f"`second` must be a fitted classifier with predict_proba; got {type(second).__name__}.")
+        n_classes = check_positive_int(n_classes, "n_classes", minimum=2)
         self.first, self.second, self.n_classes, self.part = first, second, n_classes, part
         self.n_features_in_ = first.n_features
 
