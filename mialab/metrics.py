@@ -311,7 +311,14 @@ def results_table(results: dict, columns=None, *, digits: int | None = None, as_
         if not isinstance(result, AttackResult):
             raise TypeError(f"`results[{name!r}]` must be an AttackResult (from metrics.evaluate); got "
                             f"{type(result).__name__}.")
+    if isinstance(columns, str) or columns is not None and not isinstance(columns, (list, tuple)):
+        raise TypeError(f"`columns` must be a list of number names, e.g. ['auc', {tpr_key(0.01)!r}]; got {columns!r}.")
     columns = next(iter(results.values())).names() if columns is None else list(columns)
+    for attack, result in results.items():
+        unknown = [name for name in columns if name not in result.names()]
+        if unknown:
+            raise KeyError(f"`columns` names {unknown[0]!r}, which is not one of results[{attack!r}]'s numbers "
+                           f"{result.names()}; a TPR is named metrics.tpr_key(fpr), e.g. {tpr_key(0.01)!r}.")
     if digits is not None:
         digits = check_positive_int(digits, "digits", minimum=0)
     as_numbers = check_bool(as_numbers, "as_numbers")

@@ -12,8 +12,11 @@ import torch
 
 from sklearn.tree import DecisionTreeClassifier
 
-from mialab import (_validation, aggregates, blackbox, cache, capstone, data, diagrams, download, federated, generative,
-                    metrics, models, plots, recipe, sequence, threads, warfarin)
+from mialab import (_validation, aggregates, blackbox, cache, capstone, data, diagrams, download, federated, metrics,
+                    models, plots, recipe, sequence, threads, warfarin)
+from mialab import capstone_targets
+from mialab import generative_models as generative
+from mialab.attacks import augment
 from mialab.attacks import (attribute, calibrated, extraction, features, hyperparameters, inversion, label_only, lira,
                             mlleaks, rmia, shadow, signals, synthesis, thresholds, vulnerable, whitebox)
 from mialab.attacks import generative as generative_attacks
@@ -22,10 +25,13 @@ from mialab.defenses import adversarial, distillation, dp_linear, dpsgd, memguar
 from mialab.attacks.label_only import GapAttack, NoiseRobustnessAttack
 from mialab.attacks.loss import CorrectnessAttack, LossAttack
 from mialab.blackbox import BlackBox
+from mialab.checks import registry
 from mialab.many_models import ModelStack, check_device, train_many, train_many_chunks
 
 course_execute = importlib.import_module("mialab.course.execute")   # mialab.course.execute is also a function
 course_release = importlib.import_module("mialab.course.release")
+sandbox = importlib.import_module("mialab.course.sandbox")
+verdict = importlib.import_module("mialab.course.verdict")
 X4 = np.zeros((6, 4), np.float32)
 Y3 = np.array([0, 1, 2, 0, 1, 2])
 MASKS = np.array([[True, False]] * 3 + [[False, True]] * 3)
@@ -263,23 +269,23 @@ HUGE = [
 ]
 
 CAPSTONE = [
-    (lambda: capstone.build(budget=0), ValueError, "`budget`"),
-    (lambda: capstone.build(budget="lots"), TypeError, "`budget`"),
-    (lambda: capstone.build(variant=["none"]), ValueError, "`variant`"),
-    (lambda: capstone.build(n_train=10), ValueError, "`n_train`"),
-    (lambda: capstone.default_budget("x"), TypeError, "`n_train`"),
-    (lambda: capstone.BudgetedBlackBox(_mlp(), budget=-1), ValueError, "`budget`"),
-    (lambda: capstone.make_assignment("a-long-secret", __file__), NotADirectoryError, "`out`.*is a file"),
-    (lambda: capstone.make_assignment("a-long-secret", "/nonexistent/x", students="alice"), TypeError,
+    (lambda: capstone_targets.build(budget=0), ValueError, "`budget`"),
+    (lambda: capstone_targets.build(budget="lots"), TypeError, "`budget`"),
+    (lambda: capstone_targets.build(variant=["none"]), ValueError, "`variant`"),
+    (lambda: capstone_targets.build(n_train=10), ValueError, "`n_train`"),
+    (lambda: capstone_targets.default_budget("x"), TypeError, "`n_train`"),
+    (lambda: BlackBox(_mlp(), budget=-1), ValueError, "`budget`"),
+    (lambda: capstone_targets.make_assignment("a-long-secret", __file__), NotADirectoryError, "`out`.*is a file"),
+    (lambda: capstone_targets.make_assignment("a-long-secret", "/nonexistent/x", students="alice"), TypeError,
      "`students` must be a list.*'alice'"),
-    (lambda: capstone.make_assignment("a-long-secret", "/nonexistent/x", students=["bo", "bo"]), ValueError,
+    (lambda: capstone_targets.make_assignment("a-long-secret", "/nonexistent/x", students=["bo", "bo"]), ValueError,
      "more than once"),
-    (lambda: capstone.make_assignment("short", "/nonexistent/x"), ValueError, "`secret`"),
-    (lambda: capstone.make_assignment("a-long-secret", 7), TypeError, "`out` must be a path"),
-    (lambda: capstone.load(12), TypeError, "`path` must be a path"),
-    (lambda: capstone.load("/nonexistent/target.pt"), FileNotFoundError, "not a file"),
-    (lambda: capstone.reveal("audit"), TypeError, "`audit` must be a Capstone"),
-    (lambda: capstone.save("audit", "/nonexistent/x.pt"), TypeError, "`audit` must be a Capstone"),
+    (lambda: capstone_targets.make_assignment("short", "/nonexistent/x"), ValueError, "`secret`"),
+    (lambda: capstone_targets.make_assignment("a-long-secret", 7), TypeError, "`out` must be a path"),
+    (lambda: capstone_targets.load(12), TypeError, "`path` must be a path"),
+    (lambda: capstone_targets.load("/nonexistent/target.pt"), FileNotFoundError, "not a file"),
+    (lambda: capstone_targets.reveal("audit"), TypeError, "`audit` must be a Capstone"),
+    (lambda: capstone_targets.save("audit", "/nonexistent/x.pt"), TypeError, "`audit` must be a Capstone"),
     (lambda: capstone.epsilon_lower_bound(5, 4, 0, 4), ValueError, "true_positives"),
     (lambda: capstone.operating_point([0.1, 0.9], [0, 1], fpr=NAN), ValueError, "`fpr`"),
     (lambda: capstone.audit_table({"loss": [0.1, NAN]}, [0, 1]), ValueError, "NaN"),
@@ -308,10 +314,11 @@ def _bad_target(kind: str):
 
 
 CAPSTONE += [
-    (lambda: capstone.load(_bad_target("empty")), ValueError, "not a capstone target file .*: it is empty"),
-    (lambda: capstone.load(_bad_target("truncated")), ValueError, "cannot be read.*truncated"),
-    (lambda: capstone.load(_bad_target("garbage")), ValueError, "cannot be read"),
-    (lambda: capstone.load(_bad_target("mismatched")), ValueError, "(?s)not a capstone target file .*size mismatch"),
+    (lambda: capstone_targets.load(_bad_target("empty")), ValueError, "not a capstone target file .*: it is empty"),
+    (lambda: capstone_targets.load(_bad_target("truncated")), ValueError, "cannot be read.*truncated"),
+    (lambda: capstone_targets.load(_bad_target("garbage")), ValueError, "cannot be read"),
+    (lambda: capstone_targets.load(_bad_target("mismatched")), ValueError,
+     "(?s)not a capstone target file .*size mismatch"),
 ]
 
 
@@ -462,7 +469,7 @@ COVERAGE = [   # one row (at least) for each public callable the tables above di
     (lambda: vulnerable.most_exposed("leakage"), TypeError, "`leakage`"),
     (lambda: vulnerable.influence(np.zeros((2, 2)), np.zeros((2, 3), bool)), ValueError, "`masks`"),
     (lambda: vulnerable.outlier_scores(X4, Y3, n_neighbors=0), ValueError, "`n_neighbors`"),
-    (lambda: vulnerable.leave_one_out(X4, Y3, index=99), ValueError, "`index`"),
+    (lambda: vulnerable.retrain_without(X4, Y3, index=99), ValueError, "`index`"),
     (lambda: whitebox.gradient_norms(_mlp(), X4, np.r_[Y3[:-1], 9]), ValueError, "out of range"),
     (lambda: whitebox.record_gradient_norms("model", X4, Y3), TypeError, "`model` must be a mialab.models.MLP"),
     (lambda: whitebox.last_layer_gradient_norm(P3, [0, 1], np.zeros((3, 2))), ValueError, "`hidden`"),
@@ -533,10 +540,84 @@ COVERAGE = [   # one row (at least) for each public callable the tables above di
 ]
 
 
+AGREE = np.ones((1, 2, 3))   # a budget sweep's agreement: one seed x two budgets x three test inputs
+
+
+def _result():
+    return metrics.evaluate(np.arange(8.0), np.arange(8) >= 4, fprs=(0.25,))
+
+
+def _in_tmp(call):
+    """call(folder) in a temporary folder, removed afterwards (package_copy writes a copy of mialab there)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as folder:
+        return call(folder)
+
+
+def _refused(reply: dict):
+    """grade_exercise answers a refusal ({"ok": False, "message": ...}) instead of raising: raise its message."""
+    assert reply.get("ok") is False, f"expected a refusal, got {reply!r}"
+    raise ValueError(reply["message"])
+
+
+ROW = registry.EXERCISES[0]
+
+PACKAGE_SHAPE = [   # issue 26's new public functions and the grading rewrite's (sandbox, verdict, release)
+    (lambda: augment.shifted_copies(np.zeros((2, 64)), shifts=[(0, 9)]), ValueError,
+     "each of `shifts` .*smaller than the image \\(8x8\\)"),
+    (lambda: augment.shifted_copies(np.zeros((2, 64)), shifts=[(0.5, 0)]), ValueError, "`shifts`.*whole pixels"),
+    (lambda: augment.shifted_copies(np.zeros((2, 64)), shifts=()), ValueError, "`shifts` must be a non-empty"),
+    (lambda: augment.noisy_copies(X4, -1), ValueError, "`n_copies` must be an integer >= 1"),
+    (lambda: augment.noisy_copies(X4, 2, "salt"), ValueError, "`noise`"),
+    (lambda: augment.noisy_copies(X4, 2, "shift", strength=0.5), ValueError, "`strength`"),
+    (lambda: extraction.queries_to_reach(AGREE, [10, 100, 1000]), ValueError,
+     "`agreement` has 2 budgets.*`budgets` lists 3"),
+    (lambda: extraction.queries_to_reach(AGREE * 2, [10, 100]), ValueError, "`agreement` must hold 1.*or 0"),
+    (lambda: extraction.queries_to_reach(AGREE, [100, 10]), ValueError, "`budgets` must be increasing"),
+    (lambda: extraction.queries_to_reach(AGREE, [10, 100], level=NAN), ValueError, "`level`"),
+    (lambda: extraction.bootstrap_queries_to_reach([AGREE], [10, 100]), TypeError,
+     "`agreements` must be a non-empty dict"),
+    (lambda: extraction.bootstrap_queries_to_reach({"a": AGREE}, [10, 100], n_boot=BIG), ValueError,
+     "`n_boot` = 1,000,000,000.*at most"),
+    (lambda: extraction.bootstrap_queries_to_reach({"a": AGREE, "b": np.ones((1, 2, 4))}, [10, 100]), ValueError,
+     "same test inputs"),
+    (lambda: metrics.percentile_interval([]), ValueError, "`draws` must be a non-empty"),
+    (lambda: metrics.percentile_interval([1.0, NAN]), ValueError, "`draws`.*1 NaN"),
+    (lambda: metrics.percentile_interval([1.0, 2.0], level=1.5), ValueError, "`level`"),
+    (lambda: metrics.tpr_key(1.5), ValueError, "`fpr`"),
+    (lambda: metrics.tpr_key("1%"), ValueError, "`fpr`"),
+    (lambda: metrics.format_interval("x", 0, 1), TypeError, "`value` must be a number"),
+    (lambda: metrics.format_interval(0.5, 0.4), ValueError, "both `low` and `high`"),
+    (lambda: metrics.format_interval(0.5, digits=-1), ValueError, "`digits`"),
+    (lambda: metrics.results_table({}), TypeError, "`results` must be a non-empty dict"),
+    (lambda: metrics.results_table([0.7]), TypeError, "`results`.*got list"),
+    (lambda: metrics.results_table({"a": _result()}, columns="auc"), TypeError, "`columns` must be a list"),
+    (lambda: metrics.results_table({"a": _result()}, columns=["nope"]), KeyError, "`columns` names 'nope'"),
+    (lambda: course_release.committed_versions(3), TypeError, "`path` must be a path"),
+    (lambda: sandbox.prune_source("def f(:\n", "m", {"f"}), ValueError, "`source` of module 'm' is not valid Python"),
+    (lambda: sandbox.prune_source(b"def f():\n    pass\n", "m", {"f"}), TypeError, "`source`"),
+    (lambda: sandbox.prune_source("def f():\n    pass\n", "m", "f"), TypeError, "`functions` must be a set"),
+    (lambda: _in_tmp(lambda folder: sandbox.package_copy(["metrics.no_such"], folder)), LookupError,
+     "no function metrics.no_such"),
+    (lambda: sandbox.package_copy("metrics.advantage", "/nonexistent/x"), TypeError, "`off_limits` must be a list"),
+    (lambda: sandbox.package_copy(["advantage"], "/nonexistent/x"), ValueError, "`off_limits`.*'advantage'"),
+    (lambda: sandbox.package_copy(["metrics.advantage"], 3), TypeError, "`dest` must be a path"),
+    (lambda: sandbox.command("python -c 1", "/tmp"), TypeError, "`argv` must be a non-empty list"),
+    (lambda: sandbox.command(["python"], 3), TypeError, "`copy_parent` must be a path"),
+    (lambda: sandbox.command(["python"], "/tmp", env=["A=1"]), TypeError, "`env`"),
+    (lambda: sandbox.kernel_command("python", "/tmp", "/tmp", "/tmp/k.json"), TypeError, "`argv`"),
+    (lambda: sandbox.kernel_command(["python"], None, "/tmp", "/tmp/k.json"), TypeError, "`folder` must be a path"),
+    (lambda: _refused(verdict.grade_exercise(ROW, None)), ValueError,
+     "there is no function `.*` to grade \\(it was not captured\\)"),
+    (lambda: _refused(verdict.grade_exercise(ROW, {"payload": None, "error": "NameError: f"})), ValueError,
+     "no function .*\\(NameError: f\\)"),
+]
+
+
 TABLES = {"_validation": VALIDATION, "models": MODELS, "data": DATA, "cache": CACHE, "blackbox": BLACKBOX,
           "metrics": METRICS, "download": DOWNLOAD, "attacks": ATTACKS, "ducks": DUCKS, "huge": HUGE,
           "capstone": CAPSTONE, "course": COURSE, "deep": DEEP, "silent": SILENT,
-          "coverage": COVERAGE}
+          "coverage": COVERAGE, "package_shape": PACKAGE_SHAPE}
 ROWS = [(name, i, *row) for name, table in TABLES.items() for i, row in enumerate(table)]
 
 
@@ -558,6 +639,14 @@ EXEMPT = {
     "mialab.course.grading": "being rewritten by the lead (grading); tests/test_grading.py covers its input",
     "mialab.progress.progress": "a thin tqdm wrapper: whatever tqdm accepts, and tqdm's own errors",
     "mialab.threads.limited": "a context manager over set_torch_threads, which has rows",
+    "mialab.attacks.signals.SignalAttack": "a typing.Protocol (the signature of a signal attack): never called",
+    "mialab.course.sandbox.Copy": "a temporary folder around package_copy, whose rows cover its one argument",
+    "mialab.course.verdict.CaptureExecute": "an nbgrader preprocessor that nbgrader builds and drives (traitlets); "
+                                            "tests/test_verdict.py runs it",
+    "mialab.course.verdict.Verdict": "an nbgrader preprocessor that nbgrader builds and drives (traitlets); "
+                                     "tests/test_verdict.py runs it",
+    "mialab.course.verdict.configure": "sets one entry of the traitlets Config nbgrader passes (`c` in "
+                                       "nbgrader_config.py); tests/test_verdict.py checks the pipeline it installs",
 }
 
 
@@ -678,8 +767,9 @@ VALID = [   # (name, call taking (X, y))
     ("train_many", lambda X, y: train_many(X, y, np.ones((12, 2), bool), hidden=(3,), epochs=1)),
     ("signals", lambda X, y: signals.signals(_stack(), X, y)),
     ("lira.lira_scores", lambda X, y: lira.lira_scores(_col(X, 0), _cols(X, 1, 4), IN3)),
-    ("rmia.rmia_scores", lambda X, y: rmia.rmia_scores(_sigmoid(_col(X, 0)), _sigmoid(_cols(X, 1, 4)), [0.5, 0.4],
-                                                       [[0.5, 0.4, 0.6], [0.3, 0.2, 0.4]], IN3)),
+    ("rmia.rmia_scores", lambda X, y: rmia.rmia_scores(
+        _sigmoid(_col(X, 0)), _sigmoid(_cols(X, 1, 4)), IN3, population_target_signals=[0.5, 0.4],
+        population_ref_signals=[[0.5, 0.4, 0.6], [0.3, 0.2, 0.4]])),
     ("whitebox.whitebox_features", lambda X, y: whitebox.whitebox_features(_mlp(), X, y)),
     ("dpsgd.per_example_gradients", lambda X, y: dpsgd.per_example_gradients(_mlp(), X, y)),
     ("dpsgd.opacus_step", lambda X, y: dpsgd.opacus_step(_trained(), X, y)),

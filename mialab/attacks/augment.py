@@ -41,11 +41,12 @@ def shifted_copies(X, image_shape=(8, 8), shifts=((0, 0), (0, 1), (0, -1), (1, 0
     out = []
     for shift in shifts:
         if not isinstance(shift, (tuple, list)) or len(shift) != 2:
-            raise ValueError(f"each shift must be a pair (dy, dx) of whole pixels; got {shift!r}.")
+            raise ValueError(f"each of `shifts` must be a pair (dy, dx) of whole pixels; got {shift!r}.")
         dy, dx = shift
         bad = not (isinstance(dy, numbers.Integral) and isinstance(dx, numbers.Integral))
         if bad or abs(dy) >= h or abs(dx) >= w:
-            raise ValueError(f"each shift must be a pair of whole pixels smaller than the image; got {(dy, dx)}.")
+            raise ValueError(f"each of `shifts` must be a pair of whole pixels smaller than the image ({h}x{w}); "
+                             f"got {(dy, dx)}.")
         shifted = np.zeros_like(images)
         shifted[:, max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
             images[:, max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]

@@ -394,6 +394,9 @@ def _check_sweep(agreement, budgets) -> tuple[np.ndarray, np.ndarray]:
                          "pass agreement of shape (n_seeds, n_budgets, n_test).")
     if len(budgets) == 0 or np.any(budgets <= 0) or np.any(np.diff(budgets) <= 0):
         raise ValueError(f"`budgets` must be increasing query counts > 0; got {budgets.tolist()}.")
+    if agree.size and ((agree < 0).any() or (agree > 1).any()):
+        raise ValueError(f"`agreement` must hold 1 (the copy labels an input as the victim does) or 0 (it does "
+                         f"not), or shares in [0, 1]; got values from {agree.min():g} to {agree.max():g}.")
     return agree, budgets
 
 
@@ -440,7 +443,7 @@ def bootstrap_queries_to_reach(agreements: dict, budgets, level: float = 0.9, *,
         raise ValueError(f"every setting's agreement must be on the same test inputs; got {sorted(n_test)} inputs.")
     n_test = n_test.pop()
     level = check_scalar(level, "level", numbers.Real, low=0.0, high=1.0)
-    n_boot = check_positive_int(n_boot, "n_boot")
+    n_boot = check_count(n_boot, "n_boot")
     rng = check_random_state(random_state)
     rows = [rng.integers(n_test, size=n_test) for _ in range(n_boot)]
     return {name: np.array([_reach(agree[:, :, r].mean(axis=(0, 2)), b, level) for r in rows])

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
+from .._validation import as_path
 from ._notebook import NotebookError, dumps, read_notebook, tidy
 
 
@@ -95,7 +96,7 @@ def _sha256(data: bytes) -> str:
 
 def committed_versions(path) -> list[bytes]:
     """The bytes of `path` in git's HEAD commit and in git's index; [] outside a git checkout or if untracked."""
-    path = Path(path).absolute()
+    path = as_path(path, "path").absolute()
     folder = path.parent if path.parent.is_dir() else Path.cwd()
     try:
         top = subprocess.run(["git", "-C", str(folder), "rev-parse", "--show-toplevel"], capture_output=True,

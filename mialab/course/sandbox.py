@@ -24,6 +24,8 @@ from pathlib import Path
 
 import mialab
 
+from .._validation import as_path
+
 PACKAGE = Path(mialab.__file__).resolve().parent
 INSIDE = "/tmp/.mialab"                  # where the copy's parent folder is seen inside the sandbox
 GRADER_ONLY = ("course", "checks/hidden.py", "checks/hidden_nb*.py", "answers.py")
@@ -50,6 +52,13 @@ def _blocked_body(key: str) -> list[ast.stmt]:
                      ).body
 
 
+def _check_argv(argv) -> list[str]:
+    if not isinstance(argv, (list, tuple)) or not argv or not all(isinstance(arg, str) for arg in argv):
+        raise TypeError(f"`argv` must be a non-empty list of strings (the command and its arguments, e.g. "
+                        f"['python', '-c', '...']); got {argv!r}.")
+    return list(argv)
+
+
 def _names(node: ast.AST) -> set[str]:
     return {child.id for child in ast.walk(node) if isinstance(child, ast.Name)}
 
@@ -58,7 +67,18 @@ def prune_source(source: str, module: str, functions: set[str]) -> tuple[str, se
     """`source` of module `module` ("metrics") with the bodies of `functions`, and of every private module-level
     function that nothing else of the module uses, replaced by `raise ReferenceBlocked(...)`: the same rule as the
     child's runtime blocks (mialab.checks._child.apply_blocks). Returns (new source, pruned names)."""
-    tree = ast.parse(source)
+    if not isinstance(source, str):
+        raise TypeError(f"`source` must be a module's source text (a str); got {type(source).__name__}.")
+    if not isinstance(module, str) or not module:
+        raise TypeError(f"`module` must be the module's name, e.g. 'metrics'; got {module!r}.")
+    if isinstance(functions, str) or not isinstance(functions, (set, frozenset, list, tuple)) \
+            or not all(isinstance(name, str) for name in functions):
+        raise TypeError(f"`functions` must be a set of function names, e.g. {{'advantage'}}; got {functions!r}.")
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as error:
+        raise ValueError(f"`source` of module {module!r} is not valid Python ({error.msg}, line {error.lineno}); "
+                         "pass the module's source as it is on disk.") from None
     defs = {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
     blocked = {name for name in functions if name in defs}
     if not blocked:
@@ -87,7 +107,13 @@ def package_copy(off_limits, dest) -> Path:
     """Copy mialab into `dest`/mialab without the grader-only parts and with the `off_limits` functions
     ("metrics.advantage", "answers.ex_0_1") absent. Returns `dest`. A name that matches no function raises
     LookupError (a registry row that names nothing would block nothing)."""
-    dest = Path(dest)
+    if isinstance(off_limits, (str, bytes)) or not isinstance(off_limits, (list, tuple, set, frozenset)):
+        raise TypeError(f"`off_limits` must be a list of 'module.function' names, e.g. ['metrics.advantage']; got "
+                        f"{off_limits!r}.")
+    bad = [key for key in off_limits if not isinstance(key, str) or not all(key.rpartition(".")[::2])]
+    if bad:
+        raise ValueError(f"`off_limits` must hold 'module.function' names, e.g. 'metrics.advantage'; got {bad[0]!r}.")
+    dest = as_path(dest, "dest")
     target = dest / "mialab"
     if target.exists():
         shutil.rmtree(target)
@@ -170,6 +196,10 @@ def _needed() -> list[str]:
 
 def command(argv: list[str], copy_parent, *, workdir: str = "/tmp/work", env: dict | None = None) -> list[str]:
     """`argv` wrapped in bubblewrap, with `copy_parent` (from package_copy) seen at INSIDE."""
+    argv = _check_argv(argv)
+    copy_parent = as_path(copy_parent, "copy_parent")
+    if env is not None and not isinstance(env, dict):
+        raise TypeError(f"`env` must be a dict {{name: value}} or None; got {type(env).__name__}.")
     args = ["bwrap", *_namespaces(), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
             "--tmpfs", "/tmp", "--tmpfs", "/dev/shm", "--tmpfs", "/run"]
     hidden = _hidden()
@@ -199,7 +229,9 @@ def kernel_command(argv: list[str], folder, io, connection_file) -> list[str]:
     """A Jupyter kernel's command `argv` wrapped in bubblewrap, for autograde: like `command`, but with the real
     mialab (read-only) and its cache, the submission's `folder` writable (its working folder), and the kernel's
     sockets in `io` (the kernel manager must use the ipc transport there: the sandbox has no network)."""
-    folder, io = str(Path(folder).resolve()), str(Path(io).resolve())
+    argv = _check_argv(argv)
+    connection_file = as_path(connection_file, "connection_file")
+    folder, io = str(as_path(folder, "folder").resolve()), str(as_path(io, "io").resolve())
     args = ["bwrap", *_namespaces(), "--unsetenv", "JPY_PARENT_PID", "--setenv", "IPYTHONDIR", f"{io}/.ipython",
             "--setenv", "MPLCONFIGDIR", f"{io}/.matplotlib", "--ro-bind", "/", "/", "--proc", "/proc",
             "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm", "--tmpfs", "/run"]
