@@ -166,8 +166,8 @@ def test_inside_a_ready_conda_env_make_uses_it_and_builds_no_venv(tmp_path):
     assert "-m venv" not in plan and "pip install" not in plan
     assert f"{tmp_path}/bin/jupyter labextension disable" in plan and f"{tmp_path}/bin/jupyter lab " in plan
     assert "overrides.d/mialab.json" in plan
-    venv = _make("-n", "lab", "MIALAB_CONDA=0", env={"CONDA_PREFIX": str(tmp_path)}).stdout
-    assert "-m venv" in venv and ".venv/bin/jupyter lab " in venv
+    venv = _make("-n", "lab", "MIALAB_CONDA=0", f"VENV={tmp_path}/venv", env={"CONDA_PREFIX": str(tmp_path)}).stdout
+    assert "-m venv" in venv and f"{tmp_path}/venv/bin/jupyter lab " in venv  # (a fresh VENV: this checkout has one)
 
 
 @needs_make

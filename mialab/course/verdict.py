@@ -80,6 +80,8 @@ class CaptureExecute(Execute):
         os.chmod(io, 0o700)
         self._kernel_io = io
         km.transport, km.ip = "ipc", os.path.join(io, "kernel")
+        if km.kernel_spec is not None:  # a cell's timeout interrupts by message: a signal would reach bwrap, not it
+            km.kernel_spec.interrupt_mode = "message"
         folder = (self.resources or {}).get("metadata", {}).get("path") or os.getcwd()
         plain = km.format_kernel_cmd
 
