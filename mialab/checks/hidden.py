@@ -94,7 +94,11 @@ def test_tpr_at_fpr(tpr_at_fpr) -> None:
     from ..metrics import tpr_at_fpr as reference
     rng = _fresh_rng()
     members, nonmembers = rng.normal(1.0, 1.0, 5), np.sort(rng.normal(0.0, 1.0, 10))
-    fractional = (np.concatenate([members, nonmembers]), np.arange(15) < 5)  # FPR 15% of 10: one false positive
+    # FPR 15% of 10 non-members allows one false positive: a member just below the 2nd-highest non-member is found
+    # by a threshold that lets two through (an interpolated quantile), never by one that keeps to one
+    members[0] = nonmembers[8] - 0.1 * (nonmembers[8] - nonmembers[7])
+    members[1] = max(members[1], nonmembers[9] + 0.5)  # and one member above all, so the right answer is not 0
+    fractional = (np.concatenate([members, nonmembers]), np.arange(15) < 5)
     for i, (scores, is_member) in enumerate([fractional, *_score_sets(rng)]):
         fpr = 0.15 if i == 0 else float(rng.choice([0.01, 0.05, 0.1, 0.3]))
         expected = _quiet(reference, scores, is_member, fpr=fpr)
