@@ -60,8 +60,9 @@ def _visible(source: str) -> str:
 
 def _key(path: Path) -> str:
     digest = hashlib.sha256(path.read_bytes())
-    for source in sorted((ROOT / "mialab").rglob("*.py")):
-        digest.update(source.read_bytes())
+    for source in sorted((ROOT / "mialab").rglob("*.py")):  # the checks are loaded from their module, not recorded
+        if source.relative_to(ROOT / "mialab").parts[0] not in ("checks", "course", "answers.py"):
+            digest.update(source.read_bytes())
     return digest.hexdigest()[:16]
 
 
