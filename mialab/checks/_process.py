@@ -31,6 +31,7 @@ import tempfile
 import threading
 import warnings
 from pathlib import Path
+from typing import Callable
 
 from .. import _reference
 from ._child import Handle, Oracle, Remote, read_frame, write_frame
@@ -125,6 +126,29 @@ def _answer_query(message: dict, oracles: dict) -> dict:
         return {"ok": True, "value": oracle(*args, **{str(k): v for k, v in kwargs.items()})}
     except Exception as error:  # noqa: BLE001 (the student's query was bad: the student's function sees it)
         return {"ok": False, "type": type(error).__name__, "message": str(error)[:500]}
+
+
+def earlier_references(label: str) -> dict:
+    """For the exercise that `label` names ("Exercise 12.2 ..."): the reference answers of the earlier exercises
+    its function may call, by the student's function name (mialab.checks.registry.builds_on), each run with the
+    blocks suspended. They stay in this process; the student's function gets stubs that forward to them."""
+    from .._reference import with_blocks_suspended
+    from . import exercise_number
+    from .registry import BY_ID, builds_on
+
+    number = exercise_number(str(label))
+    if number not in BY_ID:
+        return {}
+    names = builds_on(number)
+    if not names:
+        return {}
+    from .. import answers  # deferred: loaded only for an exercise that builds on another
+
+    return {name: with_blocks_suspended(getattr(answers, attr)) for name, attr in names.items()
+            if callable(getattr(answers, attr, None))}
+
+
+_EARLIER = 1_000_000  # oracle ids of the earlier exercises' references (a call's own query interfaces count from 1)
 
 
 def _kill(process: subprocess.Popen, group: bool) -> None:
@@ -358,6 +382,7 @@ class Session:
         self.memory_gib = float(memory_gib or default_memory)
         self.child: Child | None = None
         self.loaded: dict[int, Handle] = {}  # id(item) -> handle in the child
+        self.references: dict[int, Callable] = {}  # oracle id -> an earlier exercise's reference (earlier_references)
         self.warnings: list[str] = []
         self.output: list[str] = []
 
@@ -375,7 +400,7 @@ class Session:
         child = self._start(label)
         message["keys"] = _current_blocks()
         try:
-            reply = child.request(message, timeout or self.timeout, oracles)
+            reply = child.request(message, timeout or self.timeout, {**self.references, **(oracles or {})})
         except ChildStopped as stop:
             self.close()
             raise ChildStopped(stop.what, label, stop.kind) from None
@@ -393,7 +418,11 @@ class Session:
                 raise ChildStopped(f"your function could not be copied to a fresh Python process to be tested: it "
                                    f"uses something that cannot be copied ({item.get('error')}). Keep what it uses "
                                    "to functions, NumPy arrays and modules", label, kind="load")
-            reply = self._request({"op": "load", "payload": item["payload"]}, label,
+            linked = {}
+            for name, reference in earlier_references(label).items():
+                self.references[_EARLIER + len(self.references)] = reference
+                linked[name] = Oracle(_EARLIER + len(self.references) - 1)
+            reply = self._request({"op": "load", "payload": item["payload"], "builds_on": linked}, label,
                                   timeout=max(self.timeout, 120.0))
             if not reply.get("ok"):
                 raise ChildStopped(f"your function could not be loaded in a fresh Python process to be tested "

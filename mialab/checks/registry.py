@@ -132,4 +132,15 @@ def in_notebook(notebook: str) -> tuple[Exercise, ...]:
     return tuple(row for row in EXERCISES if row.notebook == notebook)
 
 
-__all__ = ["BY_GRADE_ID", "BY_ID", "EXERCISES", "Exercise", "exercise", "in_notebook"]
+def builds_on(key: str) -> dict[str, str]:
+    """The functions of the same notebook's earlier exercises, by name -> their reference answer in mialab.answers
+    ("epsilon_lower_bound" -> "ex_12_1"). An exercise whose function calls one is checked and graded with the
+    reference in its place, so that one mistake costs one exercise."""
+    row = exercise(key)
+    earlier = in_notebook(row.notebook)
+    earlier = earlier[:earlier.index(row)]
+    return {other.function: "ex_" + other.id.replace(".", "_") for other in earlier
+            if not other.manual and other.function and other.function != row.function}
+
+
+__all__ = ["BY_GRADE_ID", "BY_ID", "EXERCISES", "Exercise", "builds_on", "exercise", "in_notebook"]
