@@ -104,3 +104,17 @@ class Course:
 
     def feedback(self, name: str, student: str) -> nbformat.NotebookNode:
         return nbformat.read(self.folder / "autograded" / student / name / f"{name}.ipynb", as_version=4)
+
+
+def hidden_test(notebook: str, test: str, function) -> None:
+    """Grade `function` as autograde grades the exercise whose hidden test is `test_<test>` of `notebook` ("nb00"):
+    mialab.course.verdict.grade_exercise (the hidden test in this process, the function in the sandbox). Returns
+    None when it passes; raises HiddenTestFailed with the verdict the feedback would show."""
+    from mialab.checks._process import pack
+    from mialab.checks.grading import HiddenTestFailed
+    from mialab.course.verdict import _verdict_outputs, grade_exercise
+
+    row = next(row for row in registry.EXERCISES if row.notebook == notebook and row.test == test)
+    reply = grade_exercise(row, pack(function))
+    if not reply.get("ok"):
+        raise HiddenTestFailed(_verdict_outputs(row, reply)[0]["evalue"])

@@ -15,7 +15,8 @@ from scipy.stats import beta
 from mialab import capstone, capstone_targets, metrics
 from mialab.cache import train_in_out_models
 from mialab.checks import CheckError, nb12
-from mialab.checks.grading import HiddenTestFailed, hidden_test
+from _course import hidden_test
+from mialab.checks.grading import HiddenTestFailed
 from mialab.defenses import dpsgd
 
 
@@ -305,3 +306,19 @@ def test_nbgrader_grades_a_students_own_target_against_the_answer_key(tmp_path):
     text = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for c in graded.cells
                    for o in c.get("outputs", []))
     assert "api='label'" in text and "diagnosis: label-only" in text
+
+
+def test_one_grading_process_grades_each_students_diagnosis_against_their_own_target(assignment, monkeypatch):
+    """Autograde grades every submission in one process: the evidence the diagnosis is graded on is the target's
+    beside each notebook, not the first one measured."""
+    from mialab.checks import hidden_nb12
+
+    out, key = assignment
+    monkeypatch.setenv(capstone.KEY_ENV, str(out / capstone.KEY_FILE))
+    monkeypatch.setattr(hidden_nb12, "_evidence", {})
+    seen = {}
+    for entry in key.values():
+        monkeypatch.chdir(out / entry["student"])
+        seen[entry["student"]] = hidden_nb12._target_evidence()
+        assert seen[entry["student"]][0] == entry["variant"]
+    assert len(hidden_nb12._evidence) == 2 and seen["alice"][1] is not seen["bob"][1]

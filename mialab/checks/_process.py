@@ -1,17 +1,16 @@
-"""The grading side of running a student's function in a separate process, and the grading process itself.
+"""The grading side of running a student's function in a separate process.
 
-Three processes take part when a check cell's hidden tests run:
+When an exercise is graded (mialab.course.verdict, in nbgrader's process after the notebook has run):
 
-- the notebook's kernel (the student's: anything in it may have been changed by the notebook) packs the student's
-  function with cloudpickle (by value, with the names it uses from the notebook; modules by reference) and hands
-  the bytes, unopened, to
-- a fresh grading process (`python -I`, mialab from its own files, nothing of the notebook's), which imports the
-  hidden tests, draws the inputs, computes the expected values and compares; the student's function in it is a
-  `StudentFunction` proxy whose calls go to
-- a fresh child process (`mialab.checks._child`), where the references of the exercise are blocked (absent) before
-  the student's code is unpickled, and which sends back data only.
+- the notebook's kernel packs the student's function with cloudpickle (`capture`: by value, with the names it
+  uses from the notebook; modules by reference); the bytes are handed, unopened, to
+- `grade`, in the grading process, which imports the hidden tests, draws the inputs, computes the expected values
+  and compares; the student's function in it is a `StudentFunction` proxy whose calls go to
+- a child process (`mialab.checks._child`, in a sandbox where bubblewrap runs), whose copy of mialab lacks the
+  exercise's references, and which sends back data only.
 
-The notebook checks use the same child (`check_session`), one per function and block list, reused across cases.
+The notebook checks use the same kind of child (`check_session`), one per function and block list, reused across
+cases.
 """
 
 from __future__ import annotations
@@ -39,8 +38,6 @@ from ._child import Handle, Oracle, Remote, read_frame, write_frame
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])  # the folder that holds this mialab package
 CHILD_BOOT = ("import json, sys; sys.path[:0] = json.loads(sys.argv[1]); "
               "from mialab.checks._child import main; main()")
-GRADER_BOOT = ("import json, sys; sys.path[:0] = json.loads(sys.argv[1]); "
-               "from mialab.checks._process import grader_main; grader_main()")
 DEFAULT_TIMEOUT = 60.0  # seconds per call of the student's function
 DEFAULT_MEMORY_GIB = 4.0
 
@@ -424,6 +421,9 @@ class Session:
                 linked[name] = Oracle(_EARLIER + len(self.references) - 1)
             reply = self._request({"op": "load", "payload": item["payload"], "builds_on": linked}, label,
                                   timeout=max(self.timeout, 120.0))
+            if not reply.get("ok") and reply.get("blocked") and "`answers." in str(reply.get("message")):
+                raise ChildStopped("skipped with the reference answer (use_reference), so it scores 0", label,
+                                   kind="skipped")
             if not reply.get("ok"):
                 raise ChildStopped(f"your function could not be loaded in a fresh Python process to be tested "
                                    f"({reply.get('type')}: {reply.get('message')}). Define everything it uses in the "
@@ -565,72 +565,6 @@ def grade(notebook: str, exercise: str, args: list, kwargs: dict, paths, cwd=Non
         session.close()
 
 
-def grader_main() -> None:
-    """Entry point of the grading process: a JSON request on stdin, a JSON reply on stdout."""
-    request = json.loads(sys.stdin.buffer.read().decode("utf-8"))  # JSON only: nothing of the kernel's is run
-    replies = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-
-    def unpack(item):
-        payload = item.get("payload")
-        return {"name": str(item.get("name", "function")), "callable": bool(item.get("callable")),
-                "payload": base64.b64decode(payload) if isinstance(payload, str) else None,
-                "error": item.get("error")}
-
-    try:
-        reply = grade(str(request["notebook"]), str(request["exercise"]), [unpack(i) for i in request["args"]],
-                      {str(k): unpack(v) for k, v in request["kwargs"].items()}, request["paths"],
-                      request.get("cwd"), request.get("timeout"), request.get("memory_gib"))
-    except Exception as error:  # noqa: BLE001
-        reply = {"ok": False, "message": f"{request.get('exercise')}: grading failed ({type(error).__name__}: "
-                                         f"{error}); please tell your instructor", "warnings": [], "broken": True}
-    replies.write(json.dumps(reply).encode("utf-8"))
-    replies.flush()
-    os._exit(0)
-
-
-def run_grader(notebook: str, exercise: str, args: tuple, kwargs: dict) -> dict:
-    """In the notebook's kernel: pack the student's objects and run their hidden test in a fresh grading process.
-    Returns the grading process's reply."""
-    timeout, memory = limits()
-
-    def packed(obj):
-        item = pack(obj)
-        if item["payload"] is not None:
-            item["payload"] = base64.b64encode(item["payload"]).decode("ascii")
-        return item
-
-    request = {"notebook": notebook, "exercise": exercise, "args": [packed(a) for a in args],
-               "kwargs": {k: packed(v) for k, v in kwargs.items()}, "paths": child_paths(), "cwd": os.getcwd(),
-               "timeout": timeout, "memory_gib": memory}
-    stderr = tempfile.TemporaryFile()
-    try:
-        process = subprocess.Popen([sys.executable, "-I", "-c", GRADER_BOOT, json.dumps([PACKAGE_PARENT])],
-                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
-                                   env={**os.environ, "MIALAB_PROGRESS": "0"}, start_new_session=True)
-    except Exception as error:  # noqa: BLE001
-        return {"ok": False, "broken": True, "warnings": [],
-                "message": f"{exercise}: grading could not start its Python process ({type(error).__name__}: "
-                           f"{error}); this exercise scores 0 here: please tell your instructor"}
-    try:
-        out, _ = process.communicate(json.dumps(request).encode("utf-8"))
-    finally:  # an interrupt (the cell's timeout) included: the grading process and the child go
-        _kill(process, True)
-    try:
-        reply = json.loads(out.decode("utf-8"))
-        assert isinstance(reply, dict) and "ok" in reply
-        return reply
-    except Exception:  # noqa: BLE001
-        stderr.seek(0)
-        tail = stderr.read()[-800:].decode("utf-8", "replace").strip().splitlines()
-        return {"ok": False, "broken": True, "warnings": [],
-                "message": f"{exercise}: the grading process failed ({tail[-1] if tail else process.returncode}); "
-                           "this exercise scores 0 here: please tell your instructor"}
-    finally:
-        stderr.close()
-
-
 # ---------------------------------------------------------------- notebook checks (in the kernel)
 
 _check: dict = {}
@@ -660,4 +594,4 @@ def close_check_session() -> None:
 
 
 __all__ = ["ChildStopped", "Session", "StudentFunction", "RemoteObject", "check_session", "close_check_session",
-           "grade", "limits", "pack", "run_grader"]
+           "grade", "limits", "pack"]

@@ -2,8 +2,8 @@
 the reference, with the reference blocked while the student's code runs. Messages name the exercise,
 never the inputs or the expected values.
 
-Check cells call these through `mialab.checks.grading.hidden_test("nbNN", "<exercise>", func)`, which loads
-this file and the references it uses afresh, so a notebook that patched mialab cannot change them."""
+mialab.course.verdict runs them (the registry's `test` of each exercise) in nbgrader's process, after the notebook
+has run; the student's function is a proxy whose calls run in a sandbox (mialab.checks._process.grade)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,8 @@ from . import CheckError
 from .hidden import _agree, _call, _fresh_rng, _quiet
 from .nb12 import BLOCK_DIAGNOSE, BLOCK_EPSILON, BLOCK_TABLE, TYPICAL
 
-_evidence: dict = {}   # the target's evidence, computed once per grading process (a test may run many times)
+_evidence: dict = {}   # (target file's digest, key) -> (variant, evidence): once per target (autograde grades many
+                       # submissions, each with its own target, in one process)
 
 
 def test_epsilon_lower_bound(epsilon_lower_bound) -> None:
@@ -56,18 +57,24 @@ def test_audit_table(audit_table) -> None:
 
 def _target_evidence() -> tuple[str, dict]:
     """(variant, evidence) of the target the notebook audits: the answer key's variant, the reference evidence."""
+    import hashlib
+    import os
+
     from .. import capstone
     from ..cache import train_in_out_models
-    if "variant" not in _evidence:
-        try:
-            variant = capstone.key_variant()
-        except (LookupError, OSError, ValueError) as error:
-            raise CheckError(f"Exercise 12.3: the diagnosis cannot be graded here ({error}); please tell your "
-                             "instructor.") from None
+    path = capstone.target_path()
+    which = (hashlib.sha256(path.read_bytes()).hexdigest() if path is not None else None,
+             os.environ.get(capstone.KEY_ENV, "").strip())
+    try:
+        variant = capstone.key_variant()
+    except (LookupError, OSError, ValueError) as error:
+        raise CheckError(f"Exercise 12.3: the diagnosis cannot be graded here ({error}); please tell your "
+                         "instructor.") from None
+    if which not in _evidence:
         audit = _quiet(capstone.load)
         refs, masks = _quiet(train_in_out_models, audit.X_population, audit.y_population, 4, random_state=1)
-        _evidence.update(variant=variant, evidence=_quiet(capstone.gather_evidence, audit, refs, masks))
-    return _evidence["variant"], _evidence["evidence"]
+        _evidence[which] = _quiet(capstone.gather_evidence, audit, refs, masks)
+    return variant, _evidence[which]
 
 
 def test_diagnose(diagnose) -> None:

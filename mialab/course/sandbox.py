@@ -30,13 +30,21 @@ PACKAGE = Path(mialab.__file__).resolve().parent
 INSIDE = "/tmp/.mialab"                  # where the copy's parent folder is seen inside the sandbox
 GRADER_ONLY = ("course", "checks/hidden.py", "checks/hidden_nb*.py", "answers.py")
 KEEP_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL")  # numerical correctness on some CPUs; text
-ANSWERS_STUB = '''"""The reference answers are not available while an exercise is graded."""
+ANSWERS_STUB = '''"""The reference answers are not available while an exercise is graded: each is a stub that raises
+when called (an earlier exercise skipped with use_reference still loads; grading puts its reference in place, in the
+grading process: mialab.checks.registry.builds_on)."""
 
 
 def __getattr__(name):
-    from ._reference import ReferenceBlocked
-    raise ReferenceBlocked(f"mialab's `answers.{name}` is the reference answer to this exercise (use_reference) and "
-                           "cannot be called while it is graded.")
+    if not name.startswith("ex_"):
+        raise AttributeError(name)
+
+    def answer(*args, **kwargs):
+        from ._reference import ReferenceBlocked
+        raise ReferenceBlocked(f"mialab's `answers.{name}` is the reference answer to this exercise (use_reference) "
+                               "and cannot be called while it is graded.")
+    answer.__name__ = answer.__qualname__ = name
+    return answer
 '''
 
 
