@@ -10,7 +10,7 @@ from . import CheckError
 from .hidden import _agree, _call, _fresh_rng, _quiet
 from .nb12 import BLOCK_DIAGNOSE, BLOCK_EPSILON, BLOCK_TABLE, TYPICAL
 
-_evidence: dict = {}   # (target file's digest, key) -> (variant, evidence): once per target (autograde grades many
+_evidence: dict = {}   # (target file's digest, key) -> evidence: measured once per target (autograde grades many
                        # submissions, each with its own target, in one process)
 
 
