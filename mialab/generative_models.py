@@ -20,6 +20,7 @@ from torch.nn import functional as F
 from . import threads
 from ._validation import as_array, check_count, check_memory, check_positive_int, check_scalar, check_seed
 from .models import _adam, _seeded
+from .progress import progress
 
 __all__ = ["VAE", "GAN", "train_vae", "train_gan", "sample", "discriminator_scores", "reconstruction_errors",
            "reconstructions"]
@@ -111,7 +112,7 @@ def train_vae(X, *, latent: int = 8, hidden: int = 256, steps: int = 3000, lr: f
         model = VAE(X.shape[1], latent, hidden)
         optimizer = _adam(model.parameters(), lr, 0.0)
         x = torch.from_numpy(X)
-        for _ in range(steps):
+        for _ in progress(range(steps), desc="training the VAE", delay=2.0):
             mean, log_var = model.encode(x)
             z = mean + torch.randn_like(mean) * torch.exp(0.5 * log_var)
             recon = F.binary_cross_entropy_with_logits(model.decoder(z), x, reduction="sum") / len(x)
@@ -141,7 +142,7 @@ def train_gan(X, *, latent: int = 16, hidden: int = 256, steps: int = 4000, lr: 
         d_opt = torch.optim.Adam(model.discriminator.parameters(), lr=lr, betas=(0.5, 0.999))
         real = torch.from_numpy(X)
         ones, zeros = torch.ones(len(X), 1), torch.zeros(len(X), 1)
-        for _ in range(steps):
+        for _ in progress(range(steps), desc="training the GAN", delay=2.0):
             fake = model.generator(torch.randn(len(X), latent))
             d_loss = F.binary_cross_entropy_with_logits(model.discriminator(real), ones) + \
                 F.binary_cross_entropy_with_logits(model.discriminator(fake.detach()), zeros)

@@ -25,6 +25,7 @@ from torch import nn
 
 from . import threads
 from ._reference import reference
+from .progress import progress
 from ._validation import check_count, as_array, check_positive_int, check_random_state, check_scalar, check_seed
 
 __all__ = ["VOCAB", "canary_text", "synthetic_corpus", "CharGRU", "train_language_model", "log_perplexity",
@@ -182,7 +183,7 @@ def train_language_model(text: str, *, epochs: int = 30, seq_len: int = 64, batc
         generator = torch.Generator().manual_seed(seed)
         model = CharGRU(embedding, hidden)
         optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-        for epoch in range(epochs):
+        for epoch in progress(range(epochs), desc="training the language model", delay=2.0):
             model.train()
             offset = int(torch.randint(seq_len, (1,), generator=generator))
             x, y = _windows(data, seq_len, offset)

@@ -34,6 +34,7 @@ from torch import nn
 from .._reference import reference
 from .._validation import check_count, as_array, as_features, as_labels, check_choice, check_scalar, check_seed
 from ..metrics import clopper_pearson_rates
+from ..progress import progress
 from ..threads import limited
 
 # Opacus is imported here, not lazily: this module exists to run it, and it is a pinned dependency.
@@ -255,7 +256,7 @@ def train_dpsgd(model: nn.Module, X, y, *, epsilon: float | None = None, noise_m
             raise RuntimeError(f"Opacus samples at {loader.sample_rate}, not the {sample_rate} accounted for; "
                                "report this (an Opacus version the course was not written for?).")
         steps = 0
-        for _ in range(epochs):
+        for _ in progress(range(epochs), desc=f"DP-SGD training (noise {noise_multiplier:.2f})", delay=2.0):
             for xb, yb in loader:
                 optimizer.zero_grad()
                 if len(xb):   # Poisson sampling can draw an empty batch; the step then adds noise only
