@@ -26,6 +26,15 @@ def _axes(ax, figsize) -> Axes:
     return ax
 
 
+def legend_outside(ax, **kwargs):
+    """Put `ax`'s legend to the right of its axes, where it covers no data (the course's default for every figure);
+    keyword arguments go to `ax.legend` (e.g. ncol, fontsize, title). Returns the Legend."""
+    if not isinstance(ax, Axes):
+        raise TypeError(f"`ax` must be a matplotlib Axes; got {type(ax).__name__}.")
+    options = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "borderaxespad": 0.0, "frameon": False, **kwargs}
+    return ax.legend(**options)
+
+
 def plot_roc(results, ax=None, log: bool = True) -> Axes:
     """ROC curve of one AttackResult, or of a dict label -> AttackResult, with the chance line.
 
@@ -55,8 +64,7 @@ def plot_roc(results, ax=None, log: bool = True) -> Axes:
         ax.set_ylim(0, 1.02)
     ax.set_xlabel("False positive rate")
     ax.set_ylabel("True positive rate")
-    # outside the axes: the low-FPR corner, the region the course reads, stays clear
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False)
+    legend_outside(ax)  # the low-FPR corner, the region the course reads, stays clear
     return ax
 
 
@@ -91,7 +99,7 @@ def plot_train_test(x, train, test, ax=None, xlabel: str = "setting", ylabel: st
     ax.set_ylabel(ylabel)
     if title is not None:
         ax.set_title(title)
-    ax.legend()
+    legend_outside(ax)
     return ax
 
 

@@ -527,6 +527,7 @@ COVERAGE = [   # one row (at least) for each public callable the tables above di
     (lambda: plots.plot_roc("results"), TypeError, "`results`"),
     (lambda: plots.plot_score_histograms([0.1, NAN], [0, 1]), ValueError, "`scores`"),
     (lambda: plots.plot_train_test([1, 2], [0.5], [0.5, 0.4]), ValueError, "`train`"),
+    (lambda: plots.legend_outside("axes"), TypeError, "`ax`"),
     (lambda: plots.threshold_rates([0.1, 0.9], [0, 1], [NAN]), ValueError, "`thresholds`"),
     (lambda: plots.threshold_explorer([0.1, 0.9], [0, 1], interactive="yes"), TypeError, "`interactive`"),
     (lambda: sequence.canary_text(-1), ValueError, "`secret`"),

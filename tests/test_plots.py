@@ -165,3 +165,28 @@ def test_threshold_explorer_slider_moves_the_point_and_the_readout(capsys):
     assert list(box.state["line"].get_xdata()) == [0.5, 0.5]
     assert capsys.readouterr().err == ""
     assert plt.get_fignums() == []  # the live figure is not a pyplot figure: it is not shown twice
+
+
+# --- legends cover no data ------------------------------------------------------------------------------------
+
+def _legend_overlaps_axes(ax) -> bool:
+    figure = ax.figure
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    legend = ax.get_legend().get_window_extent(renderer)
+    return legend.overlaps(ax.get_window_extent(renderer))
+
+
+@pytest.mark.parametrize("draw", [
+    lambda: plots.plot_roc(metrics.evaluate(*simulated())),
+    lambda: plots.plot_train_test([1, 2, 3], [0.9, 0.95, 1.0], [0.8, 0.7, 0.6]),
+    lambda: (lambda ax: (ax.plot([0, 1], [0, 1], label="line"), plots.legend_outside(ax, title="t"), ax)[-1])(
+        plt.subplots()[1]),
+], ids=["plot_roc", "plot_train_test", "legend_outside"])
+def test_legends_sit_outside_the_axes(draw):
+    assert not _legend_overlaps_axes(draw())
+
+
+def test_legend_outside_rejects_what_is_not_axes():
+    with pytest.raises(TypeError, match="matplotlib Axes"):
+        plots.legend_outside(plt.figure())
