@@ -235,7 +235,7 @@ def ex_6_3(gradients):
 
 @reference
 def ex_6_4(update, theta):
-    """Exercise 6.4: the floor(theta * d) entries largest in |value| kept (ties: the earlier), the rest 0: (d,) -> (d,)."""
+    """Exercise 6.4: the floor(theta * d) entries largest in |value| kept (ties: the earlier), the rest 0 -> (d,)."""
     update = np.asarray(update, dtype=float)
     k = int(np.floor(theta * len(update) + 1e-9))
     order = np.lexsort((np.arange(len(update)), -np.abs(update)))   # by |value| down, then by position
