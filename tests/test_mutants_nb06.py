@@ -339,3 +339,15 @@ def test_the_hidden_test_rejects_each_wrong_answer_on_every_draw(exercise, what,
 def test_the_hidden_test_accepts_each_right_answer_on_every_draw(exercise, what, source, monkeypatch):
     failed = [(seed, str(error)) for seed, error in enumerate(_on_every_draw(exercise, source, monkeypatch)) if error]
     assert not failed, f"{exercise} {what}: failed the hidden test on the draws {failed[:3]}"
+
+
+def test_a_wrong_count_in_6_4_is_told_as_a_count_and_kept_ties_as_ties(capsys):
+    from mialab.checks import CheckError, nb06
+
+    ns = namespace("6.4")
+    for what, says in [("one entry too many (argsort[:k + 1])", "more than floor(theta * d)"),
+                       ("a >= cut at the k-th largest |value| (keeps every tied entry)", "tie in absolute value")]:
+        exec(WRONG["6.4"][what], ns)
+        with pytest.raises(CheckError) as error:
+            nb06.check_top_fraction(ns["top_fraction"])
+        assert says in str(error.value) and "ABSOLUTE VALUE" not in str(error.value), str(error.value)
