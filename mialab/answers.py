@@ -1,4 +1,4 @@
-"""Reference answers to the exercises of notebooks 00-05, for a student stuck on one: the ungraded way past.
+"""Reference answers to the exercises of notebooks 00-07, for a student stuck on one: the ungraded way past.
 
 `mialab.checks.use_reference("2.3")` returns `ex_2_3`, with the signature of the exercise's function. The notebook
 check, given it, says the exercise was skipped and lets the notebook go on; the hidden test blocks `answers.ex_2_3`
@@ -6,7 +6,7 @@ while it grades exercise 2.3 (and the notebook checks block it too), so a skippe
 exercise that calls it (1.4 calls 1.1 and 1.3, 4.2 calls 4.1) is graded on its own code.
 
 Each answer is plain NumPy (2.2 and 2.3 use the package functions the exercise allows), so no other exercise's
-block can stop it. Taught in notebooks 00-05, in each exercise's "Still stuck?" line.
+block can stop it. Taught in notebooks 00-07, in each exercise's "Still stuck?" line.
 """
 
 from __future__ import annotations
@@ -204,3 +204,71 @@ def ex_5_2(x, mean_in, std_in, mean_out, std_out):
 def ex_5_3(scores, is_member, fpr):
     """Exercise 5.3: the highest TPR with FPR <= fpr, every entry of (n,) or (n, T) arrays pooled -> float."""
     return _tpr_at(scores, is_member, fpr)
+
+
+# ------------------------------------------------------------------------------------------------ notebook 06
+
+@reference
+def ex_6_1(probs, y, hidden):
+    """Exercise 6.1: ||p - e_y|| * ||h|| per record: (n, k), (n,), (n, m) -> (n,)."""
+    probs, hidden = np.asarray(probs, dtype=float), np.asarray(hidden, dtype=float)
+    error = probs - np.eye(probs.shape[1])[np.asarray(y)]
+    return np.sqrt(np.sum(error ** 2, axis=1)) * np.sqrt(np.sum(hidden ** 2, axis=1))
+
+
+@reference
+def ex_6_2(losses_before, losses_after):
+    """Exercise 6.2: the mean over rounds of log(before) - log(after), each clipped at 1e-12: (r, n), (r, n) -> (n,)."""
+    before = np.log(np.maximum(np.asarray(losses_before, dtype=float), _EPS))
+    after = np.log(np.maximum(np.asarray(losses_after, dtype=float), _EPS))
+    return np.mean(before - after, axis=0)
+
+
+@reference
+def ex_6_3(gradients):
+    """Exercise 6.3: sum over records of g_i / ||g_i||, zero rows adding nothing: (n, d) -> (d,)."""
+    gradients = np.asarray(gradients, dtype=float)
+    norms = np.sqrt(np.sum(gradients ** 2, axis=1))
+    nonzero = norms > 0
+    return np.sum(gradients[nonzero] / norms[nonzero, None], axis=0) + np.zeros(gradients.shape[1])
+
+
+@reference
+def ex_6_4(update, theta):
+    """Exercise 6.4: the floor(theta * d) entries largest in |value| kept (ties: the earlier), the rest 0 -> (d,)."""
+    update = np.asarray(update, dtype=float)
+    k = int(np.floor(theta * len(update) + 1e-9))
+    order = np.lexsort((np.arange(len(update)), -np.abs(update)))   # by |value| down, then by position
+    kept = np.zeros_like(update)
+    kept[order[:k]] = update[order[:k]]
+    return kept
+
+
+# ------------------------------------------------------------------------------------------------ notebook 07
+
+@reference
+def ex_7_1(scores, is_member, k):
+    """Exercise 7.1: the share of members among the k highest-scored records: (n,), (n,) bool, int -> float."""
+    scores, is_member = np.asarray(scores, dtype=float), np.asarray(is_member, dtype=bool)
+    order = np.lexsort((np.arange(len(scores)), -scores))
+    return float(np.sum(is_member[order[:k]]) / k)
+
+
+@reference
+def ex_7_2(X, reconstructions):
+    """Exercise 7.2: minus the mean over the draws of ||reconstruction - record||: (n, d), (draws, n, d) -> (n,)."""
+    X, reconstructions = np.asarray(X, dtype=float), np.asarray(reconstructions, dtype=float)
+    return -np.mean(np.sqrt(np.sum((reconstructions - X[None]) ** 2, axis=2)), axis=0)
+
+
+@reference
+def ex_7_3(X, generated, eps):
+    """Exercise 7.3: the share of generated samples within distance eps of each record: (n, d), (m, d) -> (n,)."""
+    from scipy.spatial.distance import cdist
+    return np.mean(cdist(np.asarray(X, dtype=float), np.asarray(generated, dtype=float)) <= eps, axis=1)
+
+
+@reference
+def ex_7_4(scores, sets):
+    """Exercise 7.4: the mean record score of each set: (n,), (n_sets, set_size) int -> (n_sets,)."""
+    return np.mean(np.asarray(scores, dtype=float)[np.asarray(sets)], axis=1)

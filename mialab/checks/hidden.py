@@ -168,13 +168,20 @@ def _nb04_loss(probs, y):
 
 
 def test_loss_attack(loss_attack) -> None:
-    """Exercise 4.1 on fresh random probabilities and thresholds."""
+    """Exercise 4.1 on fresh random probabilities and thresholds; first, records whose true label is not the
+    predicted class, on both sides of a threshold that is one record's loss."""
     rng = _fresh_rng()
-    for _ in range(5):
+    for draw in range(6):
         n, k = int(rng.integers(1, 300)), int(rng.integers(2, 20))
         p, y = _probs(rng, n, k), rng.integers(k, size=n)
         losses = _nb04_loss(p, y)
         threshold = float(losses[rng.integers(n)])          # a record's loss exactly: "at most" includes it
+        if draw == 0:  # p_y 0.5, 0.3 (the threshold), 0.1 (another class at 0.8), 0.05, 0.9, in a random order
+            order = rng.permutation(5)
+            p = np.array([[0.5, 0.3, 0.2], [0.3, 0.4, 0.3], [0.1, 0.8, 0.1], [0.05, 0.15, 0.8],
+                          [0.9, 0.05, 0.05]])[order]
+            n, y, losses = 5, np.zeros(5, int), _nb04_loss(p, np.zeros(5, int))
+            threshold = float(-np.log(0.3))
         got = _call("Exercise 4.1", loss_attack, p.copy(), y.copy(), threshold)
         if np.shape(got) != (n,):
             raise CheckError("Exercise 4.1: the output has the wrong shape on fresh inputs drawn at grading time.")
@@ -182,24 +189,41 @@ def test_loss_attack(loss_attack) -> None:
 
 
 def test_yeom_advantage(yeom_advantage) -> None:
-    """Exercise 4.2 on fresh random members and non-members."""
+    """Exercise 4.2 on fresh random members and non-members; first, members the target fits perfectly (each loss
+    0, at the threshold), members with one badly fit record (mean and median differ) and a target that does worse
+    on its members (a negative advantage)."""
     rng = _fresh_rng()
-    for _ in range(5):
+    skew_in = np.array([[0.9, 0.1], [0.8, 0.2], [0.7, 0.3], [0.01, 0.99]])   # losses 0.11, 0.22, 0.36, 4.6
+    skew_out = np.array([[0.5, 0.5], [0.3, 0.7]])                          # losses 0.69, 1.2
+    for draw in range(7):
         k, n_in, n_out = int(rng.integers(2, 20)), int(rng.integers(5, 200)), int(rng.integers(5, 200))
         p_in, p_out = _probs(rng, n_in, k), _probs(rng, n_out, k)
         y_in, y_out = rng.integers(k, size=n_in), rng.integers(k, size=n_out)
+        if draw == 0:  # every member fit perfectly: the threshold is 0, and every member's loss is 0
+            p_in = np.eye(k)[y_in]
+        elif draw == 1:
+            p_in, p_out = skew_in[rng.permutation(4)], skew_out[rng.permutation(2)]
+            y_in, y_out = np.zeros(4, int), np.zeros(2, int)
+        elif draw == 2:  # members fit worse than non-members
+            p_in, p_out = _probs(rng, n_in, 3) / 4 + 0.25, np.eye(3)[rng.integers(3, size=n_out)] * 0.9 + 0.1 / 3
+            y_in, y_out = rng.integers(3, size=n_in), np.argmax(p_out, axis=1)
         threshold = _nb04_loss(p_in, y_in).mean()
         expected = np.mean(_nb04_loss(p_in, y_in) <= threshold) - np.mean(_nb04_loss(p_out, y_out) <= threshold)
         _agree("Exercise 4.2", _call("Exercise 4.2", yeom_advantage, p_in, y_in, p_out, y_out), expected)
 
 
 def test_modified_entropy(modified_entropy) -> None:
-    """Exercise 4.3 on fresh random probabilities, with the package's modified_entropy blocked."""
+    """Exercise 4.3 on fresh random probabilities, some rows certain (right and wrong), with the package's
+    modified_entropy blocked."""
     from ..attacks.features import modified_entropy as reference
     rng = _fresh_rng()
-    for _ in range(5):
+    for draw in range(6):
         n, k = int(rng.integers(1, 300)), int(rng.integers(2, 20))
+        if draw == 0:
+            n, k = int(rng.integers(6, 40)), int(rng.integers(3, 8))
         p, y = _probs(rng, n, k), rng.integers(k, size=n)
+        if draw == 0:  # certain and right, certain and wrong
+            p[0], p[1] = np.eye(k)[y[0]], np.eye(k)[(y[1] + 1) % k]
         expected = reference(p, y)
         got = _call("Exercise 4.3", modified_entropy, p.copy(), y.copy(), block=("features.modified_entropy",))
         if np.shape(got) != (n,):
@@ -282,25 +306,34 @@ def test_shadow_threshold_metrics(shadow_threshold_metrics) -> None:
 
 # ============================================================================ notebook 05 (LiRA, RMIA, label-only)
 def test_logit_scale(logit_scale) -> None:
-    """Exercise 5.1 on fresh random probabilities, some rows certain (one-hot)."""
+    """Exercise 5.1 on fresh random probabilities, some rows certain (one-hot), right and wrong among them."""
     from ..attacks.features import logit_scale as reference
     rng = _fresh_rng()
-    for _ in range(5):
+    for draw in range(6):
         n, k = int(rng.integers(1, 300)), int(rng.integers(2, 20))
+        if draw == 0:
+            n, k = int(rng.integers(6, 40)), int(rng.integers(3, 8))
         p, y = _probs(rng, n, k), rng.integers(k, size=n)
         certain = rng.random(n) < 0.1
         p[certain] = np.eye(k)[rng.integers(k, size=int(certain.sum()))]
+        if draw == 0:  # certain and right, certain and wrong, and a true label the model does not predict
+            p[0], p[1] = np.eye(k)[y[0]], np.eye(k)[(y[1] + 1) % k]
+            p[2] = np.full(k, 0.1 / (k - 1))
+            p[2, (y[2] + 1) % k] = 0.9
         expected = reference(p, y)
         _agree("Exercise 5.1", _call("Exercise 5.1", logit_scale, p.copy(), y.copy(), block=_NB05), expected)
 
 
 def test_likelihood_ratio(likelihood_ratio) -> None:
-    """Exercise 5.2 on fresh random values and Gaussians."""
+    """Exercise 5.2 on fresh random values and Gaussians, each draw with a record far in the tail of both (whose
+    densities round to 0) and a record at both means with different spreads."""
     rng = _fresh_rng()
     for _ in range(5):
-        n = int(rng.integers(1, 300))
+        n = int(rng.integers(2, 300))
         x, mean_in, mean_out = rng.normal(0, 5, n), rng.normal(2, 3, n), rng.normal(-2, 3, n)
         std_in, std_out = rng.uniform(0.1, 3, n), rng.uniform(0.1, 3, n)
+        x[0], mean_in[0], mean_out[0], std_in[0], std_out[0] = rng.uniform(40, 60), 0.0, 1.0, 1.0, rng.uniform(1, 2)
+        x[1], mean_in[1], mean_out[1], std_in[1], std_out[1] = 0.0, 0.0, 0.0, rng.uniform(0.2, 0.8), 2.0
         expected = (-0.5 * ((x - mean_in) / std_in) ** 2 - np.log(std_in)) \
             - (-0.5 * ((x - mean_out) / std_out) ** 2 - np.log(std_out))
         got = _call("Exercise 5.2", likelihood_ratio, x.copy(), mean_in.copy(), std_in.copy(), mean_out.copy(),
@@ -311,15 +344,31 @@ def test_likelihood_ratio(likelihood_ratio) -> None:
 
 
 def test_tpr_at_low_fpr(tpr_at_low_fpr) -> None:
-    """Exercise 5.3 on fresh random score matrices (records x targets) and vectors."""
+    """Exercise 5.3 on fresh random score matrices (records x targets) and vectors; first, a fractional number of
+    allowed false positives, one exactly allowed, tied scores, and two targets on different scales."""
     from ..metrics import tpr_at_fpr
     rng = _fresh_rng()
+    members, nonmembers = rng.normal(1.0, 1.0, 5), np.sort(rng.normal(0.0, 1.0, 10))
+    # 15% of 10 non-members allows 1.5, so 1: a member just below the 2nd-highest non-member is found only by a
+    # threshold that lets 2 through; and one member above all, so the right answer is not 0
+    members[0] = nonmembers[8] - 0.1 * (nonmembers[8] - nonmembers[7])
+    members[1] = max(members[1], nonmembers[9] + 0.5)
+    fractional = (np.concatenate([members, nonmembers]), np.arange(15) < 5, 0.15)
+    # 10% of 10 allows exactly 1: a member between the two highest non-members counts
+    exact = (np.concatenate([members, nonmembers]), np.arange(15) < 5, 0.1)
+    exact[0][0] = nonmembers[8] + 0.5 * (nonmembers[9] - nonmembers[8])
+    ties = (np.array([1.0, 1.0, 1.0, 0.0]), np.array([True, False, True, False]), 0.25)   # no false positive
+    two = (np.stack([exact[0], exact[0] * 0.1 - 3], 1), np.stack([exact[1], exact[1]], 1), 0.1)
+    two[0][2:5, 1] = two[0][:, 1].max() + 1.0                      # the second target finds three members more
+    fixed = [fractional, exact, ties, two]
     for scores, is_member in _score_sets(rng, n_sets=6):
         fpr = float(rng.choice([0.001, 0.01, 0.05, 0.1, 0.3]))
         if rng.random() < 0.5 and len(scores) >= 4:  # pooled over targets: (n, T) with both classes per column
             t = int(rng.integers(2, 4))
             n = len(scores) // t * t
             scores, is_member = scores[:n].reshape(t, -1).T, is_member[:n].reshape(t, -1).T
+        fixed.append((scores, is_member, fpr))
+    for scores, is_member, fpr in fixed:
         expected = _quiet(tpr_at_fpr, np.ravel(scores), np.ravel(is_member), fpr=fpr)
         got = _call("Exercise 5.3", tpr_at_low_fpr, scores.copy(), is_member.copy(), fpr, block=_METRICS)
         _agree("Exercise 5.3", got, expected)

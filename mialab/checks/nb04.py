@@ -86,6 +86,10 @@ def check_yeom_advantage(yeom_advantage, probs_in=None, y_in=None, probs_out=Non
              "pulls the mean up, and the attacker uses exactly that expected loss."),
         Case("2 members and 4 non-members", (_P[:2], _Y_FIT[:2], _P, _Y), _advantage(_P[:2], _Y_FIT[:2], _P, _Y),
              "TPR is a share of the members, FPR a share of the non-members; the two sets may differ in size."),
+        Case("members the target fits perfectly (every member's loss 0, equal to the threshold)",
+             (np.eye(3)[_Y_FIT], _Y_FIT, _P, _Y), _advantage(np.eye(3)[_Y_FIT], _Y_FIT, _P, _Y),
+             "a member whose loss equals the threshold is called a member: the attack of Exercise 4.1 uses "
+             "'at most' (<=), here too."),
     ]
     run_cases(ADVANTAGE, yeom_advantage, cases)
     if probs_in is not None:
@@ -135,11 +139,16 @@ def _vectorized(probs, y):
 
 
 HINTS = {
-    '4.1': ("loss = -np.log(np.clip(probs[np.arange(len(y)), y], 1e-12, None)); return loss <= expected_loss."),
-    '4.2': ("threshold = the mean of the members' losses; tpr = np.mean(loss_attack(probs_in, y_in, threshold)); "
-            "fpr = np.mean(loss_attack(probs_out, y_out, threshold)); return float(tpr - fpr)."),
-    '4.3': ("rows = np.arange(len(y)); p_y = probs[rows, y]; others = probs * np.log(np.clip(1 - probs, 1e-12, None)); "
-            "set others[rows, y] = 0; return -(1 - p_y) * np.log(np.clip(p_y, 1e-12, None)) - others.sum(axis=1)."),
+    '4.1': ("index probs with two arrays at once, the row numbers np.arange(len(y)) and the labels y, to get each "
+            "record's true-label probability; clip it at 1e-12 (np.clip(..., 1e-12, None)) before np.log; the loss "
+            "is minus that log; compare it with expected_loss using <=, which gives one boolean per record."),
+    '4.2': ("the threshold is one number: the mean of the members' losses, computed as in 4.1 (clip, log, minus). "
+            "Call loss_attack with it on the members and on the non-members; the mean of a boolean array is the "
+            "share of True; return TPR minus FPR as a float, without abs or max."),
+    '4.3': ("p_y = the true label's probability of each row (np.arange(len(y)) and y). For the other classes, "
+            "compute probs * log(1 - probs) for every entry at once (clip 1 - probs at 1e-12 inside the log), then "
+            "set each row's true-class entry to 0 and sum the rows (axis=1). Subtract that sum from "
+            "-(1 - p_y) times the clipped log of p_y."),
 }
 
 

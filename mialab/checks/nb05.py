@@ -31,9 +31,9 @@ def check_logit_scale(logit_scale, probs=None, y=None) -> None:
     __tracebackhide__ = True
     hint = ("The score of record i is log(p_y) - log(1 - p_y), with p_y = probs[i, y[i]] the confidence in the TRUE "
             "label; write 1 - p_y as the sum of the other probabilities.")
-    sure = ("When the model is certain, 1 - p_y rounds to 0 and log(0) is -inf: compute the other probabilities' "
-            "sum (probs.sum(axis=1) - p_y, or set p_y to 0 in a copy and sum) and clip both terms at 1e-12 "
-            "with np.clip(..., 1e-12, None) before the log.")
+    sure = ("When the model is certain, p_y or 1 - p_y is 0 and its log is -inf: take 1 - p_y as the sum of the "
+            "other probabilities, and raise both p_y and that sum to at least 1e-12 before the log, as the exercise "
+            "says.")
     certain = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     cases = [
         Case("3 records, 3 classes", (_P, _Y), np.log([0.7 / 0.3, 0.8 / 0.2, 0.25 / 0.75]), hint),
@@ -109,6 +109,10 @@ def check_tpr_at_low_fpr(tpr_at_low_fpr, scores=None, is_member=None) -> None:
         Case("5 members and 10 non-members at FPR 10%", (s, m, 0.1), 0.6, hint),
         Case("the same at FPR 5% (no false positive allowed)", (s, m, 0.05), 0.4,
              "With 10 non-members an FPR of 5% allows zero false positives."),
+        Case("2 members and 10 non-members at FPR 15% (1.5 false positives: 1 allowed)",
+             (np.concatenate([[7.8, 20.0], nonmembers]), np.arange(12) < 2, 0.15), 0.5,
+             "With 10 non-members an FPR of 15% allows floor(1.5) = 1 false positive, not 1.5: no threshold may let "
+             "a second non-member through (an interpolated quantile of the non-members' scores does)."),
         Case("two targets as columns of a (15, 2) array, at FPR 10%", (grid.T, np.stack([m, m], 1), 0.1), 0.3,
              "Pool the targets: flatten scores and is_member together (np.ravel) before choosing the threshold. "
              + hint),
@@ -126,12 +130,16 @@ def check_tpr_at_low_fpr(tpr_at_low_fpr, scores=None, is_member=None) -> None:
 
 
 HINTS = {
-    '5.1': ("rows = np.arange(len(y)); p_y = probs[rows, y]; rest = probs.sum(axis=1) - p_y; return "
-            "np.log(np.clip(p_y, 1e-12, None)) - np.log(np.clip(rest, 1e-12, None))."),
-    '5.2': ("return scipy.stats.norm.logpdf(x, mean_in, std_in) - scipy.stats.norm.logpdf(x, mean_out, std_out) "
-            "(or the formula in the exercise text, once for IN and once for OUT)."),
-    '5.3': ("s, m = np.ravel(scores), np.ravel(is_member); start from best = 0.0; for t in np.unique(s): when "
-            "np.mean(s[~m] >= t) <= fpr, best = max(best, np.mean(s[m] >= t))."),
+    '5.1': ("p_y: index probs with np.arange(len(y)) and y. The other probabilities' sum: a row's total "
+            "(probs.sum(axis=1)) less p_y, or the row summed after p_y is set to 0 in a copy. Clip each of the two "
+            "at 1e-12 with np.clip(..., 1e-12, None), take np.log of each, and subtract."),
+    '5.2': ("write the log density once, as a small function of (x, mean, std): -((x - mean) / std) ** 2 / 2 - "
+            "np.log(std) (the constant -log(2 pi) / 2 cancels in the difference, keep it or not); call it with the IN "
+            "parameters and with the OUT ones and subtract. scipy.stats.norm.logpdf(x, mean, std) is the same."),
+    '5.3': ("np.ravel both arrays (is_member as bool). With n0 non-members, allowed = floor(fpr * n0) (1e-9 of "
+            "slack before the floor). Sort the non-members' scores from the highest down: the threshold must lie "
+            "above the score at position `allowed` of that order (when allowed < n0); the TPR is the share of "
+            "members scoring strictly above it."),
 }
 
 

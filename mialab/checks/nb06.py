@@ -6,8 +6,10 @@ import math
 
 import numpy as np
 
-from . import Case, call_student, passed, require, run_cases
+from . import Case, call_student, explicit_hints, passed, require, run_cases, skippable
+from . import use_reference  # noqa: F401 (a notebook imports it from here, as it does hint)
 from .._reference import blocked
+from .compare import compare
 
 GRADIENT = "Exercise 6.1 (the last layer's gradient norm)"
 PASSIVE = "Exercise 6.2 (the passive server's score)"
@@ -64,24 +66,28 @@ _P = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
 _H = np.array([[3.0, 4.0], [1.0, 0.0]])
 
 
+@skippable(GRADIENT)
 def check_last_layer_gradient_norm(last_layer_gradient_norm, probs=None, y=None, hidden=None,
                                    expected=None) -> None:
     """Check `last_layer_gradient_norm(probs, y, hidden) -> (n,)` (||p - e_y|| * ||h|| per record); on the
     notebook's data also against `expected`, the package's closed form from the model's own weights."""
     __tracebackhide__ = True
-    hint = ("the gradient of the loss with respect to the last layer's weights is the outer product "
-            "(p - e_y) h^T, where e_y is 1 at the TRUE label; the norm of an outer product is ||p - e_y|| * ||h||.")
+    hint = ("the gradient of the loss with respect to the last layer's weights is an outer product of the error "
+            "p - e_y (e_y is 1 at the TRUE label, 0 elsewhere) and the activations h; the Euclidean norm of an "
+            "outer product is the product of the two vectors' Euclidean norms.")
     cases = [
         Case("2 records, 3 classes, right labels", (_P, np.array([0, 2]), _H), _last_norm(_P, [0, 2], _H), hint),
         Case("2 records whose labels the model gets wrong", (_P, np.array([1, 0]), _H), _last_norm(_P, [1, 0], _H),
-             "subtract 1 at the record's TRUE label y, not at the predicted class (argmax)."),
+             "the error vector is 1 below the probability at the record's TRUE label y, whatever class the model "
+             "predicts: the label comes from y, not from the probabilities."),
         Case("a record the model is sure of and right about", (np.array([[1.0, 0.0]]), np.array([0]),
                                                                np.array([[2.0, 2.0]])), np.array([0.0]),
              "a certain, right answer has p = e_y, so the gradient is 0: members have SMALL gradients."),
         Case("3 records, hidden layer of width 1", (np.array([[0.5, 0.5]] * 3), np.array([0, 1, 1]),
                                                     np.array([[1.0], [-2.0], [0.0]])),
              _last_norm(np.array([[0.5, 0.5]] * 3), [0, 1, 1], np.array([[1.0], [-2.0], [0.0]])),
-             "use the Euclidean norm of each row (np.linalg.norm(..., axis=1)), not a sum, and not squared."),
+             "each record gets its own norms, taken along its row (not over the whole array), Euclidean: the "
+             "square root of the sum of squares, not a sum of absolute values, and not left squared."),
     ]
     _run(GRADIENT, last_layer_gradient_norm, cases)
     if probs is not None:
@@ -96,6 +102,7 @@ def check_last_layer_gradient_norm(last_layer_gradient_norm, probs=None, y=None,
     passed(GRADIENT, f"{len(cases)} small cases{on_data}")
 
 
+@skippable(PASSIVE)
 def check_passive_server_score(passive_server_score, losses_before=None, losses_after=None) -> None:
     """Check `passive_server_score(losses_before, losses_after) -> (n,)` (mean over rounds of the log-loss drop)."""
     __tracebackhide__ = True
@@ -109,10 +116,16 @@ def check_passive_server_score(passive_server_score, losses_before=None, losses_
              "the score is before minus after: the client's update LOWERS a member's loss, so members score high."),
         Case("a loss that reaches exactly 0", (np.array([[1.0], [1.0]]), np.array([[0.0], [1.0]])),
              _passive(np.array([[1.0], [1.0]]), np.array([[0.0], [1.0]])),
-             "clip each loss at 1e-12 before the log (np.clip(loss, 1e-12, None)), as the exercise says."),
+             "a loss of exactly 0 has log -inf: raise every loss, before and after, to at least 1e-12 before the "
+             "log, as the exercise says (not another floor)."),
+        Case("a loss of exactly 0 before and after", (np.array([[0.0, 1.0]]), np.array([[0.0, 0.5]])),
+             _passive(np.array([[0.0, 1.0]]), np.array([[0.0, 0.5]])),
+             "a loss BEFORE the update can be 0 too: raise both losses to at least 1e-12 before the log, as the "
+             "exercise says."),
         Case("4 rounds, 1 record", (np.full((4, 1), 2.0), np.array([[1.0], [2.0], [2.0], [2.0]])),
              _passive(np.full((4, 1), 2.0), np.array([[1.0], [2.0], [2.0], [2.0]])),
-             "average over the rounds (np.mean(..., axis=0)), do not sum them."),
+             "average over the rounds (the first axis), do not sum them: the score should not grow with the "
+             "number of rounds."),
     ]
     _run(PASSIVE, passive_server_score, cases)
     if losses_before is not None:
@@ -125,37 +138,96 @@ def check_passive_server_score(passive_server_score, losses_before=None, losses_
     passed(PASSIVE, f"{len(cases)} small cases{' and the federated run' if losses_before is not None else ''}")
 
 
+def n_kept(theta, d) -> int:
+    """floor(theta * d), with the slack that keeps 0.29 * 100 = 28.999999999999996 at 29."""
+    return int(math.floor(theta * d + 1e-9))
+
+
+def top_expected(got, update, theta):
+    """The right answer to Exercise 6.4 closest to `got`: where entries tie in |value| at the cut, the tied entries
+    that `got` keeps (when it keeps exactly as many as fit), else the earlier ones. Compared with `got` exactly."""
+    update = np.asarray(update, dtype=float)
+    want = _top(update, theta)
+    k = n_kept(theta, len(update))
+    if not 0 < k < len(update):
+        return want
+    size = np.abs(update)
+    cut = np.sort(size)[::-1][k - 1]
+    tied = size == cut
+    if cut == 0 or tied.sum() < 2:
+        return want
+    try:
+        array = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return want
+    if array.shape != update.shape:
+        return want
+    chosen = tied & (array == update)
+    if chosen.sum() != k - np.sum(size > cut):
+        return want
+    return np.where((size > cut) | chosen, update, 0.0)
+
+
+def _top_feedback(got, update, theta, magnitude):
+    """What is wrong with an answer to 6.4 that differs from every right one: the count, the magnitude or the sign."""
+    update = np.asarray(update, dtype=float)
+    k = n_kept(theta, len(update))
+    array = np.asarray(got, dtype=float) if np.shape(got) == update.shape else None
+    if array is None:
+        return f"returned shape {np.shape(got)}, expected {update.shape}", "return an array of the update's shape."
+    kept = int(np.count_nonzero(array))
+    if np.all(update != 0) and kept != k:
+        size = np.abs(update)
+        if kept > k and np.sum(size >= np.sort(size)[::-1][max(k, 1) - 1]) > k:
+            return (f"it keeps {kept} entries, more than floor(theta * d) = {k}: entries that tie in absolute value "
+                    "at the cut were all kept",
+                    "a cut on the values keeps every entry equal to the k-th largest; keep exactly floor(theta * d) "
+                    "entries, choosing among the tied ones (any of them).")
+        what = "more" if kept > k else "fewer"
+        return (f"it keeps {kept} entries, {what} than floor(theta * d) = {k}",
+                "count the entries to keep from theta and d, and keep exactly that many (none when the floor is 0; "
+                "all when theta = 1); mind the floor: no rounding, and a little slack for floating point.")
+    if not np.all((array == update) | (array == 0)):
+        return ("some kept entries are not the update's own values",
+                "copy the kept entries unchanged, sign included; set only the others to 0.")
+    return "it keeps the wrong entries", magnitude
+
+
+@skippable(TOP)
 def check_top_fraction(top_fraction, update=None, theta=None) -> None:
-    """Check `top_fraction(update, theta) -> (d,)` (floor(theta * d) largest |entries| kept, the rest 0)."""
+    """Check `top_fraction(update, theta) -> (d,)` (floor(theta * d) largest |entries| kept, the rest 0; ties at the
+    cut broken any way)."""
     __tracebackhide__ = True
     u = np.array([3.0, -5.0, 1.0, 4.0])
     ten = np.array([0.3, -0.1, 0.9, -0.7, 0.2, 0.05, -0.6, 0.4, -0.8, 0.5])
     hundred = np.linspace(-1, 1, 101)[:100] + 0.001
-    magnitude = ("keep the entries LARGEST IN ABSOLUTE VALUE (np.abs), whatever their sign, with their sign; set "
-                 "all others to 0; return an array of the update's shape.")
+    tied = np.array([2.0, -3.0, 3.0, 1.0, -3.0, 0.5, 3.0, -1.0])
+    magnitude = ("keep the entries LARGEST IN ABSOLUTE VALUE, whatever their sign, with their sign; set all others "
+                 "to 0; return an array of the update's shape.")
     cases = [
-        Case("4 entries, theta = 0.5", (u, 0.5), _top(u, 0.5), magnitude, tol=0.0),
-        Case("10 entries, theta = 0.25 (floor(2.5) = 2 kept)", (ten, 0.25), _top(ten, 0.25),
-             "keep exactly floor(theta * d) entries: 2 of 10 at theta = 0.25, not 3 (no rounding up).", tol=0.0),
-        Case("10 entries, theta = 0.05 (nothing kept)", (ten, 0.05), _top(ten, 0.05),
-             "floor(0.5) = 0: keep nothing and return all zeros (careful: x[-0:] is the whole array).", tol=0.0),
-        Case("10 entries, theta = 1", (ten, 1.0), _top(ten, 1.0), "theta = 1 keeps the whole update.", tol=0.0),
-        Case("100 entries, theta = 0.29", (hundred, 0.29), _top(hundred, 0.29),
-             "0.29 * 100 is 28.999999999999996 in floating point: count int(np.floor(theta * d + 1e-9)) entries.",
-             tol=0.0),
+        ("4 entries, theta = 0.5", u, 0.5),
+        ("10 entries, theta = 0.25 (floor(2.5) = 2 kept)", ten, 0.25),
+        ("10 entries, theta = 0.05 (floor(0.5) = 0: nothing kept)", ten, 0.05),
+        ("10 entries, theta = 1", ten, 1.0),
+        ("10 entries, theta = 0.35 (floor(3.5) = 3 kept)", ten, 0.35),
+        ("8 entries, four of them tied at |3|, theta = 0.25 (2 kept)", tied, 0.25),
+        ("100 entries, theta = 0.29 (0.29 * 100 is 28.999999999999996 in floating point)", hundred, 0.29),
     ]
-    _run(TOP, top_fraction, cases)
+    with blocked(*_BLOCK):
+        for description, values, fraction in cases:
+            got = call_student(TOP, top_fraction, values.copy(), fraction)
+            if compare(got, top_expected(got, values, fraction), atol=0.0):
+                message, hint = _top_feedback(got, values, fraction, magnitude)
+                require(False, TOP, f"on {description}, {message}.", hint)
     if update is not None:
         got = np.asarray(_call(TOP, top_fraction, np.copy(update), theta), dtype=float)
-        want = _top(update, theta)
-        require(got.shape == want.shape and np.array_equal(got, want), TOP,
+        require(compare(got, top_expected(got, update, theta), atol=0.0) is None, TOP,
                 "right on the small cases, wrong on the notebook's client update.",
                 "use the arguments you are given, not global variables.")
-        require(np.count_nonzero(got) == math.floor(theta * len(update) + 1e-9), TOP,
-                "the number of kept entries is not floor(theta * d).", magnitude)
     passed(TOP, f"{len(cases)} small cases{' and a real client update' if update is not None else ''}")
 
 
+@skippable(ASCENT)
 def check_ascent_direction(ascent_direction, gradients=None) -> None:
     """Check `ascent_direction(gradients) -> (d,)` (sum over records of g_i / ||g_i||, zero rows skipped)."""
     __tracebackhide__ = True
@@ -169,7 +241,8 @@ def check_ascent_direction(ascent_direction, gradients=None) -> None:
              "small its gradient (members' gradients are near 0)."),
         Case("a record with a zero gradient", (np.array([[0.0, 0.0], [1.0, 1.0]]),),
              _ascent(np.array([[0.0, 0.0], [1.0, 1.0]])),
-             "a zero row has no direction: it adds nothing (avoid 0 / 0 = nan, e.g. divide by 1 where the norm is 0)."),
+             "a zero row has no direction: it must add nothing, and 0 / 0 is nan, so do not divide it by its norm "
+             "of 0 (divide by something harmless, or leave the row out)."),
     ]
     _run(ASCENT, ascent_direction, cases)
     if gradients is not None:
@@ -179,3 +252,21 @@ def check_ascent_direction(ascent_direction, gradients=None) -> None:
                 "right on the small cases, wrong on the notebook's per-record gradients.",
                 "use the arguments you are given, not global variables.")
     passed(ASCENT, f"{len(cases)} small cases{' and real per-record gradients' if gradients is not None else ''}")
+
+
+HINTS = {
+    '6.1': ("build the error vectors in a float copy of probs (np.array copies), then subtract 1 in each row at "
+            "column y[i] (fancy indexing with np.arange(len(y)) and y does every row at once). Then "
+            "np.linalg.norm(..., axis=1) gives one Euclidean norm per row, for delta and for hidden alike."),
+    '6.2': ("np.clip(losses, 1e-12, None) lifts every loss to at least 1e-12; take np.log of both arrays, "
+            "subtract (before minus after), and .mean(axis=0) averages over the rounds."),
+    '6.3': ("np.linalg.norm along axis 1 with keepdims=True gives the row norms as a column, shape (n, 1), so "
+            "dividing gradients by it scales each row by its own norm; np.where(norms > 0, ...) can put a 1 in "
+            "place of each zero norm; then add the rows up (axis 0)."),
+    '6.4': ("k = floor(theta * d) with 1e-9 of slack before the floor; np.argsort(-np.abs(update)) lists the "
+            "positions from the largest |value| down: take its first k; start from np.zeros_like(update) and copy "
+            "update's values at those positions (k = 0 keeps nothing)."),
+}
+
+
+hint = explicit_hints(HINTS)

@@ -7,7 +7,8 @@ import numpy as np
 from scipy.spatial.distance import cdist
 
 from .._reference import blocked
-from . import Case, call_student, passed, require, run_cases
+from . import Case, call_student, explicit_hints, passed, require, run_cases, skippable
+from . import use_reference  # noqa: F401 (a notebook imports it from here, as it does hint)
 
 PRECISION = "Exercise 7.1 (LOGAN's precision among the top k)"
 RECONSTRUCTION = "Exercise 7.2 (the reconstruction score)"
@@ -45,11 +46,12 @@ def _monte_carlo(X, generated, eps):
     return (cdist(X, generated) <= eps).mean(axis=1)
 
 
+@skippable(PRECISION)
 def check_precision_at_k(precision_at_k, scores=None, is_member=None) -> None:
     """Check `precision_at_k(scores, is_member, k) -> float`: the share of members among the k top-scored records."""
     __tracebackhide__ = True
-    hint = ("rank the records from the highest score down (np.argsort(-scores)), keep the first k, and return the "
-            "share of them that are members (is_member[top].mean()).")
+    hint = ("the precision among the top k is a share of the k records ranked highest: how many of THOSE k are "
+            "members, divided by how many records were kept (k), not by n or by the number of members.")
     scores_ = np.array([0.9, 0.1, 0.8, 0.3, 0.7, 0.2])
     members = np.array([True, False, False, True, True, False])
     cases = [
@@ -59,7 +61,10 @@ def check_precision_at_k(precision_at_k, scores=None, is_member=None) -> None:
              "non-members, not the lowest scores)."),
         Case("the worst scorer (scores = not is_member), k = 3", ((~members).astype(float), members, 3), 0.0,
              "a scorer that ranks every non-member first has precision 0 among the top 3."),
-        Case("6 records, k = 1", (scores_, members, 1), 1.0, hint),
+        Case("6 records, k = 1", (scores_, members, 1), 1.0,
+             "with k = 1 only the single highest-scored record counts: keep exactly k records, no more, no fewer."),
+        Case("6 records, k = 2", (scores_, members, 2), 0.5,
+             "keep exactly k records, the k highest scores: with k = 2 the two records scored 0.9 and 0.8."),
         Case("6 records, k = 6 (everybody)", (scores_, members, 6), 0.5,
              "with k = n every record is in the top k: the precision is the share of members overall."),
     ]
@@ -73,11 +78,13 @@ def check_precision_at_k(precision_at_k, scores=None, is_member=None) -> None:
     return passed(PRECISION, f"{len(cases)} small cases{' and the GAN discriminator' if scores is not None else ''}")
 
 
+@skippable(RECONSTRUCTION)
 def check_reconstruction_score(reconstruction_score, X=None, reconstructions=None) -> None:
     """Check `reconstruction_score(X, reconstructions) -> (n,)`: minus the mean distance over the draws."""
     __tracebackhide__ = True
-    hint = ("for each draw and record take the Euclidean distance np.linalg.norm(reconstructions - X, axis=2) "
-            "(shape (n_draws, n)); average over the draws (axis=0); return minus that, so that higher = member.")
+    hint = ("for each draw and record, the Euclidean distance between the record and that draw's reconstruction "
+            "(one number per draw and record); average those distances over the draws, one mean per record; return "
+            "minus the mean, so that higher = closer = member.")
     X_ = np.array([[0.0, 0.0], [1.0, 1.0]])
     recon = np.array([[[3.0, 4.0], [1.0, 1.0]],          # draw 1: record 0 at distance 5, record 1 exact
                       [[0.0, 1.0], [1.0, 3.0]]])         # draw 2: distances 1 and 2
@@ -85,8 +92,8 @@ def check_reconstruction_score(reconstruction_score, X=None, reconstructions=Non
         Case("2 records, 2 draws", (X_, recon), np.array([-3.0, -1.0]), hint),
         Case("1 draw that reconstructs exactly", (X_, X_[None]), np.array([0.0, 0.0]),
              "a perfect reconstruction is at distance 0, the highest possible score."),
-        Case("1 record, 3 draws in one dimension", (np.array([[0.0]]), np.array([[[1.0]], [[-2.0]], [[3.0]]])),
-             np.array([-2.0]), "average the distances of the draws (|1|, |-2|, |3|), not the draws themselves: "
+        Case("1 record, 3 draws in one dimension", (np.array([[0.0]]), np.array([[[1.0]], [[-2.0]], [[6.0]]])),
+             np.array([-3.0]), "average the distances of the draws (|1|, |-2|, |6|), not the draws themselves: "
                                "the mean reconstruction can sit on the record while every draw is far from it."),
     ]
     _run(RECONSTRUCTION, reconstruction_score, cases)
@@ -100,11 +107,12 @@ def check_reconstruction_score(reconstruction_score, X=None, reconstructions=Non
     return passed(RECONSTRUCTION, f"{len(cases)} small cases{' and the VAE' if X is not None else ''}")
 
 
+@skippable(MONTE_CARLO)
 def check_monte_carlo_score(monte_carlo_score, X=None, generated=None, eps=None) -> None:
     """Check `monte_carlo_score(X, generated, eps) -> (n,)`: the share of generated samples within distance eps."""
     __tracebackhide__ = True
-    hint = ("for each record, the Euclidean distance to every generated sample (scipy.spatial.distance.cdist(X, "
-            "generated) gives all of them, shape (n, m)); the score is the share of them that are <= eps.")
+    hint = ("for each record, the Euclidean (not squared) distance to every generated sample; the record's score "
+            "is the share of the m samples at distance at most eps: one number per record, between 0 and 1.")
     grid = np.array([[i, j] for i in range(-2, 3) for j in range(-2, 3)], dtype=float)   # 25 points
     X_ = np.array([[0.0, 0.0], [2.0, 2.0], [10.0, 10.0]])
     cases = [
@@ -112,7 +120,7 @@ def check_monte_carlo_score(monte_carlo_score, X=None, generated=None, eps=None)
              "the ball includes its edge: a sample at distance exactly eps counts (<=, not <). " + hint),
         Case("the same, eps = 1.5", (X_, grid, 1.5), np.array([9, 4, 0]) / 25, hint),
         Case("the same, eps = 0 (only exact copies)", (X_, grid, 0.0), np.array([1, 1, 0]) / 25,
-             "return a share of the generated samples (count / m), not a count. " + hint),
+             "return a share of the generated samples (out of m), not a count. " + hint),
     ]
     _run(MONTE_CARLO, monte_carlo_score, cases)
     if X is not None:
@@ -125,15 +133,17 @@ def check_monte_carlo_score(monte_carlo_score, X=None, generated=None, eps=None)
     return passed(MONTE_CARLO, f"{len(cases)} small cases{' and the VAE samples' if X is not None else ''}")
 
 
+@skippable(SETS)
 def check_set_score(set_score, scores=None, sets=None) -> None:
     """Check `set_score(scores, sets) -> (n_sets,)`: the mean record score of each set."""
     __tracebackhide__ = True
-    hint = "scores[sets] has shape (n_sets, set_size): one row of record scores per set; average each row."
+    hint = ("each row of sets names the records of one set: look up their scores and take their mean, one "
+            "number per set (the mean, not the sum or the median).")
     scores_ = np.array([1.0, 2.0, 3.0, 4.0, 10.0])
     cases = [
         Case("2 sets of 2", (scores_, np.array([[0, 1], [2, 4]])), np.array([1.5, 6.5]), hint),
-        Case("3 sets of 3, one record in two sets", (scores_, np.array([[0, 1, 2], [2, 3, 4], [4, 4, 0]])),
-             np.array([2.0, 17 / 3, 7.0]), "average within each set (axis=1), not across the sets. " + hint),
+        Case("3 sets of 3, one record in two sets", (scores_, np.array([[0, 1, 2], [2, 3, 4], [4, 3, 0]])),
+             np.array([2.0, 17 / 3, 5.0]), "average within each set (along a row), not across the sets. " + hint),
         Case("1 set of 1", (scores_, np.array([[3]])), np.array([4.0]), hint),
     ]
     _run(SETS, set_score, cases)
@@ -145,3 +155,18 @@ def check_set_score(set_score, scores=None, sets=None) -> None:
                 SETS, "right on the small cases, wrong on the notebook's sets.",
                 "use the arguments you are given; return one score per set.")
     return passed(SETS, f"{len(cases)} small cases{' and the notebook sets' if scores is not None else ''}")
+
+
+HINTS = {
+    '7.1': ("np.argsort(-scores) lists the positions from the highest score down; slice its first k; index "
+            "is_member with them and take the mean of those k booleans (a float)."),
+    '7.2': ("reconstructions - X broadcasts X over the draws, shape (n_draws, n, d); np.linalg.norm(..., axis=2) "
+            "gives the distances, shape (n_draws, n); .mean(axis=0) averages over the draws; mind the minus sign."),
+    '7.3': ("cdist(X, generated) from scipy.spatial.distance has shape (n, m); compare it with eps using <=, which "
+            "gives booleans; the mean of booleans along axis=1 is the share for each record."),
+    '7.4': ("np.asarray(scores)[sets] has the shape of sets, (n_sets, set_size), one row of record scores per set; "
+            "then .mean(...) along axis 1."),
+}
+
+
+hint = explicit_hints(HINTS)
