@@ -4,9 +4,9 @@ grades (mialab.course.verdict.grade_exercise: the hidden test, the student's fun
 
 A table file (tests/test_mutants_nbNN.py) holds, per exercise id, `WRONG` and `RIGHT`: {what it is: source}, where
 source defines the exercise's function as a student would type it in the exercise cell (the notebook's imports,
-and the solutions of the notebook's other exercises, are in scope, as in the notebook). Its test is
+and the solutions of the notebook's other exercises, are in scope, as in the notebook). Its tests are
 
-    test_wrong_answers, test_right_answers = mutant_tests(WRONG, RIGHT)
+    test_wrong, test_right, test_wrong_every_draw, test_right_every_draw = mutant_tests(WRONG, RIGHT)
 
 A wrong answer must be rejected by both the check (❌, no ✅) and the hidden test; a right one accepted by both.
 
@@ -177,8 +177,38 @@ def outcome(exercise: str, source: str, inputs) -> Outcome:
     return Outcome(check_ok, out.getvalue(), bool(reply.get("ok")), str(reply.get("message", "")))
 
 
-def mutant_tests(wrong: dict, right: dict):
-    """The two parametrised tests of a table file: each wrong answer rejected by both, each right one accepted."""
+def on_every_draw(exercise: str, source: str, monkeypatch, seeds: int) -> list:
+    """The hidden test of `exercise` run here on `seeds` fixed draws of its inputs (seeds 0, 1, ...) -> the
+    CheckError of each draw (None where the answer passed). A hidden test must decide the same on every draw."""
+    import warnings
+
+    import numpy as np
+
+    from mialab.checks import CheckError, hidden
+    from mialab.checks._process import hidden_module_name
+
+    row = AUTOGRADED[exercise]
+    module = importlib.import_module(hidden_module_name(row.notebook))
+    ns = namespace(exercise)
+    exec(source, ns)
+    outcomes = []
+    for seed in range(seeds):
+        monkeypatch.setattr(module, "_fresh_rng", lambda seed=seed: np.random.default_rng(seed))
+        monkeypatch.setattr(hidden, "_fresh_rng", lambda seed=seed: np.random.default_rng(seed))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                getattr(module, f"test_{row.test}")(ns[row.function])
+            outcomes.append(None)
+        except CheckError as error:
+            outcomes.append(error)
+    return outcomes
+
+
+def mutant_tests(wrong: dict, right: dict, seeds: int = 50):
+    """The parametrised tests of a table file: each wrong answer rejected by the check and by grading, each right
+    one accepted by both; and the hidden test decides the same on `seeds` fixed draws (a wrong answer that slipped
+    through one draw in 125 was once missed by 10)."""
     wrong_cases = [(exercise, what, source) for exercise, table in wrong.items() for what, source in table.items()]
     right_cases = [(exercise, what, source) for exercise, table in right.items() for what, source in table.items()]
 
@@ -195,4 +225,18 @@ def mutant_tests(wrong: dict, right: dict):
         result = outcome(exercise, source, check_inputs)
         assert result.check_ok and result.grade_ok, f"{exercise} {what}: {result}"
 
-    return test_wrong_answer_is_rejected_by_check_and_grading, test_right_answer_is_accepted_by_check_and_grading
+    @pytest.mark.parametrize("exercise, what, source", wrong_cases, ids=[f"{e}: {w}" for e, w, _ in wrong_cases])
+    def test_the_hidden_test_rejects_each_wrong_answer_on_every_draw(exercise, what, source, monkeypatch):
+        missed = [seed for seed, error in enumerate(on_every_draw(exercise, source, monkeypatch, seeds))
+                  if error is None]
+        assert not missed, f"{exercise} {what}: passed the hidden test on the draws of seeds {missed[:10]}"
+
+    @pytest.mark.parametrize("exercise, what, source", right_cases, ids=[f"{e}: {w}" for e, w, _ in right_cases])
+    def test_the_hidden_test_accepts_each_right_answer_on_every_draw(exercise, what, source, monkeypatch):
+        failed = [(seed, str(error)) for seed, error in enumerate(on_every_draw(exercise, source, monkeypatch, seeds))
+                  if error]
+        assert not failed, f"{exercise} {what}: failed the hidden test on the draws {failed[:3]}"
+
+    return (test_wrong_answer_is_rejected_by_check_and_grading, test_right_answer_is_accepted_by_check_and_grading,
+            test_the_hidden_test_rejects_each_wrong_answer_on_every_draw,
+            test_the_hidden_test_accepts_each_right_answer_on_every_draw)

@@ -192,11 +192,13 @@ HIDDEN = {"0.1": ("nb00", "membership_advantage"), "0.2": ("nb00", "tpr_at_fpr")
 @pytest.mark.parametrize("name", list(WRONG))
 def test_the_hidden_test_rejects_the_same_wrong_answer_on_every_draw(name, monkeypatch):
     # In this process (not through hidden_test's grading process), so that the seeds below are the draws
+    import importlib
+
     from mialab.checks import hidden
-    from mialab.checks.grading import _hidden_file
+    from mialab.checks._process import hidden_module_name
 
     notebook, exercise = HIDDEN[name[:3]]
-    module = __import__(f"mialab.checks.{_hidden_file(notebook).stem}", fromlist=["_"])
+    module = importlib.import_module(hidden_module_name(notebook))
     test = getattr(module, f"test_{exercise}")
     _, answer = WRONG[name]
     for seed in range(300):  # a wrong answer that slipped through one draw in 125 was missed by 10 seeds

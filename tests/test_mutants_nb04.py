@@ -4,14 +4,10 @@ notebook's check and by grading."""
 from __future__ import annotations
 
 import sys
-import warnings
 from pathlib import Path
 
-import numpy as np
-import pytest
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _mutants import check_inputs, mutant_tests, namespace  # noqa: E402, F401 (check_inputs: the fixture)
+from _mutants import check_inputs, mutant_tests  # noqa: E402, F401 (check_inputs: the fixture)
 
 WRONG = {
     "4.1": {
@@ -222,46 +218,4 @@ def modified_entropy(probs, y):
     },
 }
 
-test_wrong_answers, test_right_answers = mutant_tests(WRONG, RIGHT)
-
-_WRONG_CASES = [(e, w, s) for e, table in WRONG.items() for w, s in table.items()]
-_RIGHT_CASES = [(e, w, s) for e, table in RIGHT.items() for w, s in table.items()]
-
-
-SEEDS = 200  # a wrong answer that slipped through one draw in 125 was missed by 10 seeds (tests/test_checks_nb00_05.py)
-
-
-def _on_every_draw(exercise, source, monkeypatch):
-    """Run the hidden test of `exercise` in this process on SEEDS fixed draws -> the CheckError of each draw (None
-    where it passed)."""
-    from mialab.checks import CheckError, hidden, registry
-    from mialab.checks.grading import _hidden_file
-
-    row = registry.BY_ID[exercise]
-    module = __import__(f"mialab.checks.{_hidden_file(row.notebook).stem}", fromlist=["_"])
-    ns = namespace(exercise)
-    exec(source, ns)
-    outcomes = []
-    for seed in range(SEEDS):
-        monkeypatch.setattr(module, "_fresh_rng", lambda seed=seed: np.random.default_rng(seed))
-        monkeypatch.setattr(hidden, "_fresh_rng", lambda seed=seed: np.random.default_rng(seed))
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                getattr(module, f"test_{row.test}")(ns[row.function])
-            outcomes.append(None)
-        except CheckError as error:
-            outcomes.append(error)
-    return outcomes
-
-
-@pytest.mark.parametrize("exercise, what, source", _WRONG_CASES, ids=[f"{e}: {w}" for e, w, _ in _WRONG_CASES])
-def test_the_hidden_test_rejects_each_wrong_answer_on_every_draw(exercise, what, source, monkeypatch):
-    missed = [seed for seed, error in enumerate(_on_every_draw(exercise, source, monkeypatch)) if error is None]
-    assert not missed, f"{exercise} {what}: passed the hidden test on the draws of seeds {missed[:10]}"
-
-
-@pytest.mark.parametrize("exercise, what, source", _RIGHT_CASES, ids=[f"{e}: {w}" for e, w, _ in _RIGHT_CASES])
-def test_the_hidden_test_accepts_each_right_answer_on_every_draw(exercise, what, source, monkeypatch):
-    failed = [(seed, str(error)) for seed, error in enumerate(_on_every_draw(exercise, source, monkeypatch)) if error]
-    assert not failed, f"{exercise} {what}: failed the hidden test on the draws {failed[:3]}"
+test_wrong, test_right, test_wrong_every_draw, test_right_every_draw = mutant_tests(WRONG, RIGHT)
