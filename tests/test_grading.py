@@ -757,7 +757,8 @@ def test_an_infinite_loop_is_stopped_by_the_time_limit_with_the_exercise_named_a
     cells = _cells(course.autograded(FIXTURE.stem, "loops_forever"))
     (error,) = cells["fx-05"].outputs  # the verdict alone
     assert error.ename == "HiddenTestFailed"
-    assert error.evalue.startswith(f"❌ Exercise 0.1 failed a hidden test: your function ran longer than {CHILD_TIMEOUT} s")
+    assert error.evalue.startswith(f"❌ Exercise 0.1 failed a hidden test: your function ran longer than "
+                                   f"{CHILD_TIMEOUT} s")
     assert any("✅ Exercise 0.2: passed the hidden tests" in out.get("text", "") for out in cells["fx-09"].outputs)
 
 
