@@ -26,12 +26,19 @@ def _axes(ax, figsize) -> Axes:
     return ax
 
 
-def legend_outside(ax, **kwargs):
-    """Put `ax`'s legend to the right of its axes, where it covers no data (the course's default for every figure);
-    keyword arguments go to `ax.legend` (e.g. ncol, fontsize, title). Returns the Legend."""
+def legend_outside(ax, where: str = "right", handles=None, labels=None, **kwargs):
+    """Put `ax`'s legend outside its axes, where it covers no data (the course's default for every figure): to the
+    "right", or "below" (side-by-side panels, twin axes). `handles`/`labels` merge several axes' entries (a twin
+    axis); other keyword arguments go to `ax.legend` (e.g. ncol, fontsize, title). Returns the Legend."""
     if not isinstance(ax, Axes):
         raise TypeError(f"`ax` must be a matplotlib Axes; got {type(ax).__name__}.")
-    options = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "borderaxespad": 0.0, "frameon": False, **kwargs}
+    places = {"right": {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0)},
+              "below": {"loc": "upper center", "bbox_to_anchor": (0.5, -0.16)}}
+    if where not in places:
+        raise ValueError(f"`where` must be 'right' or 'below'; got {where!r}.")
+    options = {**places[where], "borderaxespad": 0.0, "frameon": False, **kwargs}
+    if handles is not None:
+        return ax.legend(handles, labels, **options)
     return ax.legend(**options)
 
 

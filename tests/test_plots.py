@@ -182,7 +182,9 @@ def _legend_overlaps_axes(ax) -> bool:
     lambda: plots.plot_train_test([1, 2, 3], [0.9, 0.95, 1.0], [0.8, 0.7, 0.6]),
     lambda: (lambda ax: (ax.plot([0, 1], [0, 1], label="line"), plots.legend_outside(ax, title="t"), ax)[-1])(
         plt.subplots()[1]),
-], ids=["plot_roc", "plot_train_test", "legend_outside"])
+    lambda: (lambda ax: (ax.plot([0, 1], [0, 1], label="line"), ax.set_xlabel("x"),
+                         plots.legend_outside(ax, where="below", ncol=2), ax)[-1])(plt.subplots()[1]),
+], ids=["plot_roc", "plot_train_test", "legend_outside", "legend_outside below"])
 def test_legends_sit_outside_the_axes(draw):
     assert not _legend_overlaps_axes(draw())
 
@@ -190,3 +192,5 @@ def test_legends_sit_outside_the_axes(draw):
 def test_legend_outside_rejects_what_is_not_axes():
     with pytest.raises(TypeError, match="matplotlib Axes"):
         plots.legend_outside(plt.figure())
+    with pytest.raises(ValueError, match="`where`"):
+        plots.legend_outside(plt.subplots()[1], where="inside")
