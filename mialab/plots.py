@@ -45,8 +45,9 @@ def legend_outside(ax, where: str = "right", handles=None, labels=None, **kwargs
 def plot_roc(results, ax=None, log: bool = True) -> Axes:
     """ROC curve of one AttackResult, or of a dict label -> AttackResult, with the chance line.
 
-    Log-log by default (Carlini et al., 2022), from FPR min(1e-3, 1 / n_nonmembers) to 1. The legend sits to the
-    right of the axes, so it never covers the low-FPR corner.
+    Log-log by default (Carlini et al., 2022), from FPR min(1e-3, 1 / n_nonmembers) to 1; each curve is the
+    staircase of its operating points, so it reads as the results' TPR at any FPR. The legend sits to the right of
+    the axes, so it never covers the low-FPR corner.
     """
     if isinstance(results, AttackResult):
         results = {None: results}
@@ -58,7 +59,10 @@ def plot_roc(results, ax=None, log: bool = True) -> Axes:
     low = min(1e-3, 1 / max(r.n_nonmembers for r in results.values())) if log else 0.0
     for label, result in results.items():
         name = f"AUC {result.auc:.2f}" if label is None else f"{label} (AUC {result.auc:.2f})"
-        ax.plot(result.fpr, result.tpr, label=name)
+        # a staircase through the operating points the thresholds reach: at each FPR, the best TPR at or below it
+        # (what metrics.tpr_at_fpr reports). A straight line from (0, 0), which log axes clip to their corner,
+        # would draw a score with few distinct values far above its table's TPR at low FPR.
+        ax.step(result.fpr, result.tpr, where="post", label=name)
     ax.plot([low, 1], [low, 1], "--", color="grey", linewidth=1, label="chance")
     if log:
         ax.set_xscale("log")

@@ -194,3 +194,25 @@ def test_legend_outside_rejects_what_is_not_axes():
         plots.legend_outside(plt.figure())
     with pytest.raises(ValueError, match="`where`"):
         plots.legend_outside(plt.subplots()[1], where="inside")
+
+
+def _drawn_tpr(line, fpr):
+    """The TPR a step-post curve shows at `fpr`: the last vertex at or left of it."""
+    xs, ys = line.get_xdata(), line.get_ydata()
+    left = np.flatnonzero(np.asarray(xs) <= fpr)
+    return float(ys[left[-1]]) if len(left) else 0.0
+
+
+@pytest.mark.parametrize("levels", [None, 11, 3])
+def test_the_roc_curve_shows_the_tpr_the_table_reports_at_every_fpr(levels):
+    """A label-only score has a few levels: the curve at 1% FPR must read the table's 0, not a line from the
+    clipped origin (notebook 12's figure drew it well above chance)."""
+    scores, is_member = simulated(n=1000, shift=1.5)
+    if levels is not None:
+        scores = np.digitize(scores, np.linspace(-1, 2, levels - 1)).astype(float)
+    fprs = (0.001, 0.01, 0.1, 0.5)
+    result = metrics.evaluate(scores, is_member, fprs=fprs)
+    line = plots.plot_roc(result).lines[0]
+    assert line.get_drawstyle() == "steps-post"
+    for fpr in fprs:
+        assert _drawn_tpr(line, fpr) == pytest.approx(result.tpr_at[fpr]), fpr
