@@ -51,8 +51,8 @@ def test_audit_table(audit_table) -> None:
         if trial < 2:
             scores["separated"] = rng.uniform(size=n) + 2.0 * is_member
             allowed = n0 // 100
-            scores["exactly 1%"] = ranked(is_member, [False] * allowed + [True] * int(rng.integers(5, 50)) + [False],
-                                          rng)
+            top = [False] * allowed + [True] * int(rng.integers(5, 50)) + [False, True]
+            scores["exactly 1%"] = ranked(is_member, top, rng)
         delta = 1e-5 if trial < 2 else float(rng.choice([0.0, 1e-5]))
         expected = _quiet(reference, scores, is_member, delta)
         got = _call("Exercise 12.2", audit_table, {k: v.copy() for k, v in scores.items()}, is_member.copy(), delta,

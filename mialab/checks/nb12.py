@@ -89,7 +89,7 @@ def _table_cases():
     strong = rng.normal(size=400) + 2.5 * is_member
     tied = np.round(rng.normal(size=400) + 0.5 * is_member, 1)
     separated = rng.uniform(size=400) + 2.0 * is_member
-    exact = ranked(is_member, [False, False] + [True] * 20 + [False], rng)
+    exact = ranked(is_member, [False, False] + [True] * 20 + [False, True], rng)
     return {"strong": strong, "tied": tied, "chance": rng.normal(size=400), "separated": separated,
             "exactly 1%": exact}, is_member
 
