@@ -53,3 +53,36 @@ def every_draw_test(wrong: dict, right: dict, seeds: int | dict = 100, prepare=N
             assert not passed, f"{exercise} {what}: accepted on {len(passed)} of {n} draws (seeds {passed[:10]})"
 
     return test_the_hidden_test_decides_the_same_on_every_draw
+
+
+def with_reference_answers(right: dict) -> dict:
+    """`right`, and for each of its exercises mialab.answers' reference answer (unwrapped, as the hidden test of
+    tests/test_feedback.py runs it): the way past that use_reference offers must itself be right."""
+    merged = {exercise: dict(table) for exercise, table in right.items()}
+    for exercise in right:
+        row = AUTOGRADED[exercise]
+        merged[exercise]["mialab.answers' reference, unwrapped"] = (
+            "from mialab import answers as _answers\nfrom mialab.checks._child import _original\n"
+            f"{row.function} = _original(_answers.{row.answer.split('.')[1]})\n")
+    return merged
+
+
+def use_reference_test(exercises):
+    """use_reference("N.M") in place of the function: the check says ⏭ and raises nothing; grading scores it 0."""
+
+    @pytest.mark.notebook
+    @pytest.mark.parametrize("exercise", list(exercises))
+    def test_use_reference_is_skipped_by_the_check_and_scores_0_when_graded(exercise, check_inputs, capsys):
+        from mialab.checks._process import pack
+        from mialab.course.verdict import grade_exercise
+
+        row = AUTOGRADED[exercise]
+        module = importlib.import_module(f"mialab.checks.{row.notebook}")
+        reference = module.use_reference(exercise)
+        check, args, kwargs = check_inputs(exercise)
+        assert check(reference, *args, **kwargs) is None
+        assert capsys.readouterr().out.startswith(f"⏭ Exercise {exercise} ")
+        reply = grade_exercise(row, pack(reference))
+        assert not reply.get("ok") and "use_reference" in str(reply.get("message")), reply
+
+    return test_use_reference_is_skipped_by_the_check_and_scores_0_when_graded

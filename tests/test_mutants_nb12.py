@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _mutant_draws import every_draw_test  # noqa: E402
+from _mutant_draws import every_draw_test, use_reference_test, with_reference_answers  # noqa: E402
 from _mutants import check_inputs, mutant_tests  # noqa: E402, F401 (check_inputs: the fixture)
 
 WRONG = {
@@ -404,4 +404,6 @@ def _target(module, monkeypatch):
 
 
 test_wrong_answers, test_right_answers = mutant_tests(WRONG, RIGHT)
-test_hidden_every_draw = every_draw_test(WRONG, RIGHT, seeds={"12.1": 100, "12.2": 20, "12.3": 100}, prepare=_target)
+test_hidden_every_draw = every_draw_test(WRONG, with_reference_answers(RIGHT),
+                                         seeds={"12.1": 100, "12.2": 20, "12.3": 100}, prepare=_target)
+test_use_reference = use_reference_test(RIGHT)
