@@ -37,8 +37,8 @@ def check_epsilon_lower_bound(epsilon_lower_bound, counts=None) -> None:
         Case("tp 500 of 1000 members, fp 10 of 1000 non-members", (500, 1000, 10, 1000, 0.0),
              _cp_epsilon(500, 1000, 10, 1000, 0.0),
              base + " The point estimate ln(0.5 / 0.01) overstates what 1,000 records prove."),
-        Case("the same with delta = 1e-5", (500, 1000, 10, 1000, 1e-5), _cp_epsilon(500, 1000, 10, 1000, 1e-5),
-             "subtract delta from the TPR bound: ln((tpr_low - delta) / fpr_high)."),
+        Case("the same with delta = 0.01", (500, 1000, 10, 1000, 0.01), _cp_epsilon(500, 1000, 10, 1000, 0.01),
+             "delta is the slack of the guarantee: it comes off the TPR's lower bound before the ratio is taken."),
         Case("no false positive at all (fp = 0)", (50, 1000, 0, 1000, 0.0), _cp_epsilon(50, 1000, 0, 1000, 0.0),
              "with fp = 0 the FPR is not 0 with confidence: its upper bound is beta.ppf(0.975, 1, n_nonmembers), "
              "so the answer is finite."),
@@ -90,8 +90,8 @@ def _table_cases():
     tied = np.round(rng.normal(size=400) + 0.5 * is_member, 1)
     separated = rng.uniform(size=400) + 2.0 * is_member
     exact = ranked(is_member, [False, False] + [True] * 20 + [False, True], rng)
-    return {"strong": strong, "tied": tied, "chance": rng.normal(size=400), "separated": separated,
-            "exactly 1%": exact}, is_member
+    chance = rng.normal(size=400)
+    return {"separated": separated, "exactly 1%": exact, "strong": strong, "tied": tied, "chance": chance}, is_member
 
 
 @skippable(TABLE)
@@ -100,8 +100,8 @@ def check_audit_table(audit_table, scores=None, is_member=None, delta=1e-5) -> N
     __tracebackhide__ = True
     from ..capstone import audit_table as reference
     base = ("for each attack: the AUC, then at FPR 1% and 0.1% the threshold with the highest TPR whose FPR is <= "
-            "the target (member iff score >= threshold), its TPR, and epsilon_lower_bound of its counts "
-            "(tp, n_members, fp, n_nonmembers, delta).")
+            "the target (member iff score >= threshold; among thresholds with that same TPR, the lowest FPR), its "
+            "TPR, and epsilon_lower_bound of its actual counts (tp, n_members, fp, n_nonmembers, delta).")
     sets, members = _table_cases()
     expected = _unblocked(reference, sets, members, 1e-5)
     real = None if scores is None else _unblocked(reference, dict(scores), np.asarray(is_member), delta)
