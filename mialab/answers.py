@@ -272,3 +272,118 @@ def ex_7_3(X, generated, eps):
 def ex_7_4(scores, sets):
     """Exercise 7.4: the mean record score of each set: (n,), (n_sets, set_size) int -> (n_sets,)."""
     return np.mean(np.asarray(scores, dtype=float)[np.asarray(sets)], axis=1)
+
+
+# ------------------------------------------------------------------------------------------------ notebook 11
+
+def _log_softmax(logits):
+    logits = np.asarray(logits, dtype=float)
+    z = logits - logits.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+@reference
+def ex_11_1(logits, y, alpha, epoch):
+    """Exercise 11.1: the RelaxLoss objective on one batch: logits (B, k), y (B,), alpha, epoch -> float."""
+    log_p = _log_softmax(logits)
+    rows, k = np.arange(len(y)), log_p.shape[1]
+    loss = float(-log_p[rows, y].mean())
+    if loss >= alpha:
+        return loss
+    if epoch % 2 == 0:
+        return -loss
+    p_y = np.exp(log_p[rows, y])
+    soft = np.tile(((1 - p_y) / (k - 1))[:, None], (1, k))
+    soft[rows, y] = p_y
+    return float(-(soft * log_p).sum(axis=1).mean())
+
+
+@reference
+def ex_11_2(probs, cap):
+    """Exercise 11.2: rows whose max exceeds cap mixed with the uniform vector until their max is cap: (n, k)."""
+    probs = np.asarray(probs, dtype=float)
+    k = probs.shape[1]
+    m = probs.max(axis=1, keepdims=True)
+    t = np.where(m > cap, (m - cap) / np.where(m > cap, m - 1 / k, 1.0), 0.0)
+    return (1 - t) * probs + t / k
+
+
+@reference
+def ex_11_3(per_example_grads, max_grad_norm, noise_multiplier, lr, noise):
+    """Exercise 11.3: one DP-SGD update (d,) from per-example gradients (B, d), C, sigma, lr and noise (d,)."""
+    grads = np.asarray(per_example_grads, dtype=float)
+    norms = np.linalg.norm(grads, axis=1)
+    scale = np.ones_like(norms)
+    over = norms > max_grad_norm
+    scale[over] = max_grad_norm / norms[over]
+    total = (grads * scale[:, None]).sum(axis=0)
+    if noise_multiplier != 0:
+        total = total + noise_multiplier * max_grad_norm * np.asarray(noise, dtype=float)
+    return -lr * total / len(grads)
+
+
+@reference
+def ex_11_4(tpr, fpr, delta):
+    """Exercise 11.4: the empirical epsilon max(0, ln((tpr - delta) / fpr), ln((1 - delta - fpr) / (1 - tpr)))."""
+    import math
+    terms = [0.0]
+    for top, bottom in ((tpr - delta, fpr), (1 - delta - fpr, 1 - tpr)):
+        if top > 0:
+            terms.append(math.inf if bottom == 0 else math.log(top / bottom))
+    return max(terms)
+
+
+# ------------------------------------------------------------------------------------------------ notebook 12
+
+def _epsilon_bound(tp, n1, fp, n0, delta):
+    import math
+
+    from scipy import stats
+    low = float(stats.beta.ppf(0.025, tp, n1 - tp + 1)) if tp > 0 else 0.0
+    high = float(stats.beta.ppf(0.975, fp + 1, n0 - fp)) if fp < n0 else 1.0
+    if low <= delta:
+        return 0.0
+    return max(0.0, math.log((low - delta) / high))
+
+
+@reference
+def ex_12_1(tp, n_members, fp, n_nonmembers, delta):
+    """Exercise 12.1: the 95% Clopper-Pearson lower bound on epsilon from an attack's counts -> float >= 0."""
+    return _epsilon_bound(int(tp), int(n_members), int(fp), int(n_nonmembers), float(delta))
+
+
+@reference
+def ex_12_2(scores, is_member, delta):
+    """Exercise 12.2: {attack: scores (n,)}, is_member (n,) bool, delta -> {attack: [AUC, TPR@1%, eps@1%, TPR@0.1%,
+    eps@0.1%]}, at each FPR the highest TPR (and among equal TPRs the lowest FPR) of the thresholds allowed."""
+    from scipy import stats
+    is_member = np.ravel(is_member).astype(bool)
+    table = {}
+    for name, values in scores.items():
+        values = np.ravel(values).astype(float)
+        tp, fp, n1, n0 = _counts_at_or_above(values, is_member)
+        ranks = stats.rankdata(values)                      # ties share their mean rank: they count 1/2
+        row = [float((ranks[is_member].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))]
+        tp, fp = np.append(tp, 0), np.append(fp, 0)       # and the threshold above every score
+        for at in (0.01, 0.001):
+            ok = fp <= np.floor(at * n0 + 1e-9)
+            best_tp = tp[ok].max()
+            best_fp = fp[ok & (tp == best_tp)].min()
+            row += [best_tp / n1, _epsilon_bound(int(best_tp), n1, int(best_fp), n0, delta)]
+        table[name] = row
+    return table
+
+
+@reference
+def ex_12_3(evidence):
+    """Exercise 12.3: the evidence dict -> the variant, the first test that holds of: a label API, non-member accuracy
+    below 0.8x the references', weight norm below 0.65x, member confidence below 0.9x; else "none"."""
+    def ratio(key):
+        return evidence[key] / evidence["reference_" + ("acc" if key == "nonmember_acc" else key)]
+    if evidence["api"] == "label":
+        return "label-only"
+    for key, factor, name in (("nonmember_acc", 0.8, "DP-SGD"), ("weight_norm", 0.65, "L2"),
+                              ("member_confidence", 0.9, "distillation")):
+        if ratio(key) < factor:
+            return name
+    return "none"

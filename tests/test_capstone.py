@@ -255,9 +255,10 @@ def test_the_diagnosis_hidden_test_grades_against_the_answer_key(assignment, tmp
     other = next(v for v in capstone.VARIANTS if v != entry["variant"])
     forged.write_text(json.dumps({digest: {"student": "alice", "variant": other}}))
     monkeypatch.setenv(capstone.KEY_ENV, str(forged))
-    truth = entry["variant"]
+    # the course's rule, right on all the evidence the hidden test draws (typical, other yardsticks) and on the
+    # target's own, which the forged key says is another variant
     with pytest.raises(HiddenTestFailed, match="does not name your target's defence"):
-        hidden_test("nb12", "diagnose", lambda ev: next((n for n, t in nb12.TYPICAL.items() if t == ev), truth))
+        hidden_test("nb12", "diagnose", _diagnose)
     monkeypatch.delenv(capstone.KEY_ENV)
     with pytest.raises(HiddenTestFailed, match="cannot be graded here"):
         hidden_test("nb12", "diagnose", _diagnose)

@@ -8,7 +8,7 @@ import numpy as np
 
 from . import CheckError
 from .hidden import _agree, _call, _fresh_rng, _quiet
-from .nb12 import BLOCK_DIAGNOSE, BLOCK_EPSILON, BLOCK_TABLE, TYPICAL
+from .nb12 import BLOCK_DIAGNOSE, BLOCK_EPSILON, BLOCK_TABLE, TYPICAL, YARDSTICKS, plain_evidence, ranked
 
 _evidence: dict = {}   # (target file's digest, key) -> evidence: measured once per target (autograde grades many
                        # submissions, each with its own target, in one process)
@@ -26,13 +26,18 @@ def test_epsilon_lower_bound(epsilon_lower_bound) -> None:
         delta = float(rng.choice([0.0, 1e-5, 0.01, 0.3]))
         draws.append((tp, n1, fp, n0, delta))
     draws.append((1, 1000, 0, 1000, 0.01))          # a TPR bound below delta
+    n1, n0 = (int(v) for v in rng.integers(500, 5000, size=2))
+    draws.append((int(rng.integers(n1 // 4, n1 // 2)), n1, int(rng.integers(0, n0 // 100)), n0, 0.01))  # delta counts
+    draws.append((int(rng.integers(20, 40)), 1000, int(rng.integers(60, 90)), 1000, 0.0))   # a negative log: 0
     for args in draws:
         got = _call("Exercise 12.1", epsilon_lower_bound, *args, block=BLOCK_EPSILON)
         _agree("Exercise 12.1", got, _quiet(reference, *args), tol=1e-7)
 
 
 def test_audit_table(audit_table) -> None:
-    """Exercise 12.2 on fresh score sets (ties, few and many non-members)."""
+    """Exercise 12.2 on fresh score sets (ties, few and many non-members); each draw also holds an attack that
+    separates members from non-members (many thresholds reach TPR 1: the lowest FPR among them is taken) and one
+    whose best threshold at 1% has an FPR of exactly 1%."""
     from ..capstone import audit_table as reference
     rng = _fresh_rng()
     for trial in range(4):
@@ -43,8 +48,13 @@ def test_audit_table(audit_table) -> None:
         scores = {}
         for name in ("a", "b", "c")[:int(rng.integers(1, 4))]:
             values = rng.normal(size=n) + rng.uniform(0, 3) * is_member
-            scores[name] = np.round(values, 1) if rng.random() < 0.5 else values
-        delta = float(rng.choice([0.0, 1e-5]))
+            scores[name] = np.round(values, 1) if rng.random() < 0.5 or name == "a" else values
+        if trial < 2:
+            scores["separated"] = rng.uniform(size=n) + 2.0 * is_member
+            allowed = n0 // 100
+            top = [False] * allowed + [True] * int(rng.integers(5, 50)) + [False, True]
+            scores["exactly 1%"] = ranked(is_member, top, rng)
+        delta = [1e-3, 1e-5][trial] if trial < 2 else float(rng.choice([0.0, 1e-5]))   # 1e-3: delta counts
         expected = _quiet(reference, scores, is_member, delta)
         got = _call("Exercise 12.2", audit_table, {k: v.copy() for k, v in scores.items()}, is_member.copy(), delta,
                     block=BLOCK_TABLE)
@@ -80,14 +90,26 @@ def _target_evidence() -> tuple[str, dict]:
 def test_diagnose(diagnose) -> None:
     """Exercise 12.3: the typical evidence of every variant, then the evidence of the student's own target (measured
     here, by the reference audit), against its variant."""
-    for name, evidence in TYPICAL.items():
+    from ..capstone import diagnose as reference
+    cases = [(name, dict(evidence)) for name, evidence in TYPICAL.items()]
+    cases += [(_quiet(reference, evidence), dict(evidence)) for _, evidence, _ in YARDSTICKS]
+    rng = _fresh_rng()
+    for _ in range(12):                            # fresh yardsticks, each ratio drawn on either side of its factor
+        acc, norm, conf = float(rng.uniform(0.3, 0.95)), float(rng.uniform(5, 80)), float(rng.uniform(0.5, 1.0))
+        ratios = [float(rng.choice([rng.uniform(0.3, 0.97), rng.uniform(1.03, 1.5)])) * factor
+                  for factor in (0.8, 0.65, 0.9)]
+        evidence = plain_evidence(api=str(rng.choice(["probabilities", "probabilities", "label"])),
+                                  acc=(ratios[0] * acc, acc), norm=(ratios[1] * norm, norm),
+                                  conf=(ratios[2] * conf, conf))
+        cases.append((_quiet(reference, evidence), evidence))
+    for name, evidence in cases:
         got = _call("Exercise 12.3", diagnose, dict(evidence), block=BLOCK_DIAGNOSE)
         if not isinstance(got, str):
             raise CheckError(f"Exercise 12.3: your function returned {type(got).__name__}, expected the name of a "
                              "defence (a str).")
         if got != name:
-            raise CheckError("Exercise 12.3: your function names the wrong defence for the typical evidence of a "
-                             "variant.")
+            raise CheckError("Exercise 12.3: your function names the wrong defence for evidence drawn at grading "
+                             "time (typical evidence of a variant, or evidence whose yardsticks differ).")
     variant, evidence = _target_evidence()
     got = _call("Exercise 12.3", diagnose, dict(evidence), block=BLOCK_DIAGNOSE)
     if not isinstance(got, str) or got != variant:
