@@ -6,7 +6,8 @@ A table file (tests/test_mutants_nbNN.py) holds, per exercise id, `WRONG` and `R
 source defines the exercise's function as a student would type it in the exercise cell (the notebook's imports,
 and the solutions of the notebook's other exercises, are in scope, as in the notebook). Its tests are
 
-    test_wrong, test_right, test_wrong_every_draw, test_right_every_draw = mutant_tests(WRONG, RIGHT)
+    test_wrong, test_right, test_wrong_every_draw, test_right_every_draw, test_use_reference = \
+        mutant_tests(WRONG, RIGHT)
 
 A wrong answer must be rejected by both the check (❌, no ✅) and the hidden test; a right one accepted by both.
 
@@ -177,9 +178,10 @@ def outcome(exercise: str, source: str, inputs) -> Outcome:
     return Outcome(check_ok, out.getvalue(), bool(reply.get("ok")), str(reply.get("message", "")))
 
 
-def on_every_draw(exercise: str, source: str, monkeypatch, seeds: int) -> list:
+def on_every_draw(exercise: str, source: str, monkeypatch, seeds: int, prepare=None) -> list:
     """The hidden test of `exercise` run here on `seeds` fixed draws of its inputs (seeds 0, 1, ...) -> the
-    CheckError of each draw (None where the answer passed). A hidden test must decide the same on every draw."""
+    CheckError of each draw (None where the answer passed). A hidden test must decide the same on every draw.
+    `prepare(module, monkeypatch)` readies the hidden module (what its test would compute from the course's data)."""
     import warnings
 
     import numpy as np
@@ -189,6 +191,8 @@ def on_every_draw(exercise: str, source: str, monkeypatch, seeds: int) -> list:
 
     row = AUTOGRADED[exercise]
     module = importlib.import_module(hidden_module_name(row.notebook))
+    if prepare is not None:
+        prepare(module, monkeypatch)
     ns = namespace(exercise)
     exec(source, ns)
     outcomes = []
@@ -205,12 +209,26 @@ def on_every_draw(exercise: str, source: str, monkeypatch, seeds: int) -> list:
     return outcomes
 
 
-def mutant_tests(wrong: dict, right: dict, seeds: int = 50):
+def reference_answer(exercise: str) -> str:
+    """An answer that is mialab.answers' reference, unwrapped (as grading would run it if it were allowed): the way
+    past that use_reference offers must itself pass the hidden test on every draw."""
+    row = AUTOGRADED[exercise]
+    return ("from mialab import answers as _answers\nfrom mialab.checks._child import _original\n"
+            f"{row.function} = _original(_answers.ex_{exercise.replace('.', '_')})\n")
+
+
+def mutant_tests(wrong: dict, right: dict, seeds: int | dict = 50, prepare=None):
     """The parametrised tests of a table file: each wrong answer rejected by the check and by grading, each right
-    one accepted by both; and the hidden test decides the same on `seeds` fixed draws (a wrong answer that slipped
-    through one draw in 125 was once missed by 10)."""
+    one accepted by both; the hidden test decides the same on `seeds` fixed draws (a number, or {exercise: number};
+    a wrong answer that slipped through one draw in 125 was once missed by 10), for the reference answers too; and
+    use_reference is skipped (⏭) by the check and scores 0 when graded."""
     wrong_cases = [(exercise, what, source) for exercise, table in wrong.items() for what, source in table.items()]
     right_cases = [(exercise, what, source) for exercise, table in right.items() for what, source in table.items()]
+    right_drawn = right_cases + [(exercise, "mialab.answers' reference", reference_answer(exercise))
+                                 for exercise in right]
+
+    def n_seeds(exercise):
+        return seeds.get(exercise, 50) if isinstance(seeds, dict) else seeds
 
     @pytest.mark.notebook
     @pytest.mark.parametrize("exercise, what, source", wrong_cases, ids=[f"{e}: {w}" for e, w, _ in wrong_cases])
@@ -227,16 +245,31 @@ def mutant_tests(wrong: dict, right: dict, seeds: int = 50):
 
     @pytest.mark.parametrize("exercise, what, source", wrong_cases, ids=[f"{e}: {w}" for e, w, _ in wrong_cases])
     def test_the_hidden_test_rejects_each_wrong_answer_on_every_draw(exercise, what, source, monkeypatch):
-        missed = [seed for seed, error in enumerate(on_every_draw(exercise, source, monkeypatch, seeds))
-                  if error is None]
+        drawn = on_every_draw(exercise, source, monkeypatch, n_seeds(exercise), prepare)
+        missed = [seed for seed, error in enumerate(drawn) if error is None]
         assert not missed, f"{exercise} {what}: passed the hidden test on the draws of seeds {missed[:10]}"
 
-    @pytest.mark.parametrize("exercise, what, source", right_cases, ids=[f"{e}: {w}" for e, w, _ in right_cases])
+    @pytest.mark.parametrize("exercise, what, source", right_drawn, ids=[f"{e}: {w}" for e, w, _ in right_drawn])
     def test_the_hidden_test_accepts_each_right_answer_on_every_draw(exercise, what, source, monkeypatch):
-        failed = [(seed, str(error)) for seed, error in enumerate(on_every_draw(exercise, source, monkeypatch, seeds))
-                  if error]
+        drawn = on_every_draw(exercise, source, monkeypatch, n_seeds(exercise), prepare)
+        failed = [(seed, str(error)) for seed, error in enumerate(drawn) if error]
         assert not failed, f"{exercise} {what}: failed the hidden test on the draws {failed[:3]}"
+
+    @pytest.mark.notebook
+    @pytest.mark.parametrize("exercise", list(right))
+    def test_use_reference_is_skipped_by_the_check_and_scores_0_when_graded(exercise, check_inputs, capsys):
+        from mialab.checks._process import pack
+        from mialab.course.verdict import grade_exercise
+
+        row = AUTOGRADED[exercise]
+        reference = importlib.import_module(f"mialab.checks.{row.notebook}").use_reference(exercise)
+        check, args, kwargs = check_inputs(exercise)
+        assert check(reference, *args, **kwargs) is None
+        assert capsys.readouterr().out.startswith(f"⏭ Exercise {exercise}")
+        reply = grade_exercise(row, pack(reference))
+        assert not reply.get("ok") and "use_reference" in str(reply.get("message")), reply
 
     return (test_wrong_answer_is_rejected_by_check_and_grading, test_right_answer_is_accepted_by_check_and_grading,
             test_the_hidden_test_rejects_each_wrong_answer_on_every_draw,
-            test_the_hidden_test_accepts_each_right_answer_on_every_draw)
+            test_the_hidden_test_accepts_each_right_answer_on_every_draw,
+            test_use_reference_is_skipped_by_the_check_and_scores_0_when_graded)

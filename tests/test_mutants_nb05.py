@@ -235,4 +235,5 @@ def tpr_at_low_fpr(scores, is_member, fpr):
     },
 }
 
-test_wrong, test_right, test_wrong_every_draw, test_right_every_draw = mutant_tests(WRONG, RIGHT)
+test_wrong, test_right, test_wrong_every_draw, test_right_every_draw, test_use_reference = \
+    mutant_tests(WRONG, RIGHT)

@@ -292,4 +292,5 @@ def top_fraction(update, theta):
     },
 }
 
-test_wrong, test_right, test_wrong_every_draw, test_right_every_draw = mutant_tests(WRONG, RIGHT)
+test_wrong, test_right, test_wrong_every_draw, test_right_every_draw, test_use_reference = \
+    mutant_tests(WRONG, RIGHT)

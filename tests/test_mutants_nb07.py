@@ -224,4 +224,5 @@ def set_score(scores, sets):
     },
 }
 
-test_wrong, test_right, test_wrong_every_draw, test_right_every_draw = mutant_tests(WRONG, RIGHT)
+test_wrong, test_right, test_wrong_every_draw, test_right_every_draw, test_use_reference = \
+    mutant_tests(WRONG, RIGHT)

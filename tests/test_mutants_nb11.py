@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _mutant_draws import every_draw_test, use_reference_test, with_reference_answers  # noqa: E402
 from _mutants import check_inputs, mutant_tests  # noqa: E402, F401 (check_inputs: the fixture)
 
 WRONG = {
@@ -451,6 +450,5 @@ def empirical_epsilon(tpr, fpr, delta):
     },
 }
 
-test_wrong_answers, test_right_answers = mutant_tests(WRONG, RIGHT)
-test_hidden_every_draw = every_draw_test(WRONG, with_reference_answers(RIGHT))
-test_use_reference = use_reference_test(RIGHT)
+test_wrong, test_right, test_wrong_every_draw, test_right_every_draw, test_use_reference = \
+    mutant_tests(WRONG, RIGHT, seeds=100)

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _mutant_draws import every_draw_test, use_reference_test, with_reference_answers  # noqa: E402
 from _mutants import check_inputs, mutant_tests  # noqa: E402, F401 (check_inputs: the fixture)
 
 WRONG = {
@@ -399,11 +398,9 @@ def diagnose(evidence):
 
 def _target(module, monkeypatch):
     """The hidden test of 12.3 ends on the target's own evidence: here, an L2 target's typical evidence."""
-    if hasattr(module, "_evidence"):
-        monkeypatch.setattr(module, "_evidence", {"variant": "L2", "evidence": dict(module.TYPICAL["L2"])})
+    if hasattr(module, "_target_evidence"):
+        monkeypatch.setattr(module, "_target_evidence", lambda: ("L2", dict(module.TYPICAL["L2"])))
 
 
-test_wrong_answers, test_right_answers = mutant_tests(WRONG, RIGHT)
-test_hidden_every_draw = every_draw_test(WRONG, with_reference_answers(RIGHT),
-                                         seeds={"12.1": 100, "12.2": 15, "12.3": 100}, prepare=_target)
-test_use_reference = use_reference_test(RIGHT)
+test_wrong, test_right, test_wrong_every_draw, test_right_every_draw, test_use_reference = \
+    mutant_tests(WRONG, RIGHT, seeds={"12.1": 100, "12.2": 15, "12.3": 100}, prepare=_target)
