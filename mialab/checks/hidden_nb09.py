@@ -6,8 +6,8 @@ import numpy as np
 
 from . import CheckError
 from .hidden import _agree, _call, _call_counting, _fresh_rng
-from .nb09 import (_P3, BLOCK_FIDELITY, BLOCK_LOGISTIC, BLOCK_RIDGE, BLOCK_THRESHOLD, _THRESHOLD_CASES, _leaf_function,
-                   _logistic_cases, _ridge_cases, _ridge_lambda)
+from .nb09 import (_P3, _PA, _PB, BLOCK_FIDELITY, BLOCK_LOGISTIC, BLOCK_RIDGE, BLOCK_THRESHOLD, _THRESHOLD_CASES,
+                   _leaf_function, _logistic_cases, _ridge_cases, _ridge_lambda)
 
 
 def test_steal_logistic(steal_logistic) -> None:
@@ -57,10 +57,13 @@ def test_find_threshold(find_threshold) -> None:
 
 
 def test_fidelity(fidelity) -> None:
-    """Exercise 9.3 on three classes (one case fixed), then fresh random labels and probability vectors."""
+    """Exercise 9.3 on the check's cases (probabilities against probabilities, labels against probabilities, three
+    classes), then fresh random labels and probability vectors."""
     rng = _fresh_rng()
-    fixed = (_P3, np.array([1, 0, 2, 2]))   # three classes: the label is the most probable of them
-    _agree("Exercise 9.3", _call("Exercise 9.3", fidelity, *fixed, block=BLOCK_FIDELITY), 0.75)
+    fixed = [(_PA, _PB, 0.5), (np.array([0, 1, 1, 1]), _PB, 0.75),   # two kinds of answers, either side
+             (_P3, np.array([1, 0, 2, 2]), 0.75)]                     # three classes: the most probable one
+    for a, b, want in fixed:
+        _agree("Exercise 9.3", _call("Exercise 9.3", fidelity, a.copy(), b.copy(), block=BLOCK_FIDELITY), want)
     for _ in range(6):
         n, k = int(rng.integers(1, 300)), int(rng.integers(2, 12))
         answers = []

@@ -39,7 +39,9 @@ def _map_cases():
         ("a tie", (np.array([[3.0, 5.0]]), np.array([4.0]), 1.0, np.array([0.5, 0.5])), np.array([0]),
          "on a tie, return the first candidate (np.argmax does)."),
         ("three records", (np.array([[1.0, 2.0, 3.0]] * 3), np.array([0.9, 2.2, 9.0]), 0.5, np.ones(3) / 3),
-         np.array([0, 1, 2]), "return one index per record, shape (n,)."),
+         np.array([0, 1, 2]), "each record's observed output is compared with that record's own V predictions "
+                              "(its row): line observed up with the rows, and return one index per record, "
+                              "shape (n,)."),
         ("a tiny sigma, both candidates far away", (np.array([[1.0, 1.6]]), np.array([2.2]), 0.01,
                                                     np.array([0.5, 0.5])),
          np.array([1]), "both likelihoods underflow to 0.0 when computed as probabilities (e to the -1800 is "
@@ -184,8 +186,8 @@ def _fd_cases():
                "quadratics, where a one-sided difference is off by a term in h.")
     return [
         ("a linear f", lambda X: X @ np.array([1.0, -2.0, 3.0]) + 4.0, x3, 0.01,
-         "f takes a batch of points, shape (m, d), and returns one value per point; the gradient has one entry "
-         "per coordinate of x."),
+         "f takes a batch of points, shape (m, d), and returns one value per point; entry i of the gradient "
+         "comes from moving x along coordinate i ALONE (h times the i-th unit vector), once forward, once back."),
         ("f = sum of squares", lambda X: np.sum(X ** 2, axis=1), x3, 0.1, central),
         ("f = sum of cubes", lambda X: np.sum(X ** 3, axis=1), x3, 0.1, central),
         ("a one-dimensional x", lambda X: 5 * X[:, 0] ** 2, np.array([0.3]), 0.05,

@@ -53,6 +53,9 @@ def _logistic_mistake(got, w, b) -> str | None:
                                           "column of ones you added as b, the others as w.")]:
         if got.shape == wrong.shape and np.allclose(got, wrong, atol=1e-6):
             return text
+    if got.shape == theta.shape and np.allclose(np.sort(got), np.sort(theta), atol=1e-6):
+        return ("the right numbers in the wrong places: the bias is the weight of the column of ones you added, "
+                "the others are w, in the order of X's columns.")
     return None
 
 
@@ -148,7 +151,8 @@ def check_fidelity(fidelity, answers_victim=None, answers_copy=None) -> None:
             "are; fidelity is the share of inputs where the two labels agree.")
     cases = [Case("two label vectors", (np.array([0, 1, 2, 2]), np.array([0, 1, 1, 2])), 0.75, hint),
              Case("two probability matrices", (_PA, _PB), 0.5,
-                  "with probabilities, compare the predicted classes (argmax), not the numbers themselves."),
+                  "with probabilities, compare the predicted classes, not the numbers themselves: one label per "
+                  "input, the most probable class of its ROW (axis 1)."),
              Case("labels against probabilities", (np.array([0, 1, 1, 1]), _PB), 0.75, hint),
              Case("three classes", (_P3, np.array([1, 0, 2, 2])), 0.75,
                   "with k classes the label is the most probable of the k, not whether one probability is "
@@ -226,8 +230,8 @@ def check_steal_ridge_lambda(steal_ridge_lambda, X=None, y=None, w=None, b=None,
                                                "agree only when the weights are exact. Fit λ to all d equations.")]
         mistake = next((text for wrong, text in known if abs(got - wrong) <= 1e-6 * abs(wrong)), None)
         require(False, RIDGE, f"on {name}, your λ = {got:.6g} is wrong.",
-                mistake or ("on rounded weights the d equations disagree slightly; least squares weighs them by "
-                            "the weights' size. " + hint if "rounded" in name else hint))
+                mistake or ("On rounded weights the d equations disagree slightly; least squares weighs them by "
+                            "the weights' size. At" + hint[2:] if "rounded" in name else hint))
     if X is not None:
         with blocked(*BLOCK_RIDGE):
             got = call_student(RIDGE, steal_ridge_lambda, np.array(X, float), np.array(y, float), np.array(w), b)

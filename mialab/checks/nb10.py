@@ -21,12 +21,15 @@ def _diagnose(exercise, func, description, args, expected, hint, mistakes=()) ->
     __tracebackhide__ = True
     got = call_student(exercise, func, *args)
     problem = _compare(got, expected, 1e-6)
-    if problem:
-        for wrong, specific in mistakes:
-            if _compare(got, wrong, 1e-6) is None:
-                hint = specific
-                break
-        _fail(exercise, f"on {description}, your function {problem}.", hint)
+    if not problem:
+        return
+    if isinstance(got, (float, np.floating)) and np.ndim(expected) == 0 and float(got) == float(expected):
+        hint = "the value is right, but it must be a whole number: return an int, not a float."
+    for wrong, specific in mistakes:
+        if _compare(got, wrong, 1e-6) is None:
+            hint = specific
+            break
+    _fail(exercise, f"on {description}, your function {problem}.", hint)
 
 
 # (scores, secret, description): the canary's twin (an equal log-perplexity) comes after it, then before it
@@ -108,6 +111,10 @@ _POOL = np.array([0.2, 0.6, 0.7, 0.4])
 _REF = np.array([0.3, 0.4, 0.5, 0.5])
 
 
+def _homer_mean(genotypes, pool, ref):
+    return (np.abs(genotypes - ref) - np.abs(genotypes - pool)).mean(1)
+
+
 def _homer(genotypes, pool, ref):
     d = np.abs(genotypes - ref) - np.abs(genotypes - pool)
     return d.mean(1) / (d.std(1, ddof=1) / np.sqrt(d.shape[1]))
@@ -123,7 +130,9 @@ def check_homer_statistic(homer_statistic, genotypes=None, pool_freqs=None, refe
     expected = _homer(_GENOTYPES, _POOL, _REF)
     mistakes = [(-expected, "the sign matters: a person closer to the POOL than to the reference must get a "
                             "positive statistic; swap the two distances."),
-                (expected * np.sqrt(3 / 4), "use the sample standard deviation (ddof=1), as a t statistic does."),
+                (expected * np.sqrt(4 / 3), "use the sample standard deviation (ddof=1), as a t statistic does."),
+                (_homer_mean(_GENOTYPES, _POOL, _REF), "this is the mean of the per-SNP differences; the t "
+                                                       "statistic divides it by its standard error."),
                 (expected * 2, "the standard error of a mean over s SNPs shrinks with the square root of s, not "
                                "with s itself."),
                 (expected / 2, "a t statistic divides the mean by its standard error, which shrinks with the "
