@@ -151,7 +151,7 @@ def check_fidelity(fidelity, answers_victim=None, answers_copy=None) -> None:
             "are; fidelity is the share of inputs where the two labels agree.")
     cases = [Case("two label vectors", (np.array([0, 1, 2, 2]), np.array([0, 1, 1, 2])), 0.75, hint),
              Case("two probability matrices", (_PA, _PB), 0.5,
-                  "with probabilities, compare the predicted classes, not the numbers themselves: one label per "
+                  "with probabilities, compare the predicted labels, not the numbers themselves: one label per "
                   "input, the most probable class of its ROW (axis 1)."),
              Case("labels against probabilities", (np.array([0, 1, 1, 1]), _PB), 0.75, hint),
              Case("three classes", (_P3, np.array([1, 0, 2, 2])), 0.75,

@@ -45,7 +45,7 @@ def _rank_mistakes(scores, secret):
     lower, ties = int(np.sum(scores < value)), int(np.sum(scores == value))
     before = int(np.sum(scores[:secret] == value))
     tie = ("a candidate with the same log-perplexity as the canary is not ahead of it, wherever it stands in the "
-           "array or in a sorted order: the rank counts only the candidates STRICTLY more likely.")
+           "array or in a sorted order: the rank counts only the candidates STRICTLY more likely (use <, not <=).")
     return [(lower + before + 1, tie), (lower + ties, tie), (int(lower + 1 + (ties - 1) / 2), tie),
             (lower, "the most likely candidate has rank 1, not 0."),
             (int(np.sum(scores > value)) + 1,
@@ -164,8 +164,8 @@ def _counts(traces, n_regions):
 def check_aggregate_counts(aggregate_counts, traces=None, n_regions=None) -> None:
     """Check `aggregate_counts(traces, n_regions) -> (n_regions, n_hours)` counts of users."""
     __tracebackhide__ = True
-    hint = ("entry [r, h] of the answer is the number of users (rows of traces) whose region in hour h is r; "
-            "return whole numbers, an int array.")
+    hint = ("counts[r, h] is the number of users (rows of traces) whose region in hour h is r; return whole "
+            "numbers, an int array.")
     cases = [
         Case("3 users, 3 regions, 3 hours", (_TRACES, 3), _counts(_TRACES, 3), hint),
         Case("a region nobody visits", (_TRACES, 4), _counts(_TRACES, 4),
