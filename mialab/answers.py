@@ -274,6 +274,141 @@ def ex_7_4(scores, sets):
     return np.mean(np.asarray(scores, dtype=float)[np.asarray(sets)], axis=1)
 
 
+# ------------------------------------------------------------------------------------------------ notebook 08
+
+@reference
+def ex_8_1(predictions, observed, sigma, prior):
+    """Exercise 8.1: the MAP candidate per record (the first on a tie): (n, V), (n,), sigma, (V,) -> (n,) int."""
+    predictions = np.asarray(predictions, dtype=float)
+    gap = predictions - np.asarray(observed, dtype=float).reshape(-1, 1)
+    log_posterior = np.log(np.asarray(prior, dtype=float)) - gap * gap / (2.0 * float(sigma) ** 2)
+    return np.argmax(log_posterior, axis=1).astype(np.int64)
+
+
+@reference
+def ex_8_2(X, y, noise_xx=None, noise_xy=None):
+    """Exercise 8.2: beta solving (XᵀX + noise_xx) beta = Xᵀy + noise_xy (a None adds nothing) -> (d,)."""
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    if noise_xx is None and noise_xy is None:
+        return np.linalg.lstsq(X, y, rcond=None)[0]
+    gram, moment = X.T @ X, X.T @ y
+    if noise_xx is not None:
+        gram = gram + np.asarray(noise_xx, dtype=float)
+    if noise_xy is not None:
+        moment = moment + np.asarray(noise_xy, dtype=float)
+    return np.linalg.solve(gram, moment)
+
+
+@reference
+def ex_8_3(cost_grad, x0, lr, max_iter, beta, gamma):
+    """Exercise 8.3: Fredrikson et al.'s Algorithm 1 -> (x_best, cost_best), the first of equal lowest costs."""
+    x = np.asarray(x0, dtype=float)
+    cost, grad = cost_grad(x)
+    window = [cost]
+    best = (x, cost)
+    for _step in range(int(max_iter)):
+        x = np.clip(x - lr * np.asarray(grad, dtype=float), 0.0, 1.0)
+        cost, grad = cost_grad(x)
+        if cost < best[1]:
+            best = (x, cost)
+        if cost >= max(window[-int(beta):]) or cost <= gamma:
+            break
+        window.append(cost)
+    return best
+
+
+@reference
+def ex_8_4(f, x, h):
+    """Exercise 8.4: central differences from one batch of the 2d points x ± h e_i: f ((m, d) -> (m,)) -> (d,)."""
+    x = np.asarray(x, dtype=float)
+    d = x.shape[0]
+    shifts = np.diag(np.full(d, float(h)))
+    answers = np.asarray(f(np.vstack([x + shifts, x - shifts])), dtype=float)
+    return (answers[:d] - answers[d:]) / (2.0 * h)
+
+
+# ------------------------------------------------------------------------------------------------ notebook 09
+
+@reference
+def ex_9_1(X, p):
+    """Exercise 9.1: (w (d,), b) of a logistic regression from d + 1 queries X and its probabilities p."""
+    X, p = np.asarray(X, dtype=float), np.asarray(p, dtype=float)
+    system = np.column_stack([X, np.ones(len(X))])
+    theta = np.linalg.solve(system, np.log(p) - np.log1p(-p))
+    return theta[:-1], float(theta[-1])
+
+
+@reference
+def ex_9_2(leaf_of, x, feature, low, high, tol):
+    """Exercise 9.2: the split on `feature` between low and high, within tol, by bisection -> float."""
+    def leaf(value):
+        point = np.array(x, dtype=float)
+        point[feature] = value
+        return leaf_of(point.reshape(1, -1))[0]
+
+    low, high = float(low), float(high)
+    at_high = leaf(high)
+    while high - low > tol:
+        middle = 0.5 * (low + high)
+        if leaf(middle) == at_high:
+            high = middle
+        else:
+            low = middle
+    return 0.5 * (low + high)
+
+
+@reference
+def ex_9_3(answers_a, answers_b):
+    """Exercise 9.3: the share of inputs with the same label, each side labels (n,) or probabilities (n, k)."""
+    def labels(answers):
+        answers = np.asarray(answers)
+        return answers.argmax(axis=-1) if answers.ndim == 2 else answers
+    return float(np.count_nonzero(labels(answers_a) == labels(answers_b)) / len(labels(answers_a)))
+
+
+@reference
+def ex_9_4(X, y, w, b):
+    """Exercise 9.4: the least-squares lambda of lambda w = Xᵀ(y - Xw - b), the zero-gradient condition -> float."""
+    X, y, w = np.asarray(X, dtype=float), np.asarray(y, dtype=float), np.asarray(w, dtype=float)
+    pull = X.T @ (y - X @ w - float(b))
+    return float(np.linalg.lstsq(w.reshape(-1, 1), pull, rcond=None)[0][0])
+
+
+# ------------------------------------------------------------------------------------------------ notebook 10
+
+@reference
+def ex_10_1(log_perplexities, secret):
+    """Exercise 10.1: 1 + the candidates with a strictly lower log-perplexity than candidate `secret` -> int."""
+    scores = np.asarray(log_perplexities, dtype=float)
+    return int(np.count_nonzero(scores < scores[int(secret)])) + 1
+
+
+@reference
+def ex_10_2(canary_log_perplexity, reference_log_perplexities):
+    """Exercise 10.2: log2(m) - log2(rank), rank = 1 + references strictly below the canary (at most m + 1)."""
+    references = np.sort(np.asarray(reference_log_perplexities, dtype=float))
+    rank = 1 + int(np.searchsorted(references, float(canary_log_perplexity), side="left"))
+    return float(np.log2(len(references)) - np.log2(rank))
+
+
+@reference
+def ex_10_3(genotypes, pool_freqs, reference_freqs):
+    """Exercise 10.3: Homer's one-sample t statistic per person: (n, s), (s,), (s,) -> (n,)."""
+    genotypes = np.asarray(genotypes, dtype=float)
+    d = np.abs(genotypes - np.asarray(reference_freqs, dtype=float)) - np.abs(genotypes - np.asarray(pool_freqs))
+    s = d.shape[1]
+    return d.mean(axis=1) * np.sqrt(s) / np.sqrt(d.var(axis=1, ddof=1))
+
+
+@reference
+def ex_10_4(traces, n_regions):
+    """Exercise 10.4: users per region and hour: (n_users, n_hours) int -> (n_regions, n_hours) int."""
+    traces = np.asarray(traces, dtype=np.int64)
+    counts = np.zeros((int(n_regions), traces.shape[1]), dtype=np.int64)
+    np.add.at(counts, (traces, np.broadcast_to(np.arange(traces.shape[1]), traces.shape)), 1)
+    return counts
+
+
 # ------------------------------------------------------------------------------------------------ notebook 11
 
 def _log_softmax(logits):

@@ -142,7 +142,7 @@ def test_checks_pass_correct_solutions(capsys):
 
 @pytest.mark.parametrize("check, wrong, hint", [
     (nb10.check_homer_statistic, lambda g, p, r: -_homer(g, p, r), "the sign matters"),
-    (nb10.check_homer_statistic, lambda g, p, r: _homer(g, p, r) * np.sqrt((g.shape[1] - 1) / g.shape[1]), "ddof=1"),
+    (nb10.check_homer_statistic, lambda g, p, r: _homer(g, p, r) * np.sqrt(g.shape[1] / (g.shape[1] - 1)), "ddof=1"),
     (nb10.check_aggregate_counts, lambda t, n: _counts(t, int(t.max()) + 1), "every region gets a row"),
     (nb10.check_aggregate_counts, lambda t, n: _counts(t, n).T, "counts[r, h]"),
 ])

@@ -12,15 +12,20 @@ _BLOCK = ("inversion.map_estimate", "dp_linear.noisy_least_squares", "inversion.
 
 
 def test_map_estimate(map_estimate) -> None:
-    """Exercise 8.1 on fresh predictions, observations, noise levels and priors."""
+    """Exercise 8.1 on the check's small cases, then fresh predictions, observations, noise levels and priors."""
     from ..attacks.inversion import map_estimate as reference
+    from .nb08 import _map_cases
     rng = _fresh_rng()
+    cases = [args for _, args, _, _ in _map_cases()]  # the prior's log, sigma squared, a tie, an underflow
     for _ in range(6):
         n, v = int(rng.integers(1, 300)), int(rng.integers(2, 6))
         predictions = rng.normal(5, 1, size=(n, v))
         observed = rng.normal(5, 1.5, size=n)
         sigma = float(rng.uniform(0.1, 3))
         prior = rng.dirichlet(np.ones(v) * rng.uniform(0.3, 3))
+        cases.append((predictions, observed, sigma, prior))
+    for predictions, observed, sigma, prior in cases:
+        n = len(observed)
         expected = reference(predictions, observed, sigma, prior)
         got = _call("Exercise 8.1", map_estimate, predictions.copy(), observed.copy(), sigma, prior.copy(),
                     block=_BLOCK)
@@ -61,9 +66,12 @@ def _scripted(costs):
 
 
 def test_mi_face_descent(mi_face_descent) -> None:
-    """Exercise 8.3 on fresh bowls (inside and outside the box) and fresh scripted cost sequences."""
+    """Exercise 8.3 on the check's small cases, then fresh bowls (inside and outside the box) and fresh scripted
+    cost sequences."""
     from ..attacks.inversion import mi_face_descent as reference
+    from .nb08 import _descent_cases
     rng = _fresh_rng()
+    makers = [make for _, make, _ in _descent_cases()]  # the window, the ties, the clip, the best iterate
     for trial in range(8):
         if trial % 2 == 0:
             d = int(rng.integers(1, 6))
@@ -79,6 +87,8 @@ def test_mi_face_descent(mi_face_descent) -> None:
             def make(costs=costs, lr=float(rng.uniform(0.01, 0.2)), it=int(rng.integers(1, 40)),
                      beta=int(rng.integers(1, 6)), gamma=float(rng.choice([0.0, 0.1, 0.2]))):
                 return _scripted(costs), np.zeros(2), lr, it, beta, gamma
+        makers.append(make)
+    for make in makers:
         want = reference(*make())
         got = _call("Exercise 8.3", mi_face_descent, *make(), block=_BLOCK)
         if not (isinstance(got, tuple) and len(got) == 2) or np.shape(got[0]) != want[0].shape:
@@ -88,9 +98,11 @@ def test_mi_face_descent(mi_face_descent) -> None:
 
 
 def test_finite_difference_gradient(finite_difference_gradient) -> None:
-    """Exercise 8.4 on fresh cubic functions, points and steps."""
+    """Exercise 8.4 on the check's small cases, then fresh cubic functions, points and steps."""
     from ..attacks.inversion import finite_difference_gradient as reference
+    from .nb08 import _fd_cases
     rng = _fresh_rng()
+    cases = [(f, x, h) for _, f, x, h, _ in _fd_cases()]  # one near the edges of [0, 1]: no clipping
     for _ in range(6):
         d = int(rng.integers(1, 70))
         a, b, c = rng.normal(size=d), rng.normal(size=d), rng.normal(size=d)
@@ -98,7 +110,9 @@ def test_finite_difference_gradient(finite_difference_gradient) -> None:
         def f(X, a=a, b=b, c=c):
             X = np.asarray(X, dtype=float)
             return X @ a + (X ** 2) @ b + (X ** 3) @ c
-        x, h = rng.uniform(0, 1, size=d), float(rng.uniform(1e-3, 0.2))
+        cases.append((f, rng.uniform(0, 1, size=d), float(rng.uniform(1e-3, 0.2))))
+    for f, x, h in cases:
+        d = len(x)
         expected = reference(f, x, h)
         got, rows = _call_counting("Exercise 8.4", finite_difference_gradient, 0, f, x.copy(), h, block=_BLOCK)
         if np.shape(got) != (d,):

@@ -9,15 +9,24 @@ from .hidden import _agree, _call, _fresh_rng
 
 
 def test_canary_rank(canary_rank) -> None:
-    """Exercise 10.1 on fresh random candidate scores, some tied."""
+    """Exercise 10.1 on the check's tied cases (the canary after its twin), then fresh random candidate scores,
+    half of them with a candidate tied with the canary before it."""
     from ..sequence import canary_rank as reference
+    from .nb10 import _RANK_CASES
     rng = _fresh_rng()
+    fixed = [(scores, secret) for scores, secret, _ in _RANK_CASES[-2:]]
+    drawn = []
     for i in range(5):
         n = int(rng.integers(2, 3000))
         scores = rng.normal(15, 2, n)
         if i == 0 or rng.random() < 0.5:  # ties
             scores = np.round(scores, 1)
         secret = int(rng.integers(n))
+        if i % 2 == 0:  # a twin of the canary earlier in the array
+            secret = max(secret, 1)
+            scores[int(rng.integers(secret))] = scores[secret]
+        drawn.append((scores, secret))
+    for scores, secret in fixed + drawn:
         got = _call("Exercise 10.1", canary_rank, scores.copy(), secret, block=("sequence.canary_rank",))
         if np.ndim(got) != 0:
             raise CheckError("Exercise 10.1: expected a single whole number (the rank).")
@@ -25,13 +34,20 @@ def test_canary_rank(canary_rank) -> None:
 
 
 def test_exposure_from_sample(exposure_from_sample) -> None:
-    """Exercise 10.2 on fresh random references and canaries, some tied."""
+    """Exercise 10.2 on a canary ahead of, tied with and behind every reference, then fresh random references and
+    canaries, some tied."""
     from ..metrics import exposure_interpolated
     rng = _fresh_rng()
+    refs = np.array([2.0, 3.0, 4.0, 5.0])
+    cases = [(1.0, refs), (3.0, refs), (9.0, refs)]
     for i in range(5):
         m = int(rng.integers(2, 3000))
         refs = np.round(rng.normal(15, 2, m), 1)
         canary = float(refs[int(rng.integers(m))] if i == 0 or rng.random() < 0.5 else rng.normal(12, 3))
+        if i == 1:  # behind every reference
+            canary = float(refs.max() + rng.uniform(0.1, 2))
+        cases.append((canary, refs))
+    for canary, refs in cases:
         got = _call("Exercise 10.2", exposure_from_sample, canary, refs.copy(),
                     block=("metrics.exposure_interpolated",))
         if np.ndim(got) != 0:

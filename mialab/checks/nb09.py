@@ -6,8 +6,9 @@ import math
 
 import numpy as np
 
-from . import Case, call_counting, call_student, passed, require, run_cases
 from .._reference import blocked
+from . import Case, call_counting, call_student, explicit_hints, passed, require, run_cases, skippable
+from . import use_reference  # noqa: F401 (a notebook imports it from here, as it does hint)
 
 LOGISTIC = "Exercise 9.1 (steal a logistic regression)"
 THRESHOLD = "Exercise 9.2 (find a split by binary search)"
@@ -31,18 +32,42 @@ def _tuple_of_two(exercise, got, what):
             f"end with `return {what.strip('()')}`.")
 
 
+def _logistic_cases():
+    """(description, X, w, b) of the known models of Exercise 9.1 (the hidden test runs them too)."""
+    X1 = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    rng = np.random.default_rng(9)
+    X2 = rng.normal(size=(6, 5))
+    X3 = np.array([[0.5, -0.2], [-0.4, 0.3], [0.1, 0.6]])
+    return [("3 queries of a 2-feature model", X1, np.array([2.0, -1.0]), 0.5),
+            ("6 queries of a 5-feature model", X2, rng.normal(size=5), -1.3),
+            ("a confident model (answers within 1e-6 of 0 or 1)", X3, np.array([30.0, -25.0]), 1.0)]
+
+
+def _logistic_mistake(got, w, b) -> str | None:
+    """The hint for a known wrong (w, b), else None."""
+    theta = np.append(w, b)
+    for wrong, text in [(theta / np.log(10), "the logit is the NATURAL log of the odds (np.log, not np.log10)."),
+                        (-theta, "your signs are flipped: the logit is the log of the odds of class 1, p against "
+                                 "1 - p, which is positive when p > 1/2."),
+                        (np.append(b, w), "the bias came out of the wrong column: return the weight of the "
+                                          "column of ones you added as b, the others as w.")]:
+        if got.shape == wrong.shape and np.allclose(got, wrong, atol=1e-6):
+            return text
+    if got.shape == theta.shape and np.allclose(np.sort(got), np.sort(theta), atol=1e-6):
+        return ("the right numbers in the wrong places: the bias is the weight of the column of ones you added, "
+                "the others are w, in the order of X's columns.")
+    return None
+
+
+@skippable(LOGISTIC)
 def check_steal_logistic(steal_logistic, X=None, p=None, w=None, b=None) -> None:
     """Check `steal_logistic(X, p) -> (w, b)` on known models, then on the notebook's API answers (X, p) whose
     model has weights w and bias b."""
     __tracebackhide__ = True
-    hint = ("p = σ(w·x + b) turns into a linear equation in (w, b) through the logit, log(p / (1 - p)) = w·x + b. "
-            "Append a column of ones to X for b and solve the (d + 1) x (d + 1) system (np.linalg.solve).")
-    X1 = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
-    w1, b1 = np.array([2.0, -1.0]), 0.5
-    rng = np.random.default_rng(9)
-    X2 = rng.normal(size=(6, 5))
-    w2, b2 = rng.normal(size=5), -1.3
-    cases = [("3 queries of a 2-feature model", X1, w1, b1), ("6 queries of a 5-feature model", X2, w2, b2)]
+    hint = ("p = σ(w·x + b) is not linear in (w, b), but σ can be undone: the inverse of the sigmoid (the logit) "
+            "turns each answer into one LINEAR equation in the d + 1 unknowns, and d + 1 queries give a square "
+            "system. The bias is the weight of a constant feature.")
+    cases = _logistic_cases()
     for name, Xc, wc, bc in cases:
         with blocked(*BLOCK_LOGISTIC):
             got = call_student(LOGISTIC, steal_logistic, Xc.copy(), _sigmoid(Xc @ wc + bc))
@@ -50,15 +75,18 @@ def check_steal_logistic(steal_logistic, X=None, p=None, w=None, b=None) -> None
         w_got = np.ravel(np.asarray(got[0], float))
         require(w_got.shape == wc.shape, LOGISTIC, f"on {name}, `w` has shape {w_got.shape}, expected {wc.shape}.",
                 "w has one weight per feature; the bias is returned separately.")
-        require(np.allclose(w_got, wc, atol=1e-6) and abs(float(got[1]) - bc) < 1e-6, LOGISTIC,
-                f"on {name}, the weights or the bias are wrong.", hint)
+        if not (np.allclose(w_got, wc, atol=1e-6) and abs(float(got[1]) - bc) < 1e-6):
+            mistake = _logistic_mistake(np.append(w_got, float(got[1])), wc, bc)
+            require(False, LOGISTIC, f"on {name}, the weights or the bias are wrong.", mistake or (
+                "keep every answer as it is (no clipping or rounding: near 0 or 1 the logit needs every digit). "
+                + hint if "confident" in name else hint))
     if X is not None:
         with blocked(*BLOCK_LOGISTIC):
             got = call_student(LOGISTIC, steal_logistic, np.array(X, float), np.array(p, float))
         _tuple_of_two(LOGISTIC, got, "(w, b)")
         error = max(np.abs(np.ravel(np.asarray(got[0], float)) - w).max(), abs(float(got[1]) - b))
         require(error < 1e-6, LOGISTIC, "right on the small cases, wrong on the breast-cancer API's answers.",
-                "use the arguments you are given; compute the logit with np.log (not np.log10).")
+                "some of the API's probabilities are very close to 0 or 1: keep them as they are, in float64.")
     return passed(LOGISTIC, f"{len(cases)} known models{' and the breast-cancer API' if X is not None else ''}")
 
 
@@ -73,16 +101,21 @@ def _leaf_function(thresholds):
     return leaf_of
 
 
+# (description, the tree's (feature, threshold) splits, x, feature, low, high, the true threshold)
+_THRESHOLD_CASES = [("one split at 0.3 on feature 0", [(0, 0.3)], np.array([0.0, 0.0]), 0, -1.0, 1.0, 0.3),
+                    ("a split at -2.17 on feature 1, another on feature 0", [(0, 0.5), (1, -2.17)],
+                     np.array([0.9, 0.0]), 1, -5.0, 3.0, -2.17),
+                    ("a split very near the top of the range", [(2, 9.99)], np.zeros(3), 2, 0.0, 10.0, 9.99)]
+
+
+@skippable(THRESHOLD)
 def check_find_threshold(find_threshold, oracle=None, x=None, feature=None, low=None, high=None, truth=None) -> None:
     """Check `find_threshold(leaf_of, x, feature, low, high, tol) -> threshold` on toy trees, then on the notebook's
     tree (`oracle.leaf`, the true threshold `truth`)."""
     __tracebackhide__ = True
     hint = ("keep an interval [lo, hi] with leaf(lo) != leaf(hi); query the middle and keep the half whose ends "
             "still differ; stop when hi - lo <= tol and return its middle.")
-    cases = [("one split at 0.3 on feature 0", [(0, 0.3)], np.array([0.0, 0.0]), 0, -1.0, 1.0, 0.3),
-             ("a split at -2.17 on feature 1, another on feature 0", [(0, 0.5), (1, -2.17)], np.array([0.9, 0.0]),
-              1, -5.0, 3.0, -2.17),
-             ("a split very near the top of the range", [(2, 9.99)], np.zeros(3), 2, 0.0, 10.0, 9.99)]
+    cases = _THRESHOLD_CASES
     for name, thresholds, xc, f, lo, hi, t in cases:
         for tol in (1e-3, 1e-6):
             with blocked(*BLOCK_THRESHOLD):   # the queries are counted where the function runs
@@ -107,8 +140,10 @@ def check_find_threshold(find_threshold, oracle=None, x=None, feature=None, low=
 
 _PA = np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8], [0.55, 0.45]])
 _PB = np.array([[0.6, 0.4], [0.3, 0.7], [0.7, 0.3], [0.1, 0.9]])
+_P3 = np.array([[0.3, 0.45, 0.25], [0.4, 0.35, 0.25], [0.5, 0.2, 0.3], [0.2, 0.35, 0.45]])
 
 
+@skippable(FIDELITY)
 def check_fidelity(fidelity, answers_victim=None, answers_copy=None) -> None:
     """Check `fidelity(answers_a, answers_b) -> float` (share of equal labels; answers are labels or probabilities)."""
     __tracebackhide__ = True
@@ -116,8 +151,12 @@ def check_fidelity(fidelity, answers_victim=None, answers_copy=None) -> None:
             "are; fidelity is the share of inputs where the two labels agree.")
     cases = [Case("two label vectors", (np.array([0, 1, 2, 2]), np.array([0, 1, 1, 2])), 0.75, hint),
              Case("two probability matrices", (_PA, _PB), 0.5,
-                  "with probabilities, compare the predicted classes (argmax), not the numbers themselves."),
+                  "with probabilities, compare the predicted labels, not the numbers themselves: one label per "
+                  "input, the most probable class of its ROW (axis 1)."),
              Case("labels against probabilities", (np.array([0, 1, 1, 1]), _PB), 0.75, hint),
+             Case("three classes", (_P3, np.array([1, 0, 2, 2])), 0.75,
+                  "with k classes the label is the most probable of the k, not whether one probability is "
+                  "above 1/2."),
              Case("identical answers", (_PA, _PA.copy()), 1.0, hint)]
     with blocked(*BLOCK_FIDELITY):
         run_cases(FIDELITY, fidelity, cases)
@@ -137,34 +176,84 @@ def _ridge(X, y, lam):
     return w, float(y.mean() - X.mean(0) @ w)
 
 
-def check_steal_ridge_lambda(steal_ridge_lambda, X=None, y=None, w=None, b=None, lam=None) -> None:
-    """Check `steal_ridge_lambda(X, y, w, b) -> lambda` on ridge models fit in closed form, then on the notebook's."""
-    __tracebackhide__ = True
-    hint = ("at the minimum of ‖y - Xw - b‖² + λ‖w‖² the gradient in w is 0: λ w = Xᵀ(y - Xw - b). "
-            "That is d equations in one unknown; the least-squares λ is (w · Xᵀr) / (w · w), with r the residuals.")
+def _ridge_lambda(X, y, w, b):
+    """The least-squares λ of the d equations λ w = Xᵀ(y - Xw - b)."""
+    pull = X.T @ (y - X @ w - b)
+    return float(np.dot(w, pull) / np.dot(w, w))
+
+
+def _ridge_cases():
+    """(description, X, y, w, b) for Exercise 9.4: two exact closed-form fits, then weights and intercept rounded
+    (as a model's published parameters are), where the d equations no longer agree (the hidden test runs them)."""
     rng = np.random.default_rng(4)
+    out = []
     for name, n, d, lam_c, with_b in [("20 records, 3 features, λ = 2", 20, 3, 2.0, False),
-                                      ("50 records, 6 features, λ = 0.1, an intercept", 50, 6, 0.1, True)]:
+                                      ("50 records, 6 features, λ = 0.1, an intercept", 50, 6, 0.1, True),
+                                      ("30 records, 4 features, λ = 5, weights and intercept rounded to 2 decimals",
+                                       30, 4, 5.0, True)]:
         Xc = rng.normal(size=(n, d)) + (1.5 if with_b else 0.0)
         yc = Xc @ rng.normal(size=d) + rng.normal(size=n) + (3.0 if with_b else 0.0)
         if with_b:
             wc, bc = _ridge(Xc, yc, lam_c)
         else:
             wc, bc = np.linalg.solve(Xc.T @ Xc + lam_c * np.eye(d), Xc.T @ yc), 0.0
+        if "rounded" in name:
+            wc, bc = np.round(wc, 2), round(bc, 2)
+        out.append((name, Xc, yc, wc, bc))
+    return out
+
+
+@skippable(RIDGE)
+def check_steal_ridge_lambda(steal_ridge_lambda, X=None, y=None, w=None, b=None, lam=None) -> None:
+    """Check `steal_ridge_lambda(X, y, w, b) -> lambda` on ridge models fit in closed form (then with rounded
+    weights), then on the notebook's."""
+    __tracebackhide__ = True
+    hint = ("at the minimum the gradient in w is 0: that gives d equations, one per weight, in the single unknown λ. "
+            "Solve them together by least squares (a line through the origin fitted to d points).")
+    cases = _ridge_cases()
+    for name, Xc, yc, wc, bc in cases:
         with blocked(*BLOCK_RIDGE):
             got = call_student(RIDGE, steal_ridge_lambda, Xc.copy(), yc.copy(), wc.copy(), bc)
         require(np.ndim(got) == 0, RIDGE, f"on {name}, expected one number, got shape {np.shape(got)}.",
                 "λ is a single number: reduce the d equations to one by least squares.")
-        got = float(got)
-        require(not abs(got + lam_c) < 1e-6 * lam_c, RIDGE, f"on {name}, your λ has the wrong sign.",
-                "the residuals are y - Xw - b (not Xw + b - y).")
-        require(not (with_b and abs(got - lam_c) > 1e-6 * lam_c and
-                     abs(got - float(np.dot(wc, Xc.T @ (yc - Xc @ wc)) / np.dot(wc, wc))) < 1e-9), RIDGE,
-                f"on {name}, your λ ignores the intercept.", "subtract b in the residuals: r = y - X @ w - b.")
-        require(abs(got - lam_c) <= 1e-6 * lam_c, RIDGE, f"on {name}, your λ = {got:.4g} is wrong.", hint)
+        got, want = float(got), _ridge_lambda(Xc, yc, wc, bc)
+        if abs(got - want) <= 1e-6 * abs(want):
+            continue
+        pull = Xc.T @ (yc - Xc @ wc - bc)
+        known = [(-want, "your λ has the wrong sign: the residuals are the data minus the model's predictions."),
+                 (_ridge_lambda(Xc, yc, wc, 0.0), "your λ ignores the intercept: the model's predictions include b."),
+                 (want / len(yc), "the objective sums the squared errors over the records: do not divide the "
+                                  "gradient by their number."),
+                 (float(np.mean(pull / wc)), "a mean of the d per-weight ratios is not least squares: they agree "
+                                             "only when the weights are exact. Fit λ to all d equations at once."),
+                 (float(np.median(pull / wc)), "a median of the d per-weight ratios is not least squares: they "
+                                               "agree only when the weights are exact. Fit λ to all d equations.")]
+        mistake = next((text for wrong, text in known if abs(got - wrong) <= 1e-6 * abs(wrong)), None)
+        require(False, RIDGE, f"on {name}, your λ = {got:.6g} is wrong.",
+                mistake or ("On rounded weights the d equations disagree slightly; least squares weighs them by "
+                            "the weights' size. At" + hint[2:] if "rounded" in name else hint))
     if X is not None:
         with blocked(*BLOCK_RIDGE):
             got = call_student(RIDGE, steal_ridge_lambda, np.array(X, float), np.array(y, float), np.array(w), b)
         require(abs(float(got) - lam) <= 1e-6 * lam, RIDGE, "right on the small cases, wrong on the notebook's "
-                "ridge model.", "use the arguments you are given.")
-    return passed(RIDGE, f"2 closed-form ridge models{' and the notebook one' if X is not None else ''}")
+                "ridge model.", "the notebook's labels are integers: compute in floats, and use the intercept "
+                "you are given.")
+    return passed(RIDGE, f"{len(cases)} closed-form ridge models{' and the notebook one' if X is not None else ''}")
+
+
+HINTS = {
+    "9.1": ("z = np.log(p / (1 - p)) is w·x + b for each query. Append a column of ones to X (np.hstack or "
+            "np.column_stack), solve that square system for z with np.linalg.solve, and split the solution: the "
+            "last entry is b."),
+    "9.2": ("Write a helper that copies x, sets its `feature` to a value and returns leaf_of(z[None, :])[0]. "
+            "Remember the leaf at low; while high - low > tol, query the middle: if its leaf is the one at low, "
+            "the split is above the middle (move low up), else move high down. Return the middle of [low, high]."),
+    "9.3": ("For each argument: if np.ndim(...) == 2, take np.argmax(..., axis=1), else use it as it is. Then "
+            "np.mean(labels_a == labels_b), as a float."),
+    "9.4": ("r = y - X @ w - b are the residuals and g = X.T @ r; at the minimum g equals λ w, coordinate by "
+            "coordinate. The least-squares λ of that is the slope of a line through the origin: the dot product "
+            "of w with g divided by the dot product of w with itself."),
+}
+
+
+hint = explicit_hints(HINTS)

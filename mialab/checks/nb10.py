@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Case, _compare, _fail, call_student, passed, require, run_cases
 from .._reference import blocked
+from . import Case, _compare, _fail, call_student, explicit_hints, passed, require, run_cases, skippable
+from . import use_reference  # noqa: F401 (a notebook imports it from here, as it does hint)
 
 RANK = "Exercise 10.1 (the canary's rank)"
 EXPOSURE = "Exercise 10.2 (exposure from a sample)"
@@ -20,58 +21,80 @@ def _diagnose(exercise, func, description, args, expected, hint, mistakes=()) ->
     __tracebackhide__ = True
     got = call_student(exercise, func, *args)
     problem = _compare(got, expected, 1e-6)
-    if problem:
-        for wrong, specific in mistakes:
-            if _compare(got, wrong, 1e-6) is None:
-                hint = specific
-                break
-        _fail(exercise, f"on {description}, your function {problem}.", hint)
+    if not problem:
+        return
+    if isinstance(got, (float, np.floating)) and np.ndim(expected) == 0 and float(got) == float(expected):
+        hint = "the value is right, but it must be a whole number: return an int, not a float."
+    for wrong, specific in mistakes:
+        if _compare(got, wrong, 1e-6) is None:
+            hint = specific
+            break
+    _fail(exercise, f"on {description}, your function {problem}.", hint)
 
 
+# (scores, secret, description): the canary's twin (an equal log-perplexity) comes after it, then before it
+_RANK_CASES = [(_SCORES, 0, "5 candidates, canary 0"), (_SCORES, 1, "the most likely candidate"),
+               (_SCORES, 3, "the least likely candidate"), (_SCORES, 2, "a tie with a later candidate"),
+               (_SCORES, 4, "a tie with an earlier candidate"),
+               (np.array([2.0, 2.0, 1.0, 2.0]), 3, "three candidates tied, the canary last of them")]
+
+
+def _rank_mistakes(scores, secret):
+    """(wrong rank, hint) for the known mistakes on one case."""
+    value = scores[secret]
+    lower, ties = int(np.sum(scores < value)), int(np.sum(scores == value))
+    before = int(np.sum(scores[:secret] == value))
+    tie = ("a candidate with the same log-perplexity as the canary is not ahead of it, wherever it stands in the "
+           "array or in a sorted order: the rank counts only the candidates STRICTLY more likely (use <, not <=).")
+    return [(lower + before + 1, tie), (lower + ties, tie), (int(lower + 1 + (ties - 1) / 2), tie),
+            (lower, "the most likely candidate has rank 1, not 0."),
+            (int(np.sum(scores > value)) + 1,
+             "lower log-perplexity = more likely: count the candidates BELOW the canary's value.")]
+
+
+@skippable(RANK)
 def check_canary_rank(canary_rank, log_perplexities=None, secret=None) -> None:
     """Check `canary_rank(log_perplexities, secret) -> int` (1 + candidates strictly more likely)."""
     __tracebackhide__ = True
-    hint = ("a lower log-perplexity means more likely; the rank is 1 + the number of candidates whose "
-            "log-perplexity is strictly lower than the canary's.")
-    cases = [("5 candidates, canary 0", 0), ("the most likely candidate", 1), ("the least likely candidate", 3),
-             ("a tie with another candidate", 2)]
+    hint = ("a lower log-perplexity means more likely; the rank counts the candidates the model prefers to the "
+            "canary, plus one for the canary itself.")
     with blocked("sequence.canary_rank"):
-        for description, secret in cases:
-            lower, ties = int(np.sum(_SCORES < _SCORES[secret])), int(np.sum(_SCORES == _SCORES[secret]))
-            mistakes = [(lower + ties, "a candidate with the same log-perplexity as the canary is not ahead of "
-                                       "it: use <, not <=."),
-                        (lower, "the most likely candidate has rank 1, not 0."),
-                        (int(np.sum(_SCORES > _SCORES[secret])) + 1,
-                         "lower log-perplexity = more likely: count the candidates BELOW the canary's value.")]
-            _diagnose(RANK, canary_rank, description, (_SCORES, secret), lower + 1, hint, mistakes)
+        for scores, secret_c, description in _RANK_CASES:
+            want = int(np.sum(scores < scores[secret_c])) + 1
+            _diagnose(RANK, canary_rank, description, (scores.copy(), secret_c), want, hint,
+                      [(wrong, text) for wrong, text in _rank_mistakes(scores, secret_c) if wrong != want])
         if log_perplexities is not None:
             got = call_student(RANK, canary_rank, log_perplexities, secret)
             want = int(np.sum(log_perplexities < log_perplexities[secret])) + 1
-            require(np.ndim(got) == 0 and int(got) == want, RANK,
+            require(_compare(got, want, 0.0) is None, RANK,
                     "right on the small cases, wrong on the notebook's 100,000 candidates.",
-                    "use the arguments you are given; index the candidate scores by the secret itself.")
-    return passed(RANK, f"{len(cases)} small cases{' and the trained model' if log_perplexities is not None else ''}")
+                    "index the candidate scores by the secret itself, and count ties as not ahead.")
+    where = " and the trained model" if log_perplexities is not None else ""
+    return passed(RANK, f"{len(_RANK_CASES)} small cases{where}")
 
 
 def _interpolated(canary, references):
     return float(np.log2(len(references)) - np.log2(1 + np.sum(np.asarray(references) < canary)))
 
 
+@skippable(EXPOSURE)
 def check_exposure_from_sample(exposure_from_sample, canary_log_perplexity=None,
                                reference_log_perplexities=None) -> None:
     """Check `exposure_from_sample(canary_log_perplexity, reference_log_perplexities) -> float`."""
     __tracebackhide__ = True
     refs = np.array([2.0, 3.0, 4.0, 5.0])
-    hint = ("rank the canary among the m references (1 + references with a strictly lower log-perplexity), "
-            "then exposure = log2(m) - log2(rank).")
+    hint = ("rank the canary among the m references (the references strictly more likely than it, plus one), then "
+            "compare that rank with m on a log2 scale: ahead of all of them the exposure is log2(m) bits.")
     cases = [
         Case("a canary more likely than all 4 references", (1.0, refs), 2.0,
-             "ahead of all m references the rank is 1 and the exposure log2(m); use log base 2."),
+             "ahead of all m references the rank is 1 and the exposure log2(m) bits: use log base 2 and the number "
+             "of references itself."),
         Case("a canary behind 2 of 4 references", (3.5, refs), 2.0 - np.log2(3), hint),
         Case("a canary tied with a reference", (3.0, refs), 1.0,
              "a reference with the same log-perplexity as the canary is not ahead of it: use <, not <=."),
         Case("a canary behind all references", (9.0, refs), 2.0 - np.log2(5),
-             "behind all m references the rank is m + 1, so the exposure is slightly negative."),
+             "behind all m references the rank is m + 1 (not m), so the exposure is slightly negative; "
+             "metrics.exposure refuses a rank above its number of candidates, so compute it yourself."),
     ]
     with blocked("metrics.exposure_interpolated"):
         run_cases(EXPOSURE, exposure_from_sample, cases)
@@ -88,21 +111,32 @@ _POOL = np.array([0.2, 0.6, 0.7, 0.4])
 _REF = np.array([0.3, 0.4, 0.5, 0.5])
 
 
+def _homer_mean(genotypes, pool, ref):
+    return (np.abs(genotypes - ref) - np.abs(genotypes - pool)).mean(1)
+
+
 def _homer(genotypes, pool, ref):
     d = np.abs(genotypes - ref) - np.abs(genotypes - pool)
     return d.mean(1) / (d.std(1, ddof=1) / np.sqrt(d.shape[1]))
 
 
+@skippable(HOMER)
 def check_homer_statistic(homer_statistic, genotypes=None, pool_freqs=None, reference_freqs=None) -> None:
     """Check `homer_statistic(genotypes, pool_freqs, reference_freqs) -> (n,)` (Homer's t statistic)."""
     __tracebackhide__ = True
-    hint = ("per SNP, D = |Y - reference| - |Y - pool| (positive when the person is closer to the pool); "
-            "the statistic is mean(D) / (std(D, ddof=1) / sqrt(number of SNPs)), one per row.")
+    hint = ("per SNP, compare the person's distance to the reference frequency with their distance to the pool "
+            "frequency (positive when closer to the pool); Homer's statistic is a one-sample t statistic of these "
+            "differences: their mean over the SNPs divided by its standard error.")
     expected = _homer(_GENOTYPES, _POOL, _REF)
-    mistakes = [(-expected, "the sign matters: closer to the POOL than to the reference must give a positive "
-                            "statistic, so D = |Y - reference| - |Y - pool|."),
-                (expected * np.sqrt(3 / 4), "use the sample standard deviation: np.std(..., ddof=1)."),
-                (expected / 2, "divide the standard deviation by sqrt(number of SNPs), not by the number of SNPs.")]
+    mistakes = [(-expected, "the sign matters: a person closer to the POOL than to the reference must get a "
+                            "positive statistic; swap the two distances."),
+                (expected * np.sqrt(4 / 3), "use the sample standard deviation (ddof=1), as a t statistic does."),
+                (_homer_mean(_GENOTYPES, _POOL, _REF), "this is the mean of the per-SNP differences; the t "
+                                                       "statistic divides it by its standard error."),
+                (expected * 2, "the standard error of a mean over s SNPs shrinks with the square root of s, not "
+                               "with s itself."),
+                (expected / 2, "a t statistic divides the mean by its standard error, which shrinks with the "
+                               "number of SNPs, not by the standard deviation alone.")]
     cases = [Case("one person", (_GENOTYPES[:1], _POOL, _REF), expected[:1],
                   "average over SNPs (axis=1), one value per person, shape (n,) even for n = 1.")]
     with blocked("aggregates.homer_statistic"):
@@ -126,10 +160,12 @@ def _counts(traces, n_regions):
     return out
 
 
+@skippable(COUNTS)
 def check_aggregate_counts(aggregate_counts, traces=None, n_regions=None) -> None:
     """Check `aggregate_counts(traces, n_regions) -> (n_regions, n_hours)` counts of users."""
     __tracebackhide__ = True
-    hint = "counts[r, h] is the number of users (rows of traces) whose region in hour h is r."
+    hint = ("counts[r, h] is the number of users (rows of traces) whose region in hour h is r; return whole "
+            "numbers, an int array.")
     cases = [
         Case("3 users, 3 regions, 3 hours", (_TRACES, 3), _counts(_TRACES, 3), hint),
         Case("a region nobody visits", (_TRACES, 4), _counts(_TRACES, 4),
@@ -141,6 +177,22 @@ def check_aggregate_counts(aggregate_counts, traces=None, n_regions=None) -> Non
         if traces is not None:
             got = call_student(COUNTS, aggregate_counts, traces, n_regions)
             want = _counts(traces, n_regions)
-            require(np.shape(got) == want.shape and np.array_equal(np.asarray(got), want), COUNTS,
+            require(_compare(got, want, 0.0) is None, COUNTS,
                     "right on the small cases, wrong on the notebook's group.", hint)
     return passed(COUNTS)
+
+
+HINTS = {
+    "10.1": ("Compare the whole array with the canary's own value, log_perplexities[secret], using a strict <; "
+             "the number of True entries is how many candidates are ahead; add 1 and return it as an int."),
+    "10.2": ("The rank is 1 + np.sum of a strict comparison: references < canary (so it runs from 1 to m + 1). "
+             "Return np.log2 of the number of references minus np.log2 of the rank, as a float."),
+    "10.3": ("D = |genotypes - reference_freqs| - |genotypes - pool_freqs| (np.abs; the (s,) vectors broadcast over "
+             "the rows) has shape (n, s). Along axis=1 take its mean and its std with ddof=1; the statistic is "
+             "mean / (std / np.sqrt(s))."),
+    "10.4": ("Start from np.zeros((n_regions, n_hours), dtype=int). For each hour h, "
+             "np.bincount(traces[:, h], minlength=n_regions) counts the users per region: it is column h."),
+}
+
+
+hint = explicit_hints(HINTS)
