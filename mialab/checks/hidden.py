@@ -246,7 +246,7 @@ def test_attack_dataset(build_attack_dataset) -> None:
         probs = np.stack([_probs(rng, n, k) for _ in range(s)])
         y = rng.integers(k, size=n)
         side = rng.integers(3, size=(n, s))  # 0 member, 1 non-member, 2 unused
-        side[:4] = np.array([[0], [1], [2], [0]])  # a member after a non-member (the order is members first) and an unused record
+        side[:4] = np.array([[0], [1], [2], [0]])  # a member after a non-member, and an unused record
         members, nonmembers = side == 0, side == 1
         expected = attack_dataset(probs, y, members, nonmembers)
         got = _call("Exercise 2.1", build_attack_dataset, probs.copy(), y.copy(), members.copy(), nonmembers.copy(),
