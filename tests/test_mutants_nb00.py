@@ -19,13 +19,6 @@ def membership_advantage(scores, is_member):
     fpr = np.cumsum(~m) / (~m).sum()
     return float(np.max(tpr - fpr))
 """,
-        "strict > at each threshold": """
-def membership_advantage(scores, is_member):
-    best = 0.0
-    for t in np.unique(scores):
-        best = max(best, np.mean(scores[is_member] > t) - np.mean(scores[~is_member] > t))
-    return float(best)
-""",
         "accuracy at the best threshold instead of TPR - FPR": """
 def membership_advantage(scores, is_member):
     best = 0.0
@@ -59,6 +52,13 @@ def membership_advantage(scores, is_member):
         best = max(best, abs(np.mean(scores[is_member] >= t) - np.mean(scores[~is_member] >= t)))
     return float(best)
 """,
+        "a fixed grid of 101 thresholds in [0, 1]": """
+def membership_advantage(scores, is_member):
+    best = 0.0
+    for t in np.linspace(0, 1, 101):
+        best = max(best, np.mean(scores[is_member] >= t) - np.mean(scores[~is_member] >= t))
+    return float(best)
+""",
     },
     "0.2": {
         "threshold at np.quantile(non-member scores, 1 - fpr)": """
@@ -74,13 +74,6 @@ def tpr_at_fpr(scores, is_member, fpr):
             best = max(best, np.mean(scores[is_member] >= t))
     return float(best)
 """,
-        "the first threshold that reaches the FPR, not the best TPR": """
-def tpr_at_fpr(scores, is_member, fpr):
-    for t in np.unique(scores):
-        if np.mean(scores[~is_member] >= t) <= fpr:
-            return float(np.mean(scores[is_member] >= t))
-    return 0.0
-""",
         "sorted scores walked one by one without grouping ties": """
 def tpr_at_fpr(scores, is_member, fpr):
     order = np.argsort(-scores, kind="stable")
@@ -88,14 +81,6 @@ def tpr_at_fpr(scores, is_member, fpr):
     tpr = np.cumsum(m) / m.sum()
     fp = np.cumsum(~m) / (~m).sum()
     return float(np.max(tpr[fp <= fpr], initial=0.0))
-""",
-        "strict > at each threshold": """
-def tpr_at_fpr(scores, is_member, fpr):
-    best = 0.0
-    for t in np.unique(scores):
-        if np.mean(scores[~is_member] > t) <= fpr:
-            best = max(best, np.mean(scores[is_member] > t))
-    return float(best)
 """,
         "sklearn's roc_curve interpolated at the FPR": """
 def tpr_at_fpr(scores, is_member, fpr):
@@ -110,6 +95,26 @@ def tpr_at_fpr(scores, is_member, fpr):
         if np.mean((scores >= t) & ~is_member) <= fpr:
             best = max(best, np.mean(scores[is_member] >= t))
     return float(best)
+""",
+        "the threshold whose FPR is closest to the target, even above it": """
+def tpr_at_fpr(scores, is_member, fpr):
+    ts = np.unique(scores)
+    fprs = np.array([np.mean(scores[~is_member] >= t) for t in ts])
+    t = ts[np.argmin(np.abs(fprs - fpr))]
+    return float(np.mean(scores[is_member] >= t))
+""",
+        "np.quantile(method='higher') of the non-member scores": """
+def tpr_at_fpr(scores, is_member, fpr):
+    t = np.quantile(scores[~is_member], 1 - fpr, method="higher")
+    return float(np.mean(scores[is_member] >= t))
+""",
+        "sorted scores in increasing order, reversed (ties walked one by one)": """
+def tpr_at_fpr(scores, is_member, fpr):
+    order = np.argsort(scores, kind="stable")[::-1]
+    m = is_member[order]
+    tpr = np.cumsum(m) / m.sum()
+    fp = np.cumsum(~m) / (~m).sum()
+    return float(np.max(tpr[fp <= fpr], initial=0.0))
 """,
     },
 }
@@ -139,6 +144,13 @@ def membership_advantage(scores, is_member):
         best = max(best, tp / n_in - fp / n_out)
     return best
 """,
+        "strict > at each distinct score (the threshold just above it)": """
+def membership_advantage(scores, is_member):
+    best = 0.0
+    for t in np.unique(scores):
+        best = max(best, np.mean(scores[is_member] > t) - np.mean(scores[~is_member] > t))
+    return float(best)
+""",
     },
     "0.2": {
         "vectorised over every distinct score": """
@@ -162,6 +174,29 @@ def tpr_at_fpr(scores, is_member, fpr):
         return 1.0
     bar = nonmembers[allowed]   # the highest score that would be one false positive too many
     return float(np.mean(members > bar))
+""",
+        "strict > at each distinct score (the threshold just above it)": """
+def tpr_at_fpr(scores, is_member, fpr):
+    best = 0.0
+    for t in np.unique(scores):
+        if np.mean(scores[~is_member] > t) <= fpr:
+            best = max(best, np.mean(scores[is_member] > t))
+    return float(best)
+""",
+        "the lowest threshold that keeps to the FPR (TPR only grows as t falls)": """
+def tpr_at_fpr(scores, is_member, fpr):
+    for t in np.unique(scores):
+        if np.mean(scores[~is_member] >= t) <= fpr:
+            return float(np.mean(scores[is_member] >= t))
+    return 0.0
+""",
+        "ties walked with non-members first (a tie never helps)": """
+def tpr_at_fpr(scores, is_member, fpr):
+    order = np.lexsort((is_member, -scores))
+    m = is_member[order]
+    tpr = np.cumsum(m) / m.sum()
+    fp = np.cumsum(~m) / (~m).sum()
+    return float(np.max(tpr[fp <= fpr], initial=0.0))
 """,
     },
 }

@@ -83,7 +83,11 @@ def test_membership_advantage(membership_advantage) -> None:
     from ..metrics import advantage
     rng = _fresh_rng()
     tie = (np.array([0.5, 0.5, 0.1]), np.array([True, False, False]))  # a member and a non-member tied at the top
-    for scores, is_member in [tie, *_score_sets(rng)]:
+    shift = float(rng.normal())
+    fixed = [tie,
+             (np.array([0.1, 0.3, 0.8, 0.9]) + shift, np.array([True, True, False, False])),  # members last: 0, not |.|
+             (np.array([-1.0, -2.0, -3.0, 4.0]) + rng.uniform(-1, 0), np.array([True, False, False, True]))]  # < 0
+    for scores, is_member in [*fixed, *_score_sets(rng)]:
         expected = _quiet(advantage, scores, is_member)
         got = _call("Exercise 0.1", membership_advantage, scores.copy(), is_member.copy(), block=_METRICS)
         _agree("Exercise 0.1", got, expected)
@@ -99,8 +103,18 @@ def test_tpr_at_fpr(tpr_at_fpr) -> None:
     members[0] = nonmembers[8] - 0.1 * (nonmembers[8] - nonmembers[7])
     members[1] = max(members[1], nonmembers[9] + 0.5)  # and one member above all, so the right answer is not 0
     fractional = (np.concatenate([members, nonmembers]), np.arange(15) < 5)
-    for i, (scores, is_member) in enumerate([fractional, *_score_sets(rng)]):
-        fpr = 0.15 if i == 0 else float(rng.choice([0.01, 0.05, 0.1, 0.3]))
+    # a member tied with a non-member where no false positive is allowed, each listed first in turn (whichever way
+    # a sort breaks ties, one of the two splits the tie member-first); a member tied with the highest non-member,
+    # where none is allowed and where exactly one is (an FPR equal to the target is allowed)
+    shift = float(rng.normal())
+    tied = [(np.array([0.9, 0.5, 0.5, 0.1]) + shift, np.array(member), 0.25)
+            for member in ([True, True, False, False], [True, False, True, False])]
+    top = np.concatenate([members, nonmembers])
+    top[2] = nonmembers[-1]
+    tied += [(top, np.arange(15) < 5, 0.05), (top, np.arange(15) < 5, 0.1)]  # 0.1: one false positive, exactly
+    drawn = [(s, m, float(rng.choice([0.01, 0.05, 0.1, 0.3]))) for s, m in _score_sets(rng)]
+    cases = [(*fractional, 0.15), *tied, *drawn]
+    for scores, is_member, fpr in cases:
         expected = _quiet(reference, scores, is_member, fpr=fpr)
         got = _call("Exercise 0.2", tpr_at_fpr, scores.copy(), is_member.copy(), fpr, block=_METRICS)
         _agree("Exercise 0.2", got, expected)
@@ -112,9 +126,21 @@ def _probs(rng, n, k):
     return p / p.sum(1, keepdims=True)
 
 
+def _nb01_fixed(rng):
+    """Records whose true label has the largest probability but below 0.5, one that a wrong prediction gives the
+    most to, and an argmax of the last column: (probs, y) with a random order of records and classes."""
+    p = np.array([[0.2, 0.35, 0.45], [0.6, 0.3, 0.1], [0.25, 0.4, 0.35], [0.1, 0.1, 0.8]])
+    y = np.array([2, 1, 1, 0])
+    rows, cols = rng.permutation(4), rng.permutation(3)
+    return p[rows][:, cols], np.argsort(cols)[y[rows]]
+
+
 def test_generalization_gap(generalization_gap) -> None:
-    """Exercise 1.1 on fresh random probabilities."""
+    """Exercise 1.1 on fresh random probabilities, and on a target that does better on its test records."""
     rng = _fresh_rng()
+    p, y = _nb01_fixed(rng)                                   # accuracy 2/4
+    better_on_test = (p[:2], p[:2].argmin(1), p, y)            # train accuracy 0: a negative gap
+    _agree("Exercise 1.1", _call("Exercise 1.1", generalization_gap, *better_on_test), -0.5)
     for _ in range(5):
         k, n_in, n_out = int(rng.integers(2, 20)), int(rng.integers(5, 200)), int(rng.integers(5, 200))
         p_in, p_out = _probs(rng, n_in, k), _probs(rng, n_out, k)
@@ -126,19 +152,19 @@ def test_generalization_gap(generalization_gap) -> None:
 def test_correctness_attack(correctness_attack) -> None:
     """Exercise 1.2 on fresh random probabilities."""
     rng = _fresh_rng()
-    for _ in range(5):
+    for i in range(6):
         n, k = int(rng.integers(1, 300)), int(rng.integers(2, 20))
-        p, y = _probs(rng, n, k), rng.integers(k, size=n)
+        p, y = _nb01_fixed(rng) if i == 0 else (_probs(rng, n, k), rng.integers(k, size=n))
         _agree("Exercise 1.2", _call("Exercise 1.2", correctness_attack, p, y), (p.argmax(1) == y).astype(float))
 
 
 def test_confidence_attack(confidence_attack) -> None:
     """Exercise 1.3 on fresh random probabilities."""
     rng = _fresh_rng()
-    for _ in range(5):
+    for i in range(6):
         n, k = int(rng.integers(1, 300)), int(rng.integers(2, 20))
-        p, y = _probs(rng, n, k), rng.integers(k, size=n)
-        _agree("Exercise 1.3", _call("Exercise 1.3", confidence_attack, p, y), p[np.arange(n), y])
+        p, y = _nb01_fixed(rng) if i == 0 else (_probs(rng, n, k), rng.integers(k, size=n))
+        _agree("Exercise 1.3", _call("Exercise 1.3", confidence_attack, p, y), p[np.arange(len(y)), y])
 
 
 def test_leakage_table(leakage_table) -> None:
@@ -146,8 +172,9 @@ def test_leakage_table(leakage_table) -> None:
     from ..metrics import advantage
     rng = _fresh_rng()
     targets, gaps, advs = [], [], []
-    for _ in range(int(rng.integers(2, 6))):
+    for i in range(int(rng.integers(2, 6))):
         k, n_in, n_out = int(rng.integers(2, 10)), int(rng.integers(10, 100)), int(rng.integers(10, 100))
+        n_out += i == 0 and n_out == n_in                    # the first target: more non-members than members
         t = {"probs_in": _probs(rng, n_in, k), "y_in": rng.integers(k, size=n_in),
              "probs_out": _probs(rng, n_out, k), "y_out": rng.integers(k, size=n_out)}
         targets.append(t)
@@ -237,12 +264,13 @@ def test_attack_dataset(build_attack_dataset) -> None:
     """Exercise 2.1 on fresh random shadow outputs."""
     from ..attacks.shadow import attack_dataset
     rng = _fresh_rng()
-    for _ in range(4):
-        s, n, k = int(rng.integers(1, 5)), int(rng.integers(6, 80)), int(rng.integers(2, 12))
+    for i in range(4):
+        s = int(rng.integers(1 if i else 2, 5))                # two shadows or more at least once
+        n, k = int(rng.integers(6, 80)), int(rng.integers(2, 12))
         probs = np.stack([_probs(rng, n, k) for _ in range(s)])
         y = rng.integers(k, size=n)
         side = rng.integers(3, size=(n, s))  # 0 member, 1 non-member, 2 unused
-        side[0], side[1] = 0, 1
+        side[:4] = np.array([[0], [1], [2], [0]])  # a member after a non-member, and an unused record
         members, nonmembers = side == 0, side == 1
         expected = attack_dataset(probs, y, members, nonmembers)
         got = _call("Exercise 2.1", build_attack_dataset, probs.copy(), y.copy(), members.copy(), nonmembers.copy(),
@@ -259,12 +287,14 @@ def test_fit_attack_models(fit_attack_models) -> None:
     """Exercise 2.2 on a fresh random attack training set."""
     from ..attacks.shadow import fit_attack_models as reference
     rng = _fresh_rng()
-    k, n = int(rng.integers(3, 6)), int(rng.integers(60, 200))   # >= 2 classes with models (class 0 has none)
+    k, n = int(rng.integers(4, 7)), int(rng.integers(80, 200))   # >= 2 classes with models (0 and 1 have none)
     features = _probs(rng, n, k)
     labels = rng.integers(k, size=n)
-    labels[:k] = np.arange(k)
+    labels[:2 * k] = np.tile(np.arange(k), 2)
     is_member = rng.random(n) < 0.5
-    is_member[labels == 0] = True  # class 0: members only -> None
+    is_member[:2 * k] = np.arange(2 * k) < k  # every class has both kinds...
+    is_member[labels == 0] = True   # ...but class 0, members only -> None
+    is_member[labels == 1] = False  # and class 1, non-members only -> None
     # classes whose members lie on opposite sides (high first feature in odd classes, low in even ones): one
     # model refitted for every class answers every class like the last one
     odd = labels % 2 == 1
@@ -290,9 +320,12 @@ def test_shadow_threshold_metrics(shadow_threshold_metrics) -> None:
     from ..metrics import choose_threshold, threshold_metrics
     rng = _fresh_rng()
     sets = list(_score_sets(rng, n_sets=8))
-    for (s_scores, s_member), (scores, is_member) in zip(sets[::2], sets[1::2]):
+    pairs = list(zip(sets[::2], sets[1::2]))
+    below = sets[1][0] - sets[1][0].max() + sets[0][0].min() - 1.0  # every candidate below every shadow score
+    pairs.append((sets[0], (below, sets[1][1])))                       # so below the threshold: nobody is called
+    for i, ((s_scores, s_member), (scores, is_member)) in enumerate(pairs):
         t = choose_threshold(s_scores, s_member)
-        if np.isfinite(t):                                   # a candidate exactly at the threshold is a member
+        if np.isfinite(t) and i < len(pairs) - 1:            # a candidate exactly at the threshold is a member
             scores = scores.copy()
             scores[int(rng.integers(len(scores)))] = t
         m = threshold_metrics(scores, is_member, t)
@@ -387,14 +420,24 @@ def _probs_with_zeros(rng, n, k):
     return p
 
 
+def _nb03_fixed(rng):
+    """Posteriors with exact zeros, a one-hot row, a tie and a posterior of 1e-5 (its log counts), in a random
+    order of classes."""
+    p = np.array([[0.1, 0.7, 0.2, 0.0], [0.25, 0.25, 0.25, 0.25], [0.05, 0.15, 0.3, 0.5], [0.0, 0.0, 1.0, 0.0],
+                  [1e-5, 0.6, 0.4 - 1e-5, 0.0]])
+    return p[:, rng.permutation(4)]
+
+
 def test_top_k_features(top_k_features) -> None:
     """Exercise 3.1 on fresh random posteriors."""
     from ..attacks.features import sorted_top_k
     rng = _fresh_rng()
-    for _ in range(5):
+    for i in range(6):
         n, c = int(rng.integers(1, 300)), int(rng.integers(2, 30))
         k = int(rng.integers(1, c + 1))
         p = _probs_with_zeros(rng, n, c)
+        if i == 0:                                            # k = 3 of 4 classes: the order within the k counts
+            p, n, k = _nb03_fixed(rng), 5, 3
         got = _call("Exercise 3.1", top_k_features, p.copy(), k, block=_MLLEAKS)
         if np.shape(got) != (n, k):
             raise CheckError("Exercise 3.1: the output has the wrong shape on fresh inputs drawn at grading time.")
@@ -405,9 +448,11 @@ def test_entropy_attack(entropy_attack) -> None:
     """Exercise 3.2 on fresh random posteriors."""
     from ..attacks.mlleaks import posterior_scores
     rng = _fresh_rng()
-    for _ in range(5):
+    for i in range(6):
         n, c = int(rng.integers(1, 300)), int(rng.integers(2, 30))
         p = _probs_with_zeros(rng, n, c)
+        if i == 0:                                            # exact zeros and a posterior of 1e-5
+            p, n = _nb03_fixed(rng), 5
         expected = posterior_scores(p, "entropy")
         got = _call("Exercise 3.2", entropy_attack, p.copy(), block=_MLLEAKS)
         if np.shape(got) != (n,):
@@ -419,10 +464,14 @@ def test_pick_threshold(pick_threshold) -> None:
     """Exercise 3.3 on fresh random answers to noise."""
     from ..attacks.mlleaks import noise_threshold
     rng = _fresh_rng()
-    for _ in range(5):
+    for i in range(6):
         n, c = int(rng.integers(5, 500)), int(rng.integers(2, 30))
         p = _probs_with_zeros(rng, n, c)
         percentile = float(rng.choice([50, 80, 90, 95, 99, float(rng.uniform(0, 100))]))
+        if i == 0:  # 10 answers whose largest posteriors differ, at a percentile that falls between two of them
+            tops = rng.permutation(np.linspace(0.3, 0.95, 10) + rng.uniform(0, 0.05, 10))
+            p = np.array([np.r_[top, np.full(4, (1 - top) / 4)][rng.permutation(5)] for top in tops])
+            percentile = float(rng.choice([55.0, 85.0, 95.0]))  # position 4.95, 7.65 or 8.55 of 0..9
         expected = noise_threshold(p, percentile)
         got = _call("Exercise 3.3", pick_threshold, p.copy(), percentile, block=_MLLEAKS)
         if np.ndim(got) != 0:

@@ -35,6 +35,10 @@ def check_membership_advantage(membership_advantage, scores=None, is_member=None
         Case("a member and a non-member tied at the top", (np.array([0.5, 0.5, 0.1]), np.array([_T, _F, _F])),
              0.5, "No threshold separates two records with the same score: walking down a sorted list one record "
                   "at a time counts a tie as if it were split. Move the threshold past all tied records at once."),
+        Case("scores outside [0, 1] (negative, as minus a loss is)",
+             (np.array([-1.0, -2.0, -3.0, 4.0]), np.array([_T, _F, _F, _T])), 1.0,
+             "Scores are not probabilities: they can be any real numbers. Thresholds from a fixed grid miss them; "
+             "the scores themselves are the thresholds worth trying."),
     ]
     with blocked(*_METRICS):
         run_cases(ADVANTAGE, membership_advantage, cases)
@@ -46,6 +50,12 @@ def check_membership_advantage(membership_advantage, scores=None, is_member=None
                 "A fixed grid of thresholds (such as np.linspace(0, 1, 100)) misses the best one when two scores "
                 "fall between grid points; try the scores themselves as thresholds.")
     return passed(ADVANTAGE, f"{len(cases)} small cases{' and the real scores' if scores is not None else ''}")
+
+
+_TIE_HINT = ("Records with the same score are called members together or not at all: a threshold cannot split a tie. "
+             "The ROC points of a tie are its two ends only (a line between them, or walking the tie one record at "
+             "a time, counts thresholds that do not exist); the FPR you get counts every non-member with "
+             "score >= t, ties included.")
 
 
 @skippable(TPR)
@@ -72,6 +82,11 @@ def check_tpr_at_fpr(tpr_at_fpr, scores=None, is_member=None) -> None:
              "the non-member scores (np.quantile interpolates) can let two through; check the FPR you actually get."),
         Case("an attack that ranks every member last, at FPR 50%",
              (np.array([0.1, 0.3, 0.8, 0.9]), np.array([_T, _T, _F, _F]), 0.5), 0.0, hint),
+        *[Case(f"a member and a non-member tied at 0.5, FPR 25% of 2 non-members (none allowed){which}",
+               (np.array([0.9, 0.5, 0.5, 0.1]), np.array(member), 0.25), 0.5, _TIE_HINT)
+          for which, member in (("", [_T, _T, _F, _F]), (", the non-member listed first", [_T, _F, _T, _F]))],
+        Case("a member tied with the highest non-member, at FPR 5% of 10 non-members (none allowed)",
+             (scores_small - np.r_[0.5, np.zeros(14)], mask_small, 0.05), 0.2, _TIE_HINT),
     ]
     with blocked(*_METRICS):
         run_cases(TPR, tpr_at_fpr, cases)
@@ -87,11 +102,13 @@ def check_tpr_at_fpr(tpr_at_fpr, scores=None, is_member=None) -> None:
 
 
 HINTS = {
-    "0.1": ("Loop over t in np.unique(scores); for each, TPR = np.mean(scores[is_member] >= t) and "
-            "FPR = np.mean(scores[~is_member] >= t); keep the largest TPR - FPR, starting from 0 (the threshold "
-            "above every score)."),
-    "0.2": ("Start from best = 0.0 (the threshold above every score). Loop over t in np.unique(scores): when "
-            "np.mean(scores[~is_member] >= t) <= fpr, update best with np.mean(scores[is_member] >= t)."),
+    "0.1": ("Only the scores themselves are worth trying as thresholds (np.unique gives each once, sorted). For one "
+            "threshold t, TPR is the share of the member scores that are >= t (a mean of a boolean array is a "
+            "share) and FPR the same share among the non-member scores. Keep the largest TPR - FPR; the threshold "
+            "above every score gives 0, a fine starting value."),
+    "0.2": ("Try each distinct score as the threshold t. Skip a t whose FPR (the share of non-member scores >= t) "
+            "is above `fpr`; among the others keep the largest TPR (the share of member scores >= t). Start from "
+            "0.0: the threshold above every score keeps to any FPR."),
 }
 
 

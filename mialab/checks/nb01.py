@@ -86,31 +86,39 @@ def check_leakage_table(leakage_table, sweep=None) -> None:
         return np.array(gaps), np.array(advs)
 
     small = [{"probs_in": _P, "y_in": np.array([0, 1, 2, 0]), "probs_out": _P, "y_out": _Y},
-             {"probs_in": _P, "y_in": _Y, "probs_out": _P[::-1], "y_out": _Y}]
+             {"probs_in": _P, "y_in": _Y, "probs_out": _P[::-1], "y_out": _Y},
+             {"probs_in": _P[:1], "y_in": _Y[:1], "probs_out": _P, "y_out": np.array([1, 1, 2, 0])}]
     hint = ("For each target: gap = generalization_gap(...); advantage = metrics.advantage of the confidence "
             "scores of its members followed by its non-members, with is_member True for the members.")
-    for name, targets in [("two small targets", small)] + ([("the notebook's sweep", sweep)] if sweep else []):
+    small_name = "three small targets (the last with 1 member and 4 non-members)"
+    for name, targets in [(small_name, small)] + ([("the notebook's sweep", sweep)] if sweep else []):
         got = call_student(TRACKS, leakage_table, targets)
         require(isinstance(got, tuple) and len(got) == 2, TRACKS,
                 f"on {name}, expected a tuple (gaps, advantages), got {type(got).__name__}.",
-                "End with `return np.array(gaps), np.array(advantages)`.")
+                "Return the two arrays together, gaps first: a tuple of two arrays, one entry per target in each.")
         want_gaps, want_advs = reference(targets)
         for label, value, want in (("gaps", got[0], want_gaps), ("advantages", got[1], want_advs)):
             value = np.asarray(value, float)
             require(value.shape == want.shape, TRACKS, f"on {name}, `{label}` has shape {value.shape}, "
                     f"expected {want.shape} (one per target).", hint)
-            require(np.allclose(value, want, atol=1e-6), TRACKS, f"on {name}, some `{label}` are wrong.", hint)
+            require(np.allclose(value, want, atol=1e-6), TRACKS, f"on {name}, some `{label}` are wrong.",
+                    hint + (" The advantage is only as good as is_member: one True per member (len(y_in) of them), "
+                            "in the same order as the scores." if label == "advantages" else ""))
     return passed(TRACKS)
 
 
 HINTS = {
-    '1.1': ("train_acc = np.mean(probs_train.argmax(axis=1) == y_train); the same for the test set; return "
-            "train_acc - test_acc as a float."),
-    '1.2': ("(probs.argmax(axis=1) == y).astype(float)."),
-    '1.3': ("Fancy indexing takes one element per row: probs[np.arange(len(y)), y]."),
-    '1.4': ("Loop over the targets t; build scores = confidence_attack(np.concatenate([t['probs_in'], "
-            "t['probs_out']]), labels) and is_member (True for the len(t['y_in']) members first); append "
-            "metrics.advantage(scores, is_member) and the gap; return np.array(gaps), np.array(advantages)."),
+    '1.1': ("The prediction for each record is the column with the largest probability in its row: "
+            "`probs.argmax(axis=1)`. Compare it with the labels (an array of True/False); the mean of that array "
+            "is the accuracy. Do this for train and for test, and subtract in that order (no absolute value)."),
+    '1.2': ("Compare each record's predicted class (`argmax` along the classes, axis=1) with its label `y`: that "
+            "gives True/False per record. The exercise wants 1.0/0.0: turn the booleans into floats."),
+    '1.3': ("Row i must give column y[i]. Index with two arrays of the same length, one of row numbers "
+            "(np.arange(n)) and one of column numbers (the labels): NumPy pairs them element by element."),
+    '1.4': ("For each target t in the sweep: its gap comes from generalization_gap on t's four arrays; its scores "
+            "are confidence_attack on the members (probs_in, y_in) followed by the non-members (probs_out, y_out), "
+            "joined with np.concatenate; is_member is True for the len(t['y_in']) members and False for the rest, "
+            "in the same order. Collect both numbers in lists and hand back the two lists as arrays."),
 }
 
 

@@ -103,14 +103,18 @@ def check_attack_models(fit_attack_models, features=None, labels=None, is_member
     """Check `fit_attack_models(features, labels, is_member, n_classes) -> list of n_classes models (or None)`."""
     __tracebackhide__ = True
     rng = np.random.default_rng(1)
-    f_small = rng.dirichlet(np.ones(3), size=40)
-    l_small = np.repeat([0, 1, 2, 0], 10)
-    m_small = np.tile([True, False], 20)
-    m_small[20:30] = True  # class 2: members only
-    cases = [("3 classes, one with members only", f_small, l_small, m_small, 3, range(3))]
-    if features is not None:
+    f_small = rng.dirichlet(np.ones(4), size=50)
+    l_small = np.repeat([0, 1, 2, 0, 3], 10)
+    m_small = np.tile([True, False], 25)
+    m_small[20:30] = True   # class 2: members only
+    m_small[40:50] = False  # class 3: non-members only
+    cases = [("4 classes, one with members only and one with non-members only", f_small, l_small, m_small, 4,
+              range(4))]
+    if features is not None:  # the rows of a few classes (fitting all of them takes a while): the rest get None
         few = np.random.default_rng(2).choice(n_classes, size=min(5, n_classes), replace=False)
-        cases.append(("the notebook's attack training set", features, labels, is_member, n_classes, few))
+        keep = np.isin(labels, few)
+        cases.append(("the notebook's attack training set (the rows of 5 of its classes)", features[keep],
+                      labels[keep], is_member[keep], n_classes, range(n_classes)))
     for where, f, lab, mem, k, classes in cases:
         got = call_student(MODELS, fit_attack_models, f.copy(), lab.copy(), mem.copy(), k)
         _check_models(MODELS, got, f, lab, mem, k, classes, where)
@@ -158,13 +162,19 @@ def check_shadow_threshold(shadow_threshold_metrics, shadow_scores=None, shadow_
 
 
 HINTS = {
-    '2.1': ("For j in range(shadow_probs.shape[0]): append shadow_probs[j][members[:, j]], y[members[:, j]] and "
-            "np.ones(members[:, j].sum(), bool), then the same with nonmembers[:, j] and np.zeros; np.concatenate "
-            "each of the three lists at the end."),
-    '2.2': ("For c in range(n_classes): rows = labels == c; if is_member[rows] has both True and False, append "
-            "make_attack_model().fit(features[rows], is_member[rows]) (a new model per call), else append None."),
-    '2.3': ("t = metrics.choose_threshold(shadow_scores, shadow_is_member) is allowed; called = scores >= t; "
-            "precision = is_member[called].mean() (0.0 if nothing is called); recall = called[is_member].mean()."),
+    '2.1': ("Loop over the shadows j. `members[:, j]` is a boolean mask over the pool records; indexing "
+            "`shadow_probs[j]` and `y` with it gives shadow j's members' rows and labels, in record order. Do the "
+            "same with `nonmembers[:, j]` right after. For the flags, a boolean array of the right length: "
+            "np.ones(count, bool) or np.zeros(count, bool), count being the mask's sum. Keep the pieces in three "
+            "lists and np.concatenate each list once at the end."),
+    '2.2': ("For each class c in range(n_classes): the rows are `labels == c`; look at is_member on those rows. If "
+            "it holds only True or only False (`.all()`, `.any()`), append None. Otherwise call make_attack_model() "
+            "again (a new, unfitted model for this class) and fit it on the class's features with the class's "
+            "is_member as targets; .fit returns the model itself, ready to append."),
+    '2.3': ("Three steps. The threshold comes from the shadow data only: metrics.choose_threshold on the shadow "
+            "scores and shadow membership. The candidates called members are those with score >= t (a boolean "
+            "mask). Precision = true positives / number called (0.0 when nobody is called); recall = true "
+            "positives / number of members."),
 }
 
 

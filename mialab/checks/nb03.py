@@ -14,6 +14,7 @@ ENTROPY = "Exercise 3.2 (the entropy attack)"
 THRESHOLD = "Exercise 3.3 (a threshold without labels)"
 
 _P = np.array([[0.1, 0.7, 0.2, 0.0], [0.25, 0.25, 0.25, 0.25], [0.05, 0.15, 0.3, 0.5], [0.0, 0.0, 1.0, 0.0]])
+_SMALL = np.array([[1e-5, 0.6, 0.4 - 1e-5, 0.0]])
 
 
 def _entropy(probs):
@@ -58,6 +59,10 @@ def check_entropy_attack(entropy_attack, probs=None) -> None:
              "A uniform answer over k classes has entropy log k, so its score is -log k. " + hint),
         Case("answers without zeros", (_P[1:3].copy(),), -_entropy(_P[1:3]), hint),
         Case("answers with posteriors of exactly 0", (_P.copy(),), -_entropy(_P), zero_hint),
+        Case("an answer with a posterior of 0.00001", (_SMALL.copy(),), -_entropy(_SMALL),
+             "A small posterior is not 0: its p log p counts (here about -0.000115). Clip only to keep log away "
+             "from 0, at a bound far below any posterior a model gives (such as 1e-12), so that nothing else "
+             "changes."),
     ]
     run_cases(ENTROPY, entropy_attack, cases)
     if probs is not None:
@@ -103,10 +108,15 @@ def check_pick_threshold(pick_threshold, noise_probs=None) -> None:
 
 
 HINTS = {
-    '3.1': ("np.sort(probs, axis=1) sorts each row in increasing order; reverse the columns with [:, ::-1] (or sort "
-            "-probs and negate), then keep [:, :k]."),
-    '3.2': ("np.sum(probs * np.log(np.clip(probs, 1e-12, None)), axis=1) is minus the entropy: the score itself."),
-    '3.3': ("return float(np.percentile(noise_probs.max(axis=1), percentile))."),
+    '3.1': ("np.sort(..., axis=1) sorts each row in increasing order, so the largest values end up last. Either "
+            "reverse the columns of the sorted array (a step of -1 in the column slice) or sort the negated "
+            "posteriors and negate back; then keep the first k columns with a slice, which keeps the shape (n, k)."),
+    '3.2': ("Work on the whole array at once: multiply the posteriors element by element with their natural log, "
+            "but take the log of np.clip(probs, 1e-12, None) so that a 0 gives 0 * (a finite number) = 0. Then sum "
+            "along each row (axis=1). That sum is already minus the entropy: no extra minus sign."),
+    '3.3': ("Two steps: the largest posterior of each answer (a max along axis=1, one number per noise query), "
+            "then np.percentile of those numbers at `percentile` (0-100, with its default linear interpolation), "
+            "returned as a float."),
 }
 
 
