@@ -281,4 +281,5 @@ def leakage_table(sweep):
     },
 }
 
-test_wrong_answers, test_right_answers = mutant_tests(WRONG, RIGHT)
+test_wrong, test_right, test_wrong_every_draw, test_right_every_draw, test_use_reference = \
+    mutant_tests(WRONG, RIGHT)

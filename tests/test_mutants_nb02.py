@@ -291,4 +291,5 @@ def shadow_threshold_metrics(shadow_scores, shadow_is_member, scores, is_member)
     },
 }
 
-test_wrong_answers, test_right_answers = mutant_tests(WRONG, RIGHT)
+test_wrong, test_right, test_wrong_every_draw, test_right_every_draw, test_use_reference = \
+    mutant_tests(WRONG, RIGHT, seeds={"2.1": 50, "2.2": 5, "2.3": 50})  # 2.2's hidden test fits models on each draw

@@ -175,4 +175,5 @@ def pick_threshold(noise_probs, percentile):
     },
 }
 
-test_wrong_answers, test_right_answers = mutant_tests(WRONG, RIGHT)
+test_wrong, test_right, test_wrong_every_draw, test_right_every_draw, test_use_reference = \
+    mutant_tests(WRONG, RIGHT)
