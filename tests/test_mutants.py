@@ -44,6 +44,7 @@ def test_every_exercise_has_its_mutants(exercise):
 EARLIER_WRONG = {  # a later exercise's correct solution, with a wrong earlier exercise in the notebook
     "1.4": "def generalization_gap(p_in, y_in, p_out, y_out):\n    return 123.0\n",
     "4.2": "def loss_attack(probs, y, expected_loss):\n    return np.zeros(len(y), dtype=bool)\n",
+    "12.2": "def epsilon_lower_bound(tp, n_members, fp, n_nonmembers, delta):\n    return 123.0\n",
 }
 
 
