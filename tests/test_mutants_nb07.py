@@ -11,7 +11,7 @@ from _mutants import check_inputs, mutant_tests  # noqa: E402, F401 (check_input
 
 WRONG = {
     "7.1": {
-        "the non-members among the top k counted (LOGAN's released code)": """
+        "the non-members among the top k counted (the wrong class)": """
 def precision_at_k(scores, is_member, k):
     top = np.argsort(-scores)[:k]
     return float(np.mean(~is_member[top]))
