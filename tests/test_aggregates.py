@@ -7,7 +7,8 @@ import pytest
 
 from mialab import aggregates, metrics
 from mialab.checks import CheckError, nb10
-from mialab.checks.grading import HiddenTestFailed, hidden_test
+from _course import hidden_test
+from mialab.checks.grading import HiddenTestFailed
 
 
 def _auc(statistic, study):

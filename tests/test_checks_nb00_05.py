@@ -191,7 +191,7 @@ HIDDEN = {"0.1": ("nb00", "membership_advantage"), "0.2": ("nb00", "tpr_at_fpr")
 # members lie on opposite sides), so they reject these answers on every draw, as the notebook checks do.
 @pytest.mark.parametrize("name", list(WRONG))
 def test_the_hidden_test_rejects_the_same_wrong_answer_on_every_draw(name, monkeypatch):
-    # In this process (not through hidden_test's grading process), so that the seeds below are the draws
+    # In this process, so that the seeds below are the draws (grading draws fresh ones)
     import importlib
 
     from mialab.checks import hidden

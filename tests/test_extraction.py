@@ -12,7 +12,8 @@ from mialab.attacks.extraction import (LeafOracle, LinearCopy, QueryBudgetExceed
                                        query_within_budget, retrain_copy, solve_binary_logistic, solve_softmax)
 from mialab.blackbox import BlackBox
 from mialab.checks import CheckError, NotDoneError, nb09
-from mialab.checks.grading import HiddenTestFailed, hidden_test
+from _course import hidden_test
+from mialab.checks.grading import HiddenTestFailed
 
 pytestmark = pytest.mark.usefixtures("one_thread_module")
 

@@ -6,7 +6,8 @@ from mialab.attacks.inversion import (BlackBoxMIFace, MAPAttributeInference, MIF
                                       judge_inversions, map_estimate, mi_face_descent)
 from mialab.blackbox import BlackBox
 from mialab.checks import CheckError, NotDoneError, nb08
-from mialab.checks.grading import HiddenTestFailed, hidden_test
+from _course import hidden_test
+from mialab.checks.grading import HiddenTestFailed
 from mialab.defenses.dp_linear import DPLinearRegression
 
 LABELS = np.arange(10)

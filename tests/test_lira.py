@@ -244,7 +244,8 @@ def _pooled_tpr(scores, is_member, fpr):
 
 def test_exercise_checks_pass_correct_solutions_and_catch_wrong_ones(synthetic, capsys):
     from mialab.checks import CheckError, nb05
-    from mialab.checks.grading import HiddenTestFailed, hidden_test
+    from _course import hidden_test
+    from mialab.checks.grading import HiddenTestFailed
     values, masks = synthetic
     rng = np.random.default_rng(0)
     probs = rng.dirichlet(np.ones(5), 50)

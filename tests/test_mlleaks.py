@@ -17,7 +17,8 @@ from mialab.attacks.shadow import ShadowAttack, train_shadows
 from mialab.blackbox import BlackBox
 from mialab.checks import CheckError, NotDoneError
 from mialab.checks import nb03
-from mialab.checks.grading import HiddenTestFailed, hidden_test
+from _course import hidden_test
+from mialab.checks.grading import HiddenTestFailed
 
 RECIPE = dict(hidden=(128,), epochs=30)
 N = 500  # the overfit target's training records
