@@ -20,14 +20,17 @@ def check_timeout(timeout) -> int:
     return timeout
 
 
-def run_notebook(nb, cwd, timeout: int = 600, kernel_name: str = "python3", allow_errors: bool = False):
-    """Execute `nb` in a fresh kernel (this environment's Python) with working directory `cwd`; returns nb."""
+def run_notebook(nb, cwd, timeout: int = 600, kernel_name: str = "python3", allow_errors: bool = False,
+                 record_timing: bool = False):
+    """Execute `nb` in a fresh kernel (this environment's Python) with working directory `cwd`; returns nb.
+
+    record_timing=True keeps each cell's start and end in its metadata["execution"] (benchmarks/notebooks.py)."""
     from nbclient import NotebookClient  # deferred: the dev extra, only for course tooling
 
     timeout = check_timeout(timeout)
 
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, allow_errors=allow_errors,
-                            record_timing=False, coalesce_streams=True,
+                            record_timing=bool(record_timing), coalesce_streams=True,
                             resources={"metadata": {"path": str(cwd)}})
     return client.execute(env=kernel_env())
 
