@@ -10,7 +10,8 @@ Each mialab variant trains its own shadows, so each time is a full run. Prints t
 each (shadow training + attack fitting + scoring the 5,000 candidates), the ratio, and each attack's AUC on the
 target's members vs non-members.
 
-ART is not a course dependency. Install it in a throwaway environment, torch pinned to the course's version:
+ART is in the dev extras (pip install -e ".[dev]"; it brings no torch of its own, and its PyTorchClassifier uses the
+course's). Or install it in a throwaway environment, torch pinned to the course's version:
 
     python3 -m venv /tmp/artvenv
     /tmp/artvenv/bin/pip install "torch==2.13.0" adversarial-robustness-toolbox numpy scipy scikit-learn \\

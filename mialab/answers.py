@@ -206,6 +206,22 @@ def ex_5_3(scores, is_member, fpr):
     return _tpr_at(scores, is_member, fpr)
 
 
+@reference
+def ex_5_4(label_of, x, y, x_other, tol):
+    """Exercise 5.4: the point labelled otherwise on the segment x -> x_other, within tol of where the label leaves
+    y, by bisection -> (d,)."""
+    x, x_other = np.asarray(x, dtype=float), np.asarray(x_other, dtype=float)
+    length = float(np.linalg.norm(x_other - x))
+    inside, outside = 0.0, 1.0                    # fractions of the way: labelled y, labelled otherwise
+    while (outside - inside) * length > tol:
+        half = 0.5 * (inside + outside)
+        if label_of((x + half * (x_other - x)).reshape(1, -1))[0] == y:
+            inside = half
+        else:
+            outside = half
+    return x + outside * (x_other - x)
+
+
 # ------------------------------------------------------------------------------------------------ notebook 06
 
 @reference

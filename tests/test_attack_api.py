@@ -13,7 +13,7 @@ import pytest
 import mialab.attacks
 from mialab import data, generative_models
 from mialab.attacks.base import Attack, NotFittedError
-from mialab.attacks.label_only import GapAttack, NoiseRobustnessAttack
+from mialab.attacks.label_only import BoundaryDistanceAttack, GapAttack, NoiseRobustnessAttack
 from mialab.attacks.lira import LiRA
 from mialab.attacks.loss import CorrectnessAttack, LossAttack
 from mialab.attacks.calibrated import MetricAttack
@@ -58,6 +58,7 @@ ATTACKS = {
     CorrectnessAttack: (lambda tmp: CorrectnessAttack(), _no_fit),
     GapAttack: (lambda tmp: GapAttack(), _no_fit),
     NoiseRobustnessAttack: (lambda tmp: NoiseRobustnessAttack(n_copies=4), _no_fit),
+    BoundaryDistanceAttack: (lambda tmp: BoundaryDistanceAttack(max_queries=40, n_directions=5), _no_fit),
     MetricAttack: (lambda tmp: MetricAttack(n_shadows=2, train_size=100, recipe=RECIPE), _pool_fit),
     LiRA: (lambda tmp: LiRA(4, online=False, fix_variance=True, recipe=RECIPE, cache_dir=tmp), _model_fit),
     RMIA: (lambda tmp: RMIA(2, n_population=100, recipe=RECIPE, cache_dir=tmp), _model_fit),

@@ -100,6 +100,32 @@ def refit_one_model(features, labels, is_member, n_classes):
     return models
 
 
+def boundary_right(label_of, x, y, x_other, tol):
+    length = np.linalg.norm(x_other - x)
+    lo, hi = 0.0, 1.0
+    while (hi - lo) * length > tol:
+        mid = (lo + hi) / 2
+        if label_of((x + mid * (x_other - x))[None])[0] == y:
+            lo = mid
+        else:
+            hi = mid
+    return x + hi * (x_other - x)
+
+
+def boundary_middle(label_of, x, y, x_other, tol):
+    point = boundary_right(label_of, x, y, x_other, tol)
+    return point - tol / 2 * (x_other - x) / np.linalg.norm(x_other - x)     # the final interval's middle, about
+
+
+def boundary_tol_in_fractions(label_of, x, y, x_other, tol):
+    return boundary_right(label_of, x, y, x_other, tol * np.linalg.norm(x_other - x))
+
+
+def boundary_as_labelled_like_x_other(label_of, x, y, x_other, tol):
+    other = label_of(x_other[None])[0]
+    return boundary_right(lambda points: np.where(label_of(points) == other, other, y), x, y, x_other, tol)
+
+
 RIGHT = [
     (nb00.check_membership_advantage, advantage_right),
     (nb00.check_tpr_at_fpr, tpr_right),
@@ -109,6 +135,7 @@ RIGHT = [
     (nb04.check_yeom_advantage, yeom_right),
     (nb05.check_likelihood_ratio, ratio_right),
     (nb05.check_tpr_at_low_fpr, tpr_right),
+    (nb05.check_boundary_point, boundary_right),
 ]
 
 WRONG = {
@@ -122,6 +149,10 @@ WRONG = {
     "4.2 the median training loss as the threshold": (
         nb04.check_yeom_advantage, lambda *a: yeom_right(*a, statistic=np.median)),
     "5.2 log of a ratio of norm.pdf (underflows in the tail)": (nb05.check_likelihood_ratio, likelihood_ratio_pdf),
+    "5.4 the middle of the final interval": (nb05.check_boundary_point, boundary_middle),
+    "5.4 tol in fractions of the segment": (nb05.check_boundary_point, boundary_tol_in_fractions),
+    "5.4 past the boundary only where labelled like x_other": (nb05.check_boundary_point,
+                                                                boundary_as_labelled_like_x_other),
 }
 
 
@@ -155,7 +186,7 @@ def test_a_fixed_grid_fails_on_real_scores_with_a_hint_about_the_grid(capsys):
 
 MODULES = {"nb00": (nb00, ["0.1", "0.2"]), "nb01": (nb01, ["1.1", "1.2", "1.3", "1.4"]),
            "nb02": (nb02, ["2.1", "2.2", "2.3"]), "nb03": (nb03, ["3.1", "3.2", "3.3"]),
-           "nb04": (nb04, ["4.1", "4.2", "4.3"]), "nb05": (nb05, ["5.1", "5.2", "5.3"])}
+           "nb04": (nb04, ["4.1", "4.2", "4.3"]), "nb05": (nb05, ["5.1", "5.2", "5.3", "5.4"])}
 
 
 @pytest.mark.parametrize("name", list(MODULES))
@@ -185,7 +216,8 @@ def test_the_first_hint_teaches_the_idea_not_the_line(check, line, capsys):
 
 HIDDEN = {"0.1": ("nb00", "membership_advantage"), "0.2": ("nb00", "tpr_at_fpr"),
           "2.2": ("nb02", "fit_attack_models"), "2.3": ("nb02", "shadow_threshold_metrics"),
-          "4.1": ("nb04", "loss_attack"), "4.2": ("nb04", "yeom_advantage"), "5.2": ("nb05", "likelihood_ratio")}
+          "4.1": ("nb04", "loss_attack"), "4.2": ("nb04", "yeom_advantage"), "5.2": ("nb05", "likelihood_ratio"),
+          "5.4": ("nb05", "boundary_point")}
 # The hidden tests add to their fresh random inputs the edge each wrong answer trips on (a tie at the top, a
 # fractional number of allowed false positives, a candidate or a loss exactly at the threshold, classes whose
 # members lie on opposite sides), so they reject these answers on every draw, as the notebook checks do.
@@ -206,3 +238,25 @@ def test_the_hidden_test_rejects_the_same_wrong_answer_on_every_draw(name, monke
         monkeypatch.setattr(hidden, "_fresh_rng", lambda seed=seed: np.random.default_rng(seed))
         with pytest.raises(CheckError, match="wrong answer|raised"):
             test(answer)
+
+
+def test_the_boundary_check_runs_the_answer_on_a_label_only_target_and_counts_its_queries(capsys):
+    from mialab.blackbox import BlackBox
+    from mialab.models import MLP
+
+    target = BlackBox(MLP(6, 4, hidden=(8,), random_state=0), output="label")
+    rng = np.random.default_rng(0)
+    points = rng.uniform(0, 1, size=(200, 6)).astype(np.float32)
+    labels = target.query(points)
+    x, x_other = points[0], points[np.flatnonzero(labels != labels[0])[0]]
+    nb05.check_boundary_point(boundary_right, target, x, int(labels[0]), x_other)
+    assert "and the purchase target" in capsys.readouterr().out
+
+    def scan(label_of, x, y, x_other, tol):      # right on every small case, but 1,000 queries
+        for t in np.linspace(0, 1, 1001)[1:]:
+            if label_of((x + t * (x_other - x))[None])[0] != y:
+                return boundary_right(label_of, x + (t - 1e-3) * (x_other - x), y, x_other, tol)
+        return x_other
+    with pytest.raises(CheckError):
+        nb05.check_boundary_point(scan, target, x, int(labels[0]), x_other)
+    assert "queries" in capsys.readouterr().out

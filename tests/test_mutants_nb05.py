@@ -159,6 +159,119 @@ def tpr_at_low_fpr(scores, is_member, fpr):
     return float(np.interp(fpr, f, t))
 """,
     },
+    "5.4": {
+        "the middle of the final interval (on the record's side half the time)": """
+def boundary_point(label_of, x, y, x_other, tol):
+    length = np.linalg.norm(x_other - x)
+    lo, hi = 0.0, 1.0
+    while (hi - lo) * length > tol:
+        mid = (lo + hi) / 2
+        if label_of((x + mid * (x_other - x))[None])[0] == y:
+            lo = mid
+        else:
+            hi = mid
+    return x + (lo + hi) / 2 * (x_other - x)
+""",
+        "the end of the final interval labelled y": """
+def boundary_point(label_of, x, y, x_other, tol):
+    length = np.linalg.norm(x_other - x)
+    lo, hi = 0.0, 1.0
+    while (hi - lo) * length > tol:
+        mid = (lo + hi) / 2
+        if label_of((x + mid * (x_other - x))[None])[0] == y:
+            lo = mid
+        else:
+            hi = mid
+    return x + lo * (x_other - x)
+""",
+        "tol in fractions of the segment, not in distance": """
+def boundary_point(label_of, x, y, x_other, tol):
+    lo, hi = 0.0, 1.0
+    while hi - lo > tol:
+        mid = (lo + hi) / 2
+        if label_of((x + mid * (x_other - x))[None])[0] == y:
+            lo = mid
+        else:
+            hi = mid
+    return x + hi * (x_other - x)
+""",
+        "a fixed 20 halvings": """
+def boundary_point(label_of, x, y, x_other, tol):
+    lo, hi = 0.0, 1.0
+    for _ in range(20):
+        mid = (lo + hi) / 2
+        if label_of((x + mid * (x_other - x))[None])[0] == y:
+            lo = mid
+        else:
+            hi = mid
+    return x + hi * (x_other - x)
+""",
+        "past the boundary only where the label is x_other's": """
+def boundary_point(label_of, x, y, x_other, tol):
+    target_label = label_of(x_other[None])[0]
+    length = np.linalg.norm(x_other - x)
+    lo, hi = 0.0, 1.0
+    while (hi - lo) * length > tol:
+        mid = (lo + hi) / 2
+        if label_of((x + mid * (x_other - x))[None])[0] == target_label:
+            hi = mid
+        else:
+            lo = mid
+    return x + hi * (x_other - x)
+""",
+        "a scan of 100 steps, then a binary search in the step that crosses": """
+def boundary_point(label_of, x, y, x_other, tol):
+    length = np.linalg.norm(x_other - x)
+    lo, hi = 0.0, 1.0
+    for step in range(1, 101):
+        if label_of((x + step / 100 * (x_other - x))[None])[0] != y:
+            lo, hi = (step - 1) / 100, step / 100
+            break
+    while (hi - lo) * length > tol:
+        mid = (lo + hi) / 2
+        if label_of((x + mid * (x_other - x))[None])[0] == y:
+            lo = mid
+        else:
+            hi = mid
+    return x + hi * (x_other - x)
+""",
+        "the distance to the boundary, not the point": """
+def boundary_point(label_of, x, y, x_other, tol):
+    length = np.linalg.norm(x_other - x)
+    lo, hi = 0.0, 1.0
+    while (hi - lo) * length > tol:
+        mid = (lo + hi) / 2
+        if label_of((x + mid * (x_other - x))[None])[0] == y:
+            lo = mid
+        else:
+            hi = mid
+    return hi * length
+""",
+        "the two ends moved the wrong way": """
+def boundary_point(label_of, x, y, x_other, tol):
+    length = np.linalg.norm(x_other - x)
+    lo, hi = 0.0, 1.0
+    while (hi - lo) * length > tol:
+        mid = (lo + hi) / 2
+        if label_of((x + mid * (x_other - x))[None])[0] == y:
+            hi = mid
+        else:
+            lo = mid
+    return x + hi * (x_other - x)
+""",
+        "label_of asked about one point as a 1-D array": """
+def boundary_point(label_of, x, y, x_other, tol):
+    length = np.linalg.norm(x_other - x)
+    lo, hi = 0.0, 1.0
+    while (hi - lo) * length > tol:
+        mid = (lo + hi) / 2
+        if label_of(x + mid * (x_other - x))[0] == y:
+            lo = mid
+        else:
+            hi = mid
+    return x + hi * (x_other - x)
+""",
+    },
 }
 
 RIGHT = {
@@ -231,6 +344,60 @@ def tpr_at_low_fpr(scores, is_member, fpr):
         if np.mean(nonmembers >= t) <= fpr:
             best = max(best, np.mean(members >= t))
     return float(best)
+""",
+    },
+    "5.4": {
+        "bisection on the distance along the unit direction": """
+def boundary_point(label_of, x, y, x_other, tol):
+    length = float(np.linalg.norm(x_other - x))
+    unit = (x_other - x) / length
+    near, far = 0.0, length
+    while far - near > tol:
+        half = (near + far) / 2
+        if label_of((x + half * unit).reshape(1, -1))[0] == y:
+            near = half
+        else:
+            far = half
+    return x + far * unit
+""",
+        "the number of halvings computed first": """
+import math
+def boundary_point(label_of, x, y, x_other, tol):
+    length = np.linalg.norm(x_other - x)
+    steps = max(0, math.ceil(math.log2(length / tol)))
+    lo, hi = 0.0, 1.0
+    for _ in range(steps):
+        mid = (lo + hi) / 2
+        if label_of(np.array([x + mid * (x_other - x)]))[0] == y:
+            lo = mid
+        else:
+            hi = mid
+    return x + hi * (x_other - x)
+""",
+        "recursive, on the two end points": """
+def boundary_point(label_of, x, y, x_other, tol):
+    def search(inside, outside):
+        if np.linalg.norm(outside - inside) <= tol:
+            return outside
+        middle = (inside + outside) / 2
+        if label_of(middle[None])[0] == y:
+            return search(middle, outside)
+        return search(inside, middle)
+    return search(np.asarray(x, float), np.asarray(x_other, float))
+""",
+        "both ends' labels checked first (two queries more)": """
+def boundary_point(label_of, x, y, x_other, tol):
+    ends = label_of(np.stack([x, x_other]))
+    assert ends[0] == y and ends[1] != y
+    length = np.linalg.norm(x_other - x)
+    lo, hi = 0.0, 1.0
+    while (hi - lo) * length > tol:
+        mid = (lo + hi) / 2
+        if label_of((x + mid * (x_other - x))[None])[0] == y:
+            lo = mid
+        else:
+            hi = mid
+    return x + hi * (x_other - x)
 """,
     },
 }

@@ -15,6 +15,7 @@ shape of `mialab.attacks.base.Attack`: fit(...) -> self, score(target, X, y) -> 
 | `rmia.RMIA` | Zarifzadeh et al. 2024, relative membership inference | 05 |
 | `label_only.GapAttack` | Choquette-Choo et al. 2021, gap attack | 05 |
 | `label_only.NoiseRobustnessAttack` | Choquette-Choo et al. 2021, noise robustness | 05 |
+| `label_only.BoundaryDistanceAttack` | Choquette-Choo et al. 2021, Li & Zhang 2021, boundary distance | 05 |
 | `whitebox.WhiteBoxAttack` | Nasr et al. 2019, white-box features (loss, gradient and activation norms) | 06 |
 | `generative.DiscriminatorAttack` | Hayes et al. 2019 (LOGAN), white-box discriminator | 07 |
 | `generative.LoganBlackBoxAttack` | Hayes et al. 2019 (LOGAN), a GAN trained on the target's samples | 07 |
@@ -31,7 +32,7 @@ return attribute values and images, not scores).
 """
 
 from .base import Attack, NotFittedError, TrainingRecipe
-from .label_only import GapAttack, NoiseRobustnessAttack
+from .label_only import BoundaryDistanceAttack, GapAttack, NoiseRobustnessAttack
 from .lira import LiRA
 from .loss import CorrectnessAttack, LossAttack
 from .calibrated import MetricAttack
@@ -44,5 +45,5 @@ from .whitebox import WhiteBoxAttack
 
 __all__ = ["Attack", "NotFittedError", "TrainingRecipe", "ShadowAttack", "MLLeaksAttack", "TransferAttack",
            "ThresholdAttack", "LossAttack", "CorrectnessAttack", "MetricAttack", "LiRA", "RMIA", "GapAttack",
-           "NoiseRobustnessAttack", "DiscriminatorAttack", "LoganBlackBoxAttack", "MonteCarloAttack",
-           "ReconstructionAttack", "NearestSampleAttack", "WhiteBoxAttack"]
+           "NoiseRobustnessAttack", "BoundaryDistanceAttack", "DiscriminatorAttack", "LoganBlackBoxAttack",
+           "MonteCarloAttack", "ReconstructionAttack", "NearestSampleAttack", "WhiteBoxAttack"]

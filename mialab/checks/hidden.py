@@ -405,6 +405,39 @@ def test_tpr_at_low_fpr(tpr_at_low_fpr) -> None:
         expected = _quiet(tpr_at_fpr, np.ravel(scores), np.ravel(is_member), fpr=fpr)
         got = _call("Exercise 5.3", tpr_at_low_fpr, scores.copy(), is_member.copy(), fpr, block=_METRICS)
         _agree("Exercise 5.3", got, expected)
+
+
+def test_boundary_point(boundary_point) -> None:
+    """Exercise 5.4 on the check's linear models (a segment through a third class, a long segment, a tight tol),
+    then fresh random argmax-of-linear models, whose class regions are convex: the segment leaves class y once. The
+    point must be within tol of the crossing, labelled otherwise, and found with about log2(length / tol) queries."""
+    from .nb05 import BLOCK_POINT, _POINT_CASES, _argmax_linear, _crossing
+    rng = _fresh_rng()
+    cases = [(W, b, x, y, x_other, tol) for _, W, b, x, y, x_other, tol in _POINT_CASES]
+    for _ in range(10):
+        d, k = int(rng.integers(1, 30)), int(rng.integers(2, 7))
+        W, b = rng.normal(size=(d, k)), rng.normal(size=k)
+        label_of = _argmax_linear(W, b)
+        scale = float(rng.choice([0.1, 1.0, 30.0]))
+        x = rng.normal(scale=scale, size=d)
+        y = int(label_of(x[None])[0])
+        x_other = rng.normal(scale=scale, size=(64, d))
+        x_other = x_other[label_of(x_other) != y]
+        if len(x_other):
+            cases.append((W, b, x, y, x_other[0], float(rng.choice([1e-2, 1e-4, 1e-6]))))
+    for W, b, x, y, x_other, tol in cases:
+        label_of = _argmax_linear(W, b)
+        got, queries = _call_counting("Exercise 5.4", boundary_point, 0, label_of, x.copy(), y, x_other.copy(), tol,
+                                      block=BLOCK_POINT)
+        if np.shape(got) != np.shape(x):
+            raise CheckError("Exercise 5.4: expected the point, shape (d,), on fresh inputs drawn at grading time.")
+        got = np.asarray(got, dtype=float)
+        crossing, length = _crossing(W, b, x, y, x_other), float(np.linalg.norm(x_other - x))
+        _agree("Exercise 5.4", got, crossing, tol=tol)
+        if np.linalg.norm(got - crossing) > tol * (1 + 1e-9) or label_of(got[None])[0] == y:
+            raise CheckError("Exercise 5.4: your function gives a wrong answer on fresh inputs drawn at grading time.")
+        if queries > int(np.ceil(np.log2(max(length / tol, 1.0)))) + 3:
+            raise CheckError("Exercise 5.4: your function asks far more queries than a binary search needs.")
 # ===================================================================================== end of notebook 05
 
 

@@ -80,6 +80,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise("5.1", "logit_scale", "logit_scale", 1, _NB05),
     Exercise("5.2", "likelihood_ratio", "likelihood_ratio", 2, _NB05),
     Exercise("5.3", "tpr_at_low_fpr", "tpr_at_low_fpr", 1, _METRICS),
+    Exercise("5.4", "boundary_point", "boundary_point", 2, ("label_only.boundary_point", "extraction.find_threshold")),
     Exercise("6.1", "last_layer_gradient_norm", "last_layer_gradient_norm", 2, _NB06),
     Exercise("6.2", "passive_server_score", "passive_server_score", 2, _NB06),
     Exercise("6.3", "ascent_direction", "ascent_direction", 1, _NB06),
