@@ -27,6 +27,8 @@ def make_estimator(estimator, random_state: int | None = None):
         model = clone(estimator)
     elif callable(estimator):
         model = estimator()
+        if callable(getattr(model, "get_params", None)):
+            model = clone(model)      # a fresh copy: a function that returns one shared instance is not refitted
     else:
         raise TypeError("`estimator` must be a scikit-learn classifier (unfitted; it is cloned) or a function of no "
                         f"argument that returns one, e.g. lambda: DecisionTreeClassifier(); got {estimator!r}.")
