@@ -172,3 +172,67 @@ def test_auc_table_keeps_first_seen_order_and_leaves_missing_pairs_empty():
     assert list(table.index) == ["b", "a"] and list(table.columns) == ["x", "y"]
     assert table.loc["b", "x"] == 1.0 and table.loc["a", "x"] == 0.0 and table.loc["b", "y"] == 0.75
     assert np.isnan(table.loc["a", "y"])
+
+
+# --- exercise 3.4 (notebook 03): the check and the hidden test, called directly ------------------------------
+
+SOLUTION = '''
+def transfer_table(pair_scores, is_member, shadows, targets):
+    table = np.zeros((len(shadows), len(targets)))
+    for i, shadow in enumerate(shadows):
+        for j, target in enumerate(targets):
+            scores = pair_scores[(shadow, target)]
+            above = scores[is_member][:, None] - scores[~is_member][None, :]
+            table[i, j] = np.mean((above > 0) + 0.5 * (above == 0))
+    return table
+'''
+TRANSPOSED = '''
+def transfer_table(pair_scores, is_member, shadows, targets):
+    return np.array([[metrics.auc(pair_scores[(s, t)], is_member) for s in shadows] for t in targets])
+'''
+TIES_AS_WINS = '''
+def transfer_table(pair_scores, is_member, shadows, targets):
+    return np.array([[np.mean(pair_scores[(s, t)][is_member][:, None] >= pair_scores[(s, t)][~is_member][None, :])
+                      for t in targets] for s in shadows])
+'''
+
+
+def _function(source):
+    namespace = {"np": np, "metrics": metrics}
+    exec(source, namespace)
+    return namespace["transfer_table"]
+
+
+def test_exercise_3_4_check_passes_the_solution_on_the_transfer_table_and_fails_wrong_answers(transfer, capsys):
+    from mialab.checks import CheckError, nb03
+    names = list(THREE)
+    nb03.check_transfer_table(_function(SOLUTION), transfer.scores, transfer.is_member, names, names)
+    assert "✅ Exercise 3.4" in capsys.readouterr().out
+    for wrong, hint in ((TRANSPOSED, "Row i belongs to shadows[i]"), (TIES_AS_WINS, "Ties count 1/2")):
+        with pytest.raises(CheckError):
+            nb03.check_transfer_table(_function(wrong), transfer.scores, transfer.is_member, names, names)
+        assert hint in capsys.readouterr().out
+
+
+def test_exercise_3_4_solution_matches_the_package_table(transfer):
+    names = list(THREE)
+    np.testing.assert_allclose(_function(SOLUTION)(transfer.scores, transfer.is_member, names, names),
+                               transfer.auc.loc[names, names].to_numpy(), atol=1e-12)
+
+
+def test_exercise_3_4_hidden_test_grades_the_solution_and_rejects_wrong_answers_and_the_reference():
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _course import hidden_test
+    from mialab.checks.grading import HiddenTestFailed
+
+    assert hidden_test("nb03", "transfer_table", _function(SOLUTION)) is None
+    for wrong in (TRANSPOSED, TIES_AS_WINS):
+        with pytest.raises(HiddenTestFailed, match="wrong answer"):
+            hidden_test("nb03", "transfer_table", _function(wrong))
+
+    def calls_the_reference(pair_scores, is_member, shadows, targets):
+        return families.auc_table(pair_scores, is_member).loc[shadows, targets].to_numpy()
+    with pytest.raises(HiddenTestFailed, match="calls mialab's own implementation"):
+        hidden_test("nb03", "transfer_table", calls_the_reference)

@@ -530,9 +530,10 @@ def test_transfer_table(transfer_table) -> None:
         pair_scores = {}
         for shadow in shadows:
             for target in targets:
-                scores = rng.normal(size=n) + rng.uniform(-1.5, 3) * is_member
-                pair_scores[(shadow, target)] = np.round(scores, 1) if rng.random() < 0.5 else scores
-        shadows, targets = list(rng.permutation(shadows)), list(rng.permutation(targets))   # asked in any order
+                first = not pair_scores           # the first pair: below chance, and rounded (ties)
+                scores = rng.normal(size=n) + (-1.0 if first else rng.uniform(-1.5, 3)) * is_member
+                pair_scores[(shadow, target)] = np.round(scores, 1) if first or rng.random() < 0.5 else scores
+        shadows, targets = shadows[::-1], targets[::-1]     # asked in another order than the keys'
         expected = auc_table(pair_scores, is_member).loc[shadows, targets].to_numpy()
         got = _call("Exercise 3.4", transfer_table, {k: v.copy() for k, v in pair_scores.items()}, is_member.copy(),
                     list(shadows), list(targets), block=("families.auc_table",))

@@ -110,8 +110,12 @@ def check_pick_threshold(pick_threshold, noise_probs=None) -> None:
 
 
 def _auc(scores, is_member) -> float:
-    from sklearn.metrics import roc_auc_score
-    return float(roc_auc_score(np.asarray(is_member, bool), np.asarray(scores, float)))
+    """P(a member scores above a non-member), ties 1/2: the Mann-Whitney statistic from average ranks."""
+    from scipy.stats import rankdata
+    is_member = np.asarray(is_member, bool)
+    ranks = rankdata(np.asarray(scores, float))
+    n1, n0 = int(is_member.sum()), int((~is_member).sum())
+    return float((ranks[is_member].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
 def _auc_table(pair_scores, is_member, shadows, targets) -> np.ndarray:
@@ -184,10 +188,12 @@ HINTS = {
     '3.3': ("Two steps: the largest posterior of each answer (a max along axis=1, one number per noise query), "
             "then np.percentile of those numbers at `percentile` (0-100, with its default linear interpolation), "
             "returned as a float."),
-    '3.4': ("Start from np.zeros((len(shadows), len(targets))). Loop with enumerate over shadows (index i, "
-            "family shadow) and, inside, over targets (j, target); the scores of that pair are pair_scores[(shadow, "
-            "target)], the key in that order. Store their AUC at [i, j]: metrics.auc(scores, is_member), or "
-            "scikit-learn's roc_auc_score(is_member, scores) (mind the order of its arguments)."),
+    '3.4': ("Start from an array of zeros of shape (len(shadows), len(targets)). Loop with enumerate over shadows "
+            "(index i, family shadow) and, inside, over targets (j, target); the scores of that pair are "
+            "pair_scores[(shadow, target)], the key in that order. Store their AUC at [i, j]: metrics.auc(scores, "
+            "is_member) computes it, or count it yourself: subtract every non-member's score from every member's "
+            "(broadcast a column of member scores against a row of non-member scores), then average 1 for a "
+            "positive difference, 1/2 for a zero and 0 for a negative one."),
 }
 
 
