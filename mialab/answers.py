@@ -155,6 +155,20 @@ def ex_3_3(noise_probs, percentile):
     return float(np.percentile(np.max(noise_probs, axis=1), percentile))
 
 
+@reference
+def ex_3_4(pair_scores, is_member, shadows, targets):
+    """Exercise 3.4: {(shadow family, target family): scores (n,)}, is_member (n,), the row and column families ->
+    (len(shadows), len(targets)): entry [i, j] the AUC of pair_scores[(shadows[i], targets[j])] (ties count 1/2)."""
+    is_member = np.asarray(is_member, bool)
+    table = np.zeros((len(shadows), len(targets)))
+    for i, shadow in enumerate(shadows):
+        for j, target in enumerate(targets):
+            scores = np.asarray(pair_scores[(shadow, target)], float)
+            above = scores[is_member][:, None] - scores[~is_member][None, :]
+            table[i, j] = np.mean((above > 0) + 0.5 * (above == 0))
+    return table
+
+
 # ------------------------------------------------------------------------------------------------ notebook 04
 
 @reference

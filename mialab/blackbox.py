@@ -38,12 +38,25 @@ class QueryBudgetExceeded(RuntimeError):
     it was given (extraction.query_within_budget); nothing is asked."""
 
 
+def _integer_classes(model) -> np.ndarray | None:
+    """The model's `classes_` when they are class indices (whole numbers >= 0), else None (strings, none)."""
+    classes = getattr(model, "classes_", None)
+    if classes is None:
+        return None
+    classes = np.asarray(classes)
+    if classes.ndim != 1 or not len(classes) or not np.issubdtype(classes.dtype, np.integer) or classes.min() < 0:
+        return None
+    return classes
+
+
 def _model_n_classes(model) -> int | None:
     if getattr(model, "n_classes", None) is not None:
         return int(model.n_classes)
-    if getattr(model, "classes_", None) is not None:
-        return len(model.classes_)
-    return None
+    classes = getattr(model, "classes_", None)
+    if classes is None:
+        return None
+    indices = _integer_classes(model)
+    return len(classes) if indices is None else int(indices.max()) + 1
 
 
 class BlackBox:
@@ -59,10 +72,15 @@ class BlackBox:
     (a scikit-learn classifier, a defended model). n_queries counts the records answered since the last
     reset_queries(). budget: the most records the box answers in all (None: no limit); a query that would pass it
     raises QueryBudgetExceeded and is not answered.
+
+    A scikit-learn classifier answers one column per class it saw in training (`classes_`). Where those are class
+    indices, column c of the box's answers is class c: a class the model never saw (absent from its training set)
+    gets probability 0, so labels index the answers as they do a torch model's. `n_classes` (default: the model's
+    largest class + 1) widens the answers to the task's classes when the highest ones were never seen.
     """
 
     def __init__(self, model, output: str = "probabilities", k: int = 3, decimals: int = 2, *,
-                 budget: int | None = None):
+                 budget: int | None = None, n_classes: int | None = None):
         self._is_torch = isinstance(model, nn.Module)
         if not self._is_torch and not callable(getattr(model, "predict_proba", None)):
             raise TypeError(f"`model` must be a torch module or have a predict_proba(X) method; got "
@@ -75,6 +93,16 @@ class BlackBox:
                              f"got {decimals!r}.")
         self.decimals = int(decimals)
         self._n_classes = _model_n_classes(model)
+        self._columns = None if self._is_torch else _integer_classes(model)   # where each predict_proba column goes
+        if n_classes is not None:
+            n_classes = check_positive_int(n_classes, "n_classes")
+            if self._n_classes is not None and n_classes < self._n_classes:
+                raise ValueError(f"`n_classes` = {n_classes} but the model answers {self._n_classes} classes; pass "
+                                 f"n_classes >= {self._n_classes} (the task's number of classes), or leave it out.")
+            if not self._is_torch and self._columns is None and getattr(model, "classes_", None) is not None:
+                raise ValueError("`n_classes` widens the answers of a model whose `classes_` are class indices "
+                                 f"(0, 1, ...); this model's classes are {list(model.classes_)[:5]}. Leave it out.")
+            self._n_classes = n_classes
         self._check_k()
         self.budget = None if budget is None else check_positive_int(budget, "budget")
         self.n_queries = 0
@@ -104,7 +132,16 @@ class BlackBox:
         n_features = getattr(self._model, "n_features_in_", None)
         if n_features is not None and X.ndim == 2 and X.shape[1] != n_features:
             raise ValueError(f"`X` has {X.shape[1]} features per record but the model takes {n_features}.")
-        return as_proba(self._model.predict_proba(X), "the model's predict_proba output", n=len(X))
+        probs = as_proba(self._model.predict_proba(X), "the model's predict_proba output", n=len(X))
+        columns = self._columns
+        if columns is None or (probs.shape[1] == self._n_classes and np.array_equal(columns, np.arange(len(columns)))):
+            return probs
+        if probs.shape[1] != len(columns):
+            raise ValueError(f"the model's predict_proba answers {probs.shape[1]} columns but it has "
+                             f"{len(columns)} classes_; it is not a scikit-learn classifier's output.")
+        full = np.zeros((len(probs), self._n_classes), dtype=probs.dtype)
+        full[:, columns] = probs
+        return full
 
     def query(self, X) -> np.ndarray:
         """The model's answers on X (n, d): (n, n_classes) float, or (n,) int64 for output="label"."""
@@ -124,11 +161,7 @@ class BlackBox:
         if self.output == "rounded":
             return np.round(probs, self.decimals)
         if self.output == "label":
-            labels = probs.argmax(axis=1)
-            classes = getattr(self._model, "classes_", None)
-            if classes is not None and np.issubdtype(np.asarray(classes).dtype, np.integer):
-                labels = np.asarray(classes)[labels]
-            return labels.astype(np.int64)
+            return probs.argmax(axis=1).astype(np.int64)     # column c is class c (see _probabilities)
         top = np.argpartition(-probs, self.k - 1, axis=1)[:, :self.k]
         answers = np.zeros_like(probs)
         np.put_along_axis(answers, top, np.take_along_axis(probs, top, axis=1), axis=1)

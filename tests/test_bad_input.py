@@ -17,8 +17,9 @@ from mialab import (_validation, aggregates, blackbox, cache, capstone, data, di
 from mialab import capstone_targets
 from mialab import generative_models as generative
 from mialab.attacks import augment
-from mialab.attacks import (attribute, calibrated, extraction, features, hyperparameters, inversion, label_only, lira,
-                            mlleaks, rmia, shadow, signals, synthesis, thresholds, vulnerable, whitebox)
+from mialab.attacks import (attribute, calibrated, extraction, families, features, hyperparameters, inversion,
+                            label_only, lira, mlleaks, rmia, shadow, signals, synthesis, thresholds, vulnerable,
+                            whitebox)
 from mialab.attacks import generative as generative_attacks
 from mialab.attacks import loss as loss_attacks
 from mialab.defenses import adversarial, distillation, dp_linear, dpsgd, memguard, relaxloss, stacking
@@ -629,11 +630,51 @@ PACKAGE_SHAPE = [   # issue 26's new public functions and the grading rewrite's 
      "no function .*\\(NameError: f\\)"),
 ]
 
+_TREE = DecisionTreeClassifier(random_state=0).fit(X4, Y3)
+_PAIR = (X4, Y3)
+_POOL = (np.zeros((12, 4), np.float32), np.r_[Y3, Y3])
+
+FAMILIES = [   # issue 28: scikit-learn targets and shadows, the family x family transfer table
+    (lambda: BlackBox(_TREE, n_classes=2), ValueError, "`n_classes` = 2 but the model answers 3 classes"),
+    (lambda: BlackBox(_TREE, n_classes=0), ValueError, "`n_classes`"),
+    (lambda: shadow.make_estimator("tree"), TypeError, "`estimator` must be a scikit-learn classifier"),
+    (lambda: shadow.make_estimator(lambda: object()), TypeError, "`estimator` must give a classifier"),
+    (lambda: shadow.ClassifierStack([], 3), TypeError, "`models` must be a non-empty list"),
+    (lambda: shadow.ClassifierStack([DecisionTreeClassifier()], 3), TypeError, "`models\\[0\\]`.*fit it first"),
+    (lambda: shadow.ClassifierStack([_TREE], 2), ValueError, "class indices 0 .. 1"),
+    (lambda: shadow.ClassifierStack([_TREE], 3).predict_proba(np.zeros((2, 5))), ValueError, "features"),
+    (lambda: shadow.train_shadows(X4, Y3, 1, train_size=2, recipe={}, estimator=_TREE), ValueError,
+     "either `recipe`"),
+    (lambda: shadow.train_shadows(X4, Y3, 1, train_size=2, n_classes=2, estimator=DecisionTreeClassifier()),
+     ValueError, "`n_classes` = 2"),
+    (lambda: mlleaks.MLLeaksAttack(true_label="yes"), TypeError, "`true_label`"),
+    (lambda: whitebox.WhiteBoxAttack(n_shadows=1, train_size=2).fit(_POOL[0], _POOL[1], shadows=shadow.ShadowModels(
+        shadow.ClassifierStack([_TREE], 3), MASKS[:, :1].repeat(2, 0), ~MASKS[:, :1].repeat(2, 0))), TypeError,
+     "must be MLPs"),
+    (lambda: metrics.auc_ci(np.arange(4.0), [True, True, False, False], n_boot=0), ValueError, "`n_boot`"),
+    (lambda: metrics.auc_ci(np.arange(4.0), [True, True, False, False], level=1.5), ValueError, "`level`"),
+    (lambda: metrics.auc_ci(np.arange(4.0), [True, True, True, True]), ValueError, "is_member"),
+    (lambda: families.auc_table([0.5], [True, False]), TypeError, "`pair_scores` must be a non-empty dict"),
+    (lambda: families.auc_table({"tree": np.ones(2)}, [True, False]), TypeError, "a pair \\(shadow family"),
+    (lambda: families.auc_table({("a", "b"): np.ones(3)}, [True, False]), ValueError, "has 3 scores but"),
+    (lambda: families.auc_table({("a", "b"): np.ones(2)}, [True, True]), ValueError, "is_member"),
+    (lambda: families.family_transfer({}, _PAIR, _PAIR, _POOL), TypeError, "`families` must be a non-empty dict"),
+    (lambda: families.family_transfer({"x": "tree"}, _PAIR, _PAIR, _POOL), TypeError, "`families\\['x'\\]`"),
+    (lambda: families.family_transfer({"t": _TREE}, X4, _PAIR, _POOL), TypeError, "`members` must be a pair"),
+    (lambda: families.family_transfer({"t": _TREE}, _PAIR, (X4[:, :3], Y3), _POOL), ValueError,
+     "same features per record"),
+    (lambda: families.family_transfer({"t": _TREE}, _PAIR, _PAIR, _PAIR), ValueError, "at least 12"),
+    (lambda: families.family_transfer({"t": _TREE}, _PAIR, _PAIR, _POOL, n_classes=2), ValueError,
+     "`n_classes` = 2"),
+    (lambda: families.family_transfer({"t": _TREE}, _PAIR, _PAIR, _POOL, k=0), ValueError, "`k`"),
+    (lambda: families.family_transfer({"t": _TREE}, _PAIR, _PAIR, _POOL, n_shadows=0), ValueError, "`n_shadows`"),
+]
+
 
 TABLES = {"_validation": VALIDATION, "models": MODELS, "data": DATA, "cache": CACHE, "blackbox": BLACKBOX,
           "metrics": METRICS, "download": DOWNLOAD, "attacks": ATTACKS, "ducks": DUCKS, "huge": HUGE,
           "capstone": CAPSTONE, "course": COURSE, "deep": DEEP, "silent": SILENT,
-          "coverage": COVERAGE, "package_shape": PACKAGE_SHAPE}
+          "coverage": COVERAGE, "package_shape": PACKAGE_SHAPE, "families": FAMILIES}
 ROWS = [(name, i, *row) for name, table in TABLES.items() for i, row in enumerate(table)]
 
 

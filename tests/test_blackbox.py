@@ -67,6 +67,28 @@ def test_scikit_learn_models_work_through_predict_proba(records):
     np.testing.assert_array_equal(BlackBox(clf, output="label").query(records), clf.predict(records))
 
 
+def test_a_class_a_scikit_learn_model_never_saw_answers_zero_in_its_own_column(records):
+    y = np.array([0, 2, 5] * 4)                       # classes 1, 3, 4 never seen: predict_proba has 3 columns
+    clf = LogisticRegression().fit(records, y)
+    answers = BlackBox(clf).query(records)
+    assert answers.shape == (12, 6) and BlackBox(clf).n_classes == 6
+    np.testing.assert_allclose(answers[:, [0, 2, 5]], clf.predict_proba(records))
+    assert (answers[:, [1, 3, 4]] == 0).all()
+    np.testing.assert_array_equal(answers.argmax(axis=1), clf.predict(records))   # column c is class c
+    np.testing.assert_array_equal(BlackBox(clf, output="label").query(records), clf.predict(records))
+
+
+def test_n_classes_widens_the_answers_to_classes_above_the_models_largest(records):
+    clf = LogisticRegression().fit(records, np.arange(12) % 3)
+    target = BlackBox(clf, n_classes=10, output="top_k", k=2)
+    answers = target.query(records)
+    assert target.n_classes == 10 and answers.shape == (12, 10) and (answers[:, 3:] == 0).all()
+    with pytest.raises(ValueError, match="`n_classes` = 2 but the model answers 3 classes"):
+        BlackBox(clf, n_classes=2)
+    with pytest.raises(ValueError, match="class indices"):
+        BlackBox(LogisticRegression().fit(records, np.array(["a", "b"] * 6)), n_classes=3)
+
+
 def test_n_classes_and_output_are_public_but_the_model_is_not(model):
     target = BlackBox(model, output="rounded")
     assert target.n_classes == 5 and target.output == "rounded"

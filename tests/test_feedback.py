@@ -40,6 +40,7 @@ EXERCISES = {
     "3.1": (nb03.check_top_k_features, ("nb03", "top_k_features")),
     "3.2": (nb03.check_entropy_attack, ("nb03", "entropy_attack")),
     "3.3": (nb03.check_pick_threshold, ("nb03", "pick_threshold")),
+    "3.4": (nb03.check_transfer_table, ("nb03", "transfer_table")),
     "4.1": (nb04.check_loss_attack, ("nb04", "loss_attack")),
     "4.2": (nb04.check_yeom_advantage, ("nb04", "yeom_advantage")),
     "4.3": (nb04.check_modified_entropy, ("nb04", "modified_entropy")),

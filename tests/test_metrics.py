@@ -175,6 +175,34 @@ def test_evaluate_agrees_with_the_single_metrics():
     assert (result.n_members, result.n_nonmembers) == (1000, 1000) and result.ci == {}
 
 
+@pytest.mark.parametrize("decimals", [None, 1, 0])
+def test_auc_ci_is_the_percentile_interval_of_the_auc_over_stratified_resamples(decimals):
+    """Brute force: the same draws (members' positions, then the sorted non-members'), one AUC per resample."""
+    rng = np.random.default_rng(3)
+    is_member = rng.random(300) < 0.4
+    scores = rng.normal(size=300) + is_member
+    scores = scores if decimals is None else np.round(scores, decimals)      # ties
+    draws = np.random.default_rng(7)
+    members, nonmembers = scores[is_member], np.sort(scores[~is_member], kind="stable")
+    picks = (draws.integers(0, len(members), (50, len(members))),
+             draws.integers(0, len(nonmembers), (50, len(nonmembers))))
+    labels = np.r_[np.ones(len(members)), np.zeros(len(nonmembers))]
+    values = [sklearn.metrics.roc_auc_score(labels, np.r_[members[picks[0][b]], nonmembers[picks[1][b]]])
+              for b in range(50)]
+    expected = np.quantile(values, [0.025, 0.975])
+    np.testing.assert_allclose(metrics.auc_ci(scores, is_member, n_boot=50, random_state=7), expected, atol=1e-12)
+
+
+def test_auc_ci_agrees_with_bootstrap_ci_of_the_auc():
+    rng = np.random.default_rng(0)
+    is_member = rng.random(2000) < 0.5
+    scores = rng.normal(size=2000) + is_member
+    fast = metrics.auc_ci(scores, is_member, n_boot=400, random_state=1)
+    slow = metrics.bootstrap_ci(metrics.auc, scores, is_member, n_boot=400, random_state=1)
+    assert fast[0] < metrics.auc(scores, is_member) < fast[1]
+    np.testing.assert_allclose(fast, slow, atol=0.01)                 # other resamples, the same interval
+
+
 def test_evaluate_with_bootstrap_gives_intervals_around_each_number():
     scores, is_member = simulated(500, 500)
     result = metrics.evaluate(scores, is_member, fprs=(0.01,), n_boot=50, random_state=1)

@@ -109,6 +109,65 @@ def pick_threshold(noise_probs, percentile):
     return float(np.mean(noise_probs.max(axis=1)))
 """,
     },
+    "3.4": {
+        "transposed: one row per target family": """
+def transfer_table(pair_scores, is_member, shadows, targets):
+    return np.array([[metrics.auc(pair_scores[(s, t)], is_member) for s in shadows] for t in targets])
+""",
+        "each key read the wrong way round, (target, shadow)": """
+def transfer_table(pair_scores, is_member, shadows, targets):
+    table = np.zeros((len(shadows), len(targets)))
+    for i, shadow in enumerate(shadows):
+        for j, target in enumerate(targets):
+            table[i, j] = metrics.auc(pair_scores[(target, shadow)], is_member)
+    return table
+""",
+        "the table filled in the order of the dict's keys, not of shadows and targets": """
+def transfer_table(pair_scores, is_member, shadows, targets):
+    aucs = [metrics.auc(scores, is_member) for scores in pair_scores.values()]
+    return np.array(aucs).reshape(len(shadows), len(targets))
+""",
+        "members and non-members swapped (1 - AUC)": """
+def transfer_table(pair_scores, is_member, shadows, targets):
+    return np.array([[metrics.auc(pair_scores[(s, t)], ~is_member) for t in targets] for s in shadows])
+""",
+        "an attack below chance folded up: max(AUC, 1 - AUC)": """
+def transfer_table(pair_scores, is_member, shadows, targets):
+    aucs = np.array([[metrics.auc(pair_scores[(s, t)], is_member) for t in targets] for s in shadows])
+    return np.maximum(aucs, 1 - aucs)
+""",
+        "ties counted as wins (>=)": """
+def transfer_table(pair_scores, is_member, shadows, targets):
+    table = np.zeros((len(shadows), len(targets)))
+    for i, shadow in enumerate(shadows):
+        for j, target in enumerate(targets):
+            scores = pair_scores[(shadow, target)]
+            table[i, j] = np.mean(scores[is_member][:, None] >= scores[~is_member][None, :])
+    return table
+""",
+        "ties counted as losses (> only)": """
+def transfer_table(pair_scores, is_member, shadows, targets):
+    table = np.zeros((len(shadows), len(targets)))
+    for i, shadow in enumerate(shadows):
+        for j, target in enumerate(targets):
+            scores = pair_scores[(shadow, target)]
+            table[i, j] = np.mean(scores[is_member][:, None] > scores[~is_member][None, :])
+    return table
+""",
+        "the members taken to be the first half of the records": """
+def transfer_table(pair_scores, is_member, shadows, targets):
+    first_half = np.arange(len(is_member)) < is_member.sum()
+    return np.array([[metrics.auc(pair_scores[(s, t)], first_half) for t in targets] for s in shadows])
+""",
+        "the accuracy of calling members the scores above 0.5": """
+def transfer_table(pair_scores, is_member, shadows, targets):
+    return np.array([[np.mean((pair_scores[(s, t)] > 0.5) == is_member) for t in targets] for s in shadows])
+""",
+        "the membership advantage instead of the AUC": """
+def transfer_table(pair_scores, is_member, shadows, targets):
+    return np.array([[metrics.advantage(pair_scores[(s, t)], is_member) for t in targets] for s in shadows])
+""",
+    },
 }
 
 RIGHT = {
@@ -171,6 +230,42 @@ def pick_threshold(noise_probs, percentile):
 def pick_threshold(noise_probs, percentile):
     import pandas as pd
     return float(pd.Series(noise_probs.max(axis=1)).quantile(percentile / 100))
+""",
+    },
+    "3.4": {
+        "mialab's metrics.auc in a nested list comprehension": """
+def transfer_table(pair_scores, is_member, shadows, targets):
+    return np.array([[metrics.auc(pair_scores[(s, t)], is_member) for t in targets] for s in shadows])
+""",
+        "scikit-learn's roc_auc_score, filled into zeros": """
+def transfer_table(pair_scores, is_member, shadows, targets):
+    from sklearn.metrics import roc_auc_score
+    table = np.zeros((len(shadows), len(targets)))
+    for i, shadow in enumerate(shadows):
+        for j, target in enumerate(targets):
+            table[i, j] = roc_auc_score(is_member, pair_scores[(shadow, target)])
+    return table
+""",
+        "the Mann-Whitney U of scipy over n1 * n0": """
+def transfer_table(pair_scores, is_member, shadows, targets):
+    from scipy.stats import mannwhitneyu
+    n1, n0 = is_member.sum(), (~is_member).sum()
+    return np.array([[mannwhitneyu(pair_scores[(s, t)][is_member], pair_scores[(s, t)][~is_member]).statistic
+                      / (n1 * n0) for t in targets] for s in shadows])
+""",
+        "average ranks (scipy.stats.rankdata)": """
+def transfer_table(pair_scores, is_member, shadows, targets):
+    from scipy.stats import rankdata
+    n1, n0 = int(is_member.sum()), int((~is_member).sum())
+    def auc(scores):
+        return (rankdata(scores)[is_member].sum() - n1 * (n1 + 1) / 2) / (n1 * n0)
+    return np.array([[auc(pair_scores[(s, t)]) for t in targets] for s in shadows])
+""",
+        "pandas: a Series keyed by the pairs, unstacked, then reordered": """
+def transfer_table(pair_scores, is_member, shadows, targets):
+    import pandas as pd
+    table = pd.Series({key: metrics.auc(scores, is_member) for key, scores in pair_scores.items()}).unstack()
+    return table.loc[shadows, targets].to_numpy()
 """,
     },
 }

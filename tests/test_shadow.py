@@ -7,8 +7,8 @@ from sklearn.metrics import roc_auc_score
 
 from mialab.attacks.base import NotFittedError
 from mialab import data, metrics, models
-from mialab.attacks.shadow import (ShadowAttack, ShadowModels, attack_dataset, attack_scores, fit_attack_models,
-                                   make_attack_model, shadow_attack_dataset, train_shadows)
+from mialab.attacks.shadow import (ClassifierStack, ShadowAttack, ShadowModels, attack_dataset, attack_scores,
+                                   fit_attack_models, make_attack_model, shadow_attack_dataset, train_shadows)
 from mialab.blackbox import BlackBox
 from mialab._reference import ReferenceBlocked, blocked
 
@@ -94,6 +94,29 @@ def test_train_shadows_gives_disjoint_in_and_out_sets_of_train_size():
     sub = shadows.subset(2)
     assert len(sub) == 2
     np.testing.assert_allclose(sub.stack.predict_proba(X[:5]), shadows.stack.predict_proba(X[:5])[:2])
+
+
+def test_train_shadows_with_an_estimator_trains_scikit_learn_shadows_into_a_classifier_stack():
+    from sklearn.tree import DecisionTreeClassifier
+    rng = np.random.default_rng(0)
+    X, y = rng.random((200, 6)).astype(np.float32), rng.integers(0, 10, 200)
+    shadows = train_shadows(X, y, 3, train_size=40, n_classes=12, estimator=DecisionTreeClassifier(), random_state=0)
+    assert isinstance(shadows.stack, ClassifierStack) and len(shadows) == 3
+    probs = shadows.stack.predict_proba(X)
+    assert probs.shape == (3, 200, 12) and (probs[:, :, 10:] == 0).all()      # classes 10, 11 never seen
+    for j in range(3):                      # a fully grown tree fits its members; column c is class c
+        members = shadows.members[:, j]
+        np.testing.assert_array_equal(probs[j][members].argmax(axis=1), y[members])
+        assert not (shadows.members[:, j] & shadows.nonmembers[:, j]).any()
+    assert shadows.stack[0].random_state != shadows.stack[1].random_state      # each shadow its own seed
+    again = train_shadows(X, y, 3, train_size=40, n_classes=12, estimator=lambda: DecisionTreeClassifier(),
+                          random_state=0)
+    np.testing.assert_array_equal(again.stack.predict_proba(X), probs)       # a function returning one: the same
+    np.testing.assert_array_equal(shadows.subset(2).stack.predict_proba(X), probs[:2])
+    with pytest.raises(ValueError, match="either `recipe`.*or `estimator`"):
+        train_shadows(X, y, 1, train_size=40, recipe=dict(epochs=1), estimator=DecisionTreeClassifier())
+    with pytest.raises(TypeError, match="`estimator`"):
+        train_shadows(X, y, 1, train_size=40, estimator="tree")
 
 
 def test_fit_attack_models_fits_one_model_per_class_and_none_for_one_sided_classes():

@@ -25,10 +25,11 @@ shape of `mialab.attacks.base.Attack`: fit(...) -> self, score(target, X, y) -> 
 
 Shared steps: `signals` (the records x models signal matrix, leave-one-out over many models), `features`
 (confidence, entropy, logit scaling), `thresholds` (per-class thresholds), `synthesis` (shadow data by queries),
-`attribute` (Yeom's attribute inference), `vulnerable` (per-record leakage, Long et al.), `extraction` and
-`hyperparameters` (stealing a model or its regularisation, notebook 09: they return models, not scores),
-`inversion` (model inversion and MAP attribute inference, Fredrikson et al. 2014 and 2015, notebook 08: they
-return attribute values and images, not scores).
+`attribute` (Yeom's attribute inference), `vulnerable` (per-record leakage, Long et al.), `families` (targets and
+shadows of scikit-learn's model families and the family x family transfer table, Truex et al., notebook 03),
+`extraction` and `hyperparameters` (stealing a model or its regularisation, notebook 09: they return models, not
+scores), `inversion` (model inversion and MAP attribute inference, Fredrikson et al. 2014 and 2015, notebook 08:
+they return attribute values and images, not scores).
 """
 
 from .base import Attack, NotFittedError, TrainingRecipe

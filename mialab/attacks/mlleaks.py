@@ -9,8 +9,8 @@ import numbers
 import numpy as np
 from sklearn.base import clone
 
-from .._validation import check_count, as_features, as_labels, as_proba, check_choice, check_positive_int, \
-    check_memory, check_random_state, check_seed
+from .._validation import check_count, as_features, as_labels, as_proba, check_bool, check_choice, \
+    check_positive_int, check_memory, check_random_state, check_seed
 from .. import blackbox
 from .._reference import reference
 from .base import Attack, as_recipe
@@ -77,14 +77,18 @@ class MLLeaksAttack(Attack):
 
     The attack model is mialab.attacks.shadow.make_attack_model() (logistic regression on standardized
     log-posteriors; the paper uses a small neural network); pass `attack_model` (a scikit-learn classifier, e.g.
-    MLPClassifier) to use another. With n_shadows=8 the same code is a many-shadow attack.
+    MLPClassifier) to use another. With n_shadows=8 the same code is a many-shadow attack. `true_label=True`
+    appends the posterior of the record's own class to the top-k (the candidates' labels are then needed): a model
+    whose answers are one-hot, a fully grown decision tree, gives every record the same sorted top-k, and only the
+    posterior of the true class (1 on its members, 0 on the non-members it gets wrong) tells them apart (notebook
+    03's model families). The shadow may be any scikit-learn classifier (train_shadows(..., estimator=)).
 
     Threat model:
         data:      >= 2 * train_size labelled records from the target's distribution (the shadow's pool)
         knowledge: none about the target's training recipe (the shadow uses the attacker's own `recipe`); the
-                   candidates' labels are not needed
+                   candidates' labels are not needed (true_label=True: they are)
         outputs:   the top-k posteriors: "probabilities", "rounded" or "top_k" with at least k classes revealed;
-                   label rejected
+                   label rejected (true_label=True: "probabilities" or "rounded")
         queries:   one per candidate record; none for fitting
     Paper: A. Salem, Y. Zhang, M. Humbert, P. Berrang, M. Fritz, M. Backes, "ML-Leaks: Model and Data Independent
     Membership Inference Attacks and Defenses on Machine Learning Models", NDSS 2019 (Sec. III). Taught in
@@ -95,11 +99,12 @@ class MLLeaksAttack(Attack):
     _fitted = ("attack_model_",)
     threshold_ = 0.5
 
-    def __init__(self, n_shadows: int = 1, train_size: int = 2500, *, k: int = 3, recipe=None, attack_model=None,
-                 random_state: int = 0):
+    def __init__(self, n_shadows: int = 1, train_size: int = 2500, *, k: int = 3, true_label: bool = False,
+                 recipe=None, attack_model=None, random_state: int = 0):
         self.n_shadows = check_count(n_shadows, "n_shadows")
         self.train_size = check_positive_int(train_size, "train_size")
         self.k = check_positive_int(k, "k")
+        self.true_label = check_bool(true_label, "true_label")
         if attack_model is not None and not (hasattr(attack_model, "fit") and hasattr(attack_model, "predict_proba")):
             raise TypeError("`attack_model` must be a scikit-learn classifier with fit and predict_proba; got "
                             f"{type(attack_model).__name__}.")
@@ -117,22 +122,37 @@ class MLLeaksAttack(Attack):
                              f"k <= {int(y.max()) + 1} or shadow data with more classes.")
         shadows = shadows_for_pool(X, y, shadows, n_shadows=self.n_shadows, train_size=self.train_size,
                                    recipe=self.recipe, random_state=self.random_state)
-        probs, _, is_member = shadow_attack_dataset(shadows, X, y)
-        features = sorted_top_k(probs, self.k)
+        probs, labels, is_member = shadow_attack_dataset(shadows, X, y)
+        features = self._features(probs, labels)
+        self.n_classes_ = probs.shape[1]
         model = make_attack_model() if self.attack_model is None else self.attack_model
         self.attack_model_ = clone(model).fit(features, is_member)
         self.shadows_ = shadows
         self.shadow_features_, self.shadow_is_member_ = features, is_member
         return self
 
+    def _features(self, probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        features = sorted_top_k(probs, self.k)
+        if self.true_label:
+            features = np.hstack([features, probs[np.arange(len(probs)), labels][:, None]])
+        return features
+
     def score(self, target, X, y=None) -> np.ndarray:
         """The attack model's probability that each candidate is a member: X (n, d) -> (n,). `y` is not used
-        (the attack needs no labels) but is checked when given, so every attack can be called the same way."""
+        (the attack needs no labels) but is checked when given, so every attack can be called the same way;
+        with true_label=True it is needed."""
         self._check_fitted()
         X = as_features(X)
-        if y is not None:
-            as_labels(y, n=len(X))
-        features = query_top_k(target, X, self.k)
+        if self.true_label:
+            if y is None:
+                raise ValueError("this attack was built with true_label=True: pass the candidates' labels, "
+                                 "score(target, X, y).")
+            probs, y = blackbox.query_candidates(target, X, y, self.n_classes_)
+            features = self._features(probs, y)
+        else:
+            if y is not None:
+                as_labels(y, n=len(X))
+            features = query_top_k(target, X, self.k)
         return self.attack_model_.predict_proba(features)[:, _member_column(self.attack_model_)]
 
 

@@ -20,11 +20,71 @@ from ..many_models import ModelStack, train_many
 from .base import Attack, as_recipe
 
 
+def make_estimator(estimator, random_state: int | None = None):
+    """A fresh, unfitted scikit-learn classifier from `estimator` (an unfitted classifier, cloned, or a function of
+    no argument that returns one), its `random_state` set when it has one and `random_state` is given."""
+    if callable(getattr(estimator, "fit", None)):
+        model = clone(estimator)
+    elif callable(estimator):
+        model = estimator()
+        if callable(getattr(model, "get_params", None)):
+            model = clone(model)      # a fresh copy: a function that returns one shared instance is not refitted
+    else:
+        raise TypeError("`estimator` must be a scikit-learn classifier (unfitted; it is cloned) or a function of no "
+                        f"argument that returns one, e.g. lambda: DecisionTreeClassifier(); got {estimator!r}.")
+    if not (callable(getattr(model, "fit", None)) and callable(getattr(model, "predict_proba", None))):
+        raise TypeError("`estimator` must give a classifier with fit and predict_proba (for SVC: probability=True); "
+                        f"got {type(model).__name__}.")
+    if random_state is not None and callable(getattr(model, "get_params", None)) \
+            and "random_state" in model.get_params(deep=False):
+        model.set_params(random_state=int(random_state))
+    return model
+
+
+class ClassifierStack:
+    """Fitted scikit-learn classifiers that answer together as a ModelStack does: predict_proba(X (n, d)) ->
+    (n_models, n, n_classes), column c the probability of class c (0 for a class a model never saw in training).
+
+    models: classifiers with predict_proba and integer `classes_` (0 .. n_classes - 1). What train_shadows returns
+    as `stack` when given an `estimator`; ShadowAttack, MLLeaksAttack and MetricAttack take such shadows."""
+
+    def __init__(self, models, n_classes: int):
+        if not isinstance(models, (list, tuple)) or not models:
+            raise TypeError(f"`models` must be a non-empty list of fitted classifiers; got {type(models).__name__}.")
+        self.n_classes = check_positive_int(n_classes, "n_classes", minimum=2)
+        for j, model in enumerate(models):
+            classes = getattr(model, "classes_", None)
+            if not callable(getattr(model, "predict_proba", None)) or classes is None:
+                raise TypeError(f"`models[{j}]` must be a fitted classifier with predict_proba and classes_ (fit it "
+                                f"first); got {type(model).__name__}.")
+            classes = np.asarray(classes)
+            if not np.issubdtype(classes.dtype, np.integer) or classes.min() < 0 or classes.max() >= self.n_classes:
+                raise ValueError(f"`models[{j}]` has classes_ {classes[:5].tolist()}...; a stack needs class indices "
+                                 f"0 .. {self.n_classes - 1} (pass the task's n_classes).")
+        self.models = list(models)
+
+    def __len__(self) -> int:
+        return len(self.models)
+
+    def __getitem__(self, j):
+        return self.models[j]
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Every model's class probabilities on X (n, d) -> (n_models, n, n_classes)."""
+        X = as_features(X)
+        out = np.zeros((len(self.models), len(X), self.n_classes))
+        for j, model in enumerate(self.models):
+            out[j][:, np.asarray(model.classes_)] = as_proba(model.predict_proba(X), "a model's predict_proba output",
+                                                             n=len(X))
+        return out
+
+
 @dataclass
 class ShadowModels:
     """Shadow models trained at once, with each one's IN set (`members`) and disjoint OUT set (`nonmembers`).
 
-    stack: a ModelStack; stack.predict_proba(X) -> (n_shadows, n, k).
+    stack: a ModelStack (MLPs trained at once) or a ClassifierStack (scikit-learn shadows);
+    stack.predict_proba(X) -> (n_shadows, n, k).
     members, nonmembers: bool (n_records, n_shadows) over the pool the shadows were drawn from.
     """
 
@@ -41,25 +101,35 @@ class ShadowModels:
         if n_shadows > len(self):
             raise ValueError(f"`n_shadows` = {n_shadows} but only {len(self)} shadows were trained.")
         stack = self.stack
+        if isinstance(stack, ClassifierStack):
+            return ShadowModels(ClassifierStack(stack.models[:n_shadows], stack.n_classes),
+                                self.members[:, :n_shadows].copy(), self.nonmembers[:, :n_shadows].copy())
         sub = ModelStack([w[:n_shadows] for w in stack.weights], [b[:n_shadows] for b in stack.biases],
                          activation=stack.activation, dropout=stack.dropout, seeds=stack.seeds[:n_shadows])
         return ShadowModels(sub, self.members[:, :n_shadows].copy(), self.nonmembers[:, :n_shadows].copy())
 
 
 def train_shadows(X, y, n_shadows: int, *, train_size: int, recipe=None, n_classes: int | None = None,
-                  random_state: int = 0) -> ShadowModels:
+                  estimator=None, random_state: int = 0) -> ShadowModels:
     """Train `n_shadows` shadow models at once, each on `train_size` records of the pool (X (n, d), y (n,)).
 
     Shadow j trains on X[members[:, j]] and keeps another `train_size` records, X[nonmembers[:, j]], as its OUT
     set; the two are disjoint, so the pool needs at least 2 * train_size records. `recipe` is the target's training
     recipe (mialab.recipe.TrainingRecipe or a dict of its fields). Pass `n_classes` (the target's) when the pool
     may miss the highest classes. Trained at once with mialab.many_models.train_many. (Shokri et al. 2017, Sec. IV.)
+    `estimator` (a scikit-learn classifier, or a function that returns one) trains scikit-learn shadows instead,
+    one after another, into a ClassifierStack (shadow j's random_state: drawn from `random_state`); the shadow
+    need not be the target's kind of model (Salem et al. 2019; Truex et al., notebook 03).
     Taught in notebook 02.
     """
     X = as_features(X)
     y = as_labels(y, n=len(X))
     n_shadows = check_count(n_shadows, "n_shadows")
     train_size = check_positive_int(train_size, "train_size")
+    if estimator is not None:
+        if recipe is not None:
+            raise ValueError("pass either `recipe` (MLP shadows) or `estimator` (scikit-learn shadows), not both.")
+        make_estimator(estimator)                              # checked before any training
     recipe = as_recipe(recipe)
     if 2 * train_size > len(X):
         raise ValueError(f"`train_size` = {train_size} needs a pool of at least {2 * train_size} records (an IN set "
@@ -72,6 +142,15 @@ def train_shadows(X, y, n_shadows: int, *, train_size: int, recipe=None, n_class
         order = rng.permutation(len(X))
         members[order[:train_size], j] = True
         nonmembers[order[train_size:2 * train_size], j] = True
+    if estimator is not None:
+        n_classes = int(y.max()) + 1 if n_classes is None else check_positive_int(n_classes, "n_classes", minimum=2)
+        if y.max() >= n_classes:
+            raise ValueError(f"y holds class {int(y.max())} but `n_classes` = {n_classes}; pass the task's n_classes.")
+        seeds = rng.integers(0, 2 ** 31, size=n_shadows)
+        with threadpool_limits(limits=1):
+            fitted = [make_estimator(estimator, seeds[j]).fit(X[members[:, j]], y[members[:, j]])
+                      for j in range(n_shadows)]
+        return ShadowModels(ClassifierStack(fitted, n_classes), members=members, nonmembers=nonmembers)
     stack = train_many(X, y, members, n_classes=n_classes, random_state=random_state, **recipe.as_kwargs())
     return ShadowModels(stack=stack, members=members, nonmembers=nonmembers)
 
@@ -228,14 +307,19 @@ def attack_scores(models, features, labels, *, fallback=None) -> np.ndarray:
                          f"{min(widths)}; build them the same way (same k, sort and true_label options).")
     labels = as_labels(labels, n=len(features), n_classes=len(models))
     scores = np.empty(len(features))
+    by_fallback = np.zeros(len(features), bool)      # the rows of every class without its own model: one call
     with threadpool_limits(limits=1):
         for c in np.unique(labels):
-            model = models[c] if models[c] is not None else fallback
-            if model is None:
-                raise ValueError(f"there is no attack model for class {c} and no fallback; pass fallback=a model "
-                                 "fitted on all classes.")
             rows = labels == c
-            scores[rows] = model.predict_proba(features[rows])[:, _member_column(model)]
+            if models[c] is None:
+                if fallback is None:
+                    raise ValueError(f"there is no attack model for class {c} and no fallback; pass fallback=a model "
+                                     "fitted on all classes.")
+                by_fallback |= rows
+            else:
+                scores[rows] = models[c].predict_proba(features[rows])[:, _member_column(models[c])]
+        if by_fallback.any():
+            scores[by_fallback] = fallback.predict_proba(features[by_fallback])[:, _member_column(fallback)]
     return scores
 
 

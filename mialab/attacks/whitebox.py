@@ -24,7 +24,7 @@ from sklearn.preprocessing import StandardScaler
 from .._reference import reference
 from .._validation import check_count, as_features, as_labels, check_positive_int, check_random_state
 from ..blackbox import BlackBox
-from ..many_models import train_many
+from ..many_models import ModelStack, train_many
 from ..models import MLP
 from ..recipe import as_recipe
 from ..threads import limited
@@ -209,6 +209,10 @@ class WhiteBoxAttack(Attack):
         elif not isinstance(shadows, ShadowModels):
             raise TypeError(f"`shadows` must be a ShadowModels (another attack's `shadows_`, or train_shadows'); got "
                             f"{type(shadows).__name__}.")
+        elif not isinstance(shadows.stack, ModelStack):
+            raise TypeError("`shadows` must be MLPs (train_shadows with a recipe): a white-box attack reads their "
+                            f"gradients and activations, which a {type(shadows.stack).__name__} of scikit-learn "
+                            "shadows does not have.")
         elif shadows.members.shape[0] != len(X):
             raise ValueError(f"`shadows` were drawn from a pool of {shadows.members.shape[0]} records but X has "
                              f"{len(X)}; pass the pool they were trained on.")

@@ -510,4 +510,32 @@ def test_pick_threshold(pick_threshold) -> None:
         if np.ndim(got) != 0:
             raise CheckError("Exercise 3.3: expected a single number (the threshold).")
         _agree("Exercise 3.3", got, expected)
+
+
+_FAMILY_NAMES = ("tree", "naive Bayes", "forest", "MLP", "k-NN", "logistic", "boosting", "SVM")
+
+
+def test_transfer_table(transfer_table) -> None:
+    """Exercise 3.4 on fresh score tables: rectangular (more shadow families than target families, or fewer) and
+    square ones, rows and columns asked in another order than the keys', shuffled membership, ties, attacks that
+    rank members below non-members."""
+    from ..attacks.families import auc_table
+    rng = _fresh_rng()
+    for trial in range(4):
+        names = list(rng.permutation(_FAMILY_NAMES))
+        n_rows, n_cols = [(3, 1), (1, 3), (2, 2), (int(rng.integers(1, 5)), int(rng.integers(1, 5)))][trial]
+        shadows, targets = names[:n_rows], names[n_rows:n_rows + n_cols] if trial < 2 else names[:n_cols]
+        n = int(rng.integers(20, 400))
+        is_member = rng.permutation(np.arange(n) < int(rng.integers(5, n - 5)))
+        pair_scores = {}
+        for shadow in shadows:
+            for target in targets:
+                first = not pair_scores           # the first pair: below chance, and rounded (ties)
+                scores = rng.normal(size=n) + (-1.0 if first else rng.uniform(-1.5, 3)) * is_member
+                pair_scores[(shadow, target)] = np.round(scores, 1) if first or rng.random() < 0.5 else scores
+        shadows, targets = shadows[::-1], targets[::-1]     # asked in another order than the keys'
+        expected = auc_table(pair_scores, is_member).loc[shadows, targets].to_numpy()
+        got = _call("Exercise 3.4", transfer_table, {k: v.copy() for k, v in pair_scores.items()}, is_member.copy(),
+                    list(shadows), list(targets), block=("families.auc_table",))
+        _agree("Exercise 3.4", got, expected)
 # ================================================================================= end of notebook 03 (ML-Leaks)

@@ -7,11 +7,13 @@ import inspect
 import numpy as np
 
 from . import Case, call_student, explicit_hints, passed, require, run_cases, skippable
+from .compare import compare
 from . import use_reference  # noqa: F401 (a notebook imports it from here, as it does hint)
 
 TOP_K = "Exercise 3.1 (sorted top-k posteriors)"
 ENTROPY = "Exercise 3.2 (the entropy attack)"
 THRESHOLD = "Exercise 3.3 (a threshold without labels)"
+TRANSFER = "Exercise 3.4 (the transfer table)"
 
 _P = np.array([[0.1, 0.7, 0.2, 0.0], [0.25, 0.25, 0.25, 0.25], [0.05, 0.15, 0.3, 0.5], [0.0, 0.0, 1.0, 0.0]])
 _SMALL = np.array([[1e-5, 0.6, 0.4 - 1e-5, 0.0]])
@@ -107,6 +109,75 @@ def check_pick_threshold(pick_threshold, noise_probs=None) -> None:
     return passed(THRESHOLD, f"{len(cases)} small cases{noise}")
 
 
+def _auc(scores, is_member) -> float:
+    """P(a member scores above a non-member), ties 1/2: the Mann-Whitney statistic from average ranks."""
+    from scipy.stats import rankdata
+    is_member = np.asarray(is_member, bool)
+    ranks = rankdata(np.asarray(scores, float))
+    n1, n0 = int(is_member.sum()), int((~is_member).sum())
+    return float((ranks[is_member].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def _auc_table(pair_scores, is_member, shadows, targets) -> np.ndarray:
+    return np.array([[_auc(pair_scores[(shadow, target)], is_member) for target in targets] for shadow in shadows])
+
+
+# is_member interleaved: members are records 0, 2 and 5
+_MEMBER = np.array([True, False, True, False, False, True])
+_RECTANGLE = {("tree", "naive Bayes"): np.array([0.9, 0.1, 0.8, 0.2, 0.3, 0.7]),      # AUC 1
+              ("MLP", "naive Bayes"): np.array([0.2, 0.9, 0.4, 0.3, 0.8, 0.5])}       # AUC 2/9: below chance
+_FIRST = np.array([True, True, True, False, False, False])
+_ROW = {("MLP", "naive Bayes"): np.array([0.2, 0.4, 0.5, 0.9, 0.3, 0.8]),            # AUC 2/9 (with _FIRST)
+        ("MLP", "tree"): np.array([0.9, 0.8, 0.7, 0.1, 0.2, 0.3])}                    # AUC 1
+_SQUARE = {("tree", "tree"): np.array([1.0, 0.0, 1.0, 0.0, 1.0, 1.0]),                # ties: 5/6
+           ("tree", "forest"): np.full(6, 0.5),                                        # all tied: 1/2
+           ("forest", "tree"): np.array([0.6, 0.6, 0.9, 0.1, 0.6, 0.2]),              # 2/3
+           ("forest", "forest"): np.array([3.0, 1.0, 2.0, 2.0, 0.0, 1.0])}            # 7/9
+
+
+def _copies(pair_scores) -> dict:
+    return {key: np.array(value, copy=True) for key, value in pair_scores.items()}
+
+
+@skippable(TRANSFER)
+def check_transfer_table(transfer_table, pair_scores=None, is_member=None, shadows=None, targets=None) -> None:
+    """Check `transfer_table(pair_scores, is_member, shadows, targets) -> (len(shadows), len(targets))`: entry
+    [i, j] the AUC of the scores of the attack trained on shadows[i]'s shadows against the target targets[j]."""
+    __tracebackhide__ = True
+    hint = ("Each key of pair_scores is a pair (shadow family, target family): the first names the family whose "
+            "shadows trained the attack, the second the target it scored. Row i belongs to shadows[i], column j to "
+            "targets[j]; the entry is the AUC of that pair's scores against is_member: the chance that a member "
+            "scores above a non-member, ties counting 1/2.")
+    tie_hint = ("Ties count 1/2: a member and a non-member with the same score are half a win. mialab's "
+                "metrics.auc (or scikit-learn's roc_auc_score) counts them so; a hand-made count with > alone, or "
+                ">=, does not. " + hint)
+    cases = [
+        Case("one shadow family attacking two targets (asked in another order than the keys')",
+             (_ROW, _FIRST, ["MLP"], ["tree", "naive Bayes"]),
+             _auc_table(_ROW, _FIRST, ["MLP"], ["tree", "naive Bayes"]),
+             "Look each pair up by its families, pair_scores[(shadows[i], targets[j])], not by the order of the "
+             "dict's keys. " + hint),
+        Case("two shadow families attacking one target, members at records 0, 2 and 5",
+             (_RECTANGLE, _MEMBER, ["tree", "MLP"], ["naive Bayes"]),
+             _auc_table(_RECTANGLE, _MEMBER, ["tree", "MLP"], ["naive Bayes"]),
+             "Use is_member as it is given (the members are not the first half here), and keep an AUC below 1/2 "
+             "as it is: an attack that ranks members below non-members has AUC < 0.5. " + hint),
+        Case("two families attacking each other, with tied scores", (_SQUARE, _MEMBER, ["forest", "tree"],
+                                                                     ["tree", "forest"]),
+             _auc_table(_SQUARE, _MEMBER, ["forest", "tree"], ["tree", "forest"]), tie_hint),
+    ]
+    run_cases(TRANSFER, transfer_table, [Case(c.description, (_copies(c.args[0]), c.args[1].copy(), list(c.args[2]),
+                                                              list(c.args[3])), c.expected, c.hint) for c in cases])
+    if pair_scores is not None:
+        got = call_student(TRANSFER, transfer_table, _copies(pair_scores), np.array(is_member, copy=True),
+                           list(shadows), list(targets))
+        problem = compare(got, _auc_table(pair_scores, is_member, shadows, targets))
+        require(problem is None, TRANSFER, f"right on the small cases, but on the notebook's scores your function "
+                f"{problem}.", hint)
+    detail = f"{len(cases)} small tables{' and the notebook transfer table' if pair_scores is not None else ''}"
+    return passed(TRANSFER, detail)
+
+
 HINTS = {
     '3.1': ("np.sort(..., axis=1) sorts each row in increasing order, so the largest values end up last. Either "
             "reverse the columns of the sorted array (a step of -1 in the column slice) or sort the negated "
@@ -117,6 +188,12 @@ HINTS = {
     '3.3': ("Two steps: the largest posterior of each answer (a max along axis=1, one number per noise query), "
             "then np.percentile of those numbers at `percentile` (0-100, with its default linear interpolation), "
             "returned as a float."),
+    '3.4': ("Start from an array of zeros of shape (len(shadows), len(targets)). Loop with enumerate over shadows "
+            "(index i, family shadow) and, inside, over targets (j, target); the scores of that pair are "
+            "pair_scores[(shadow, target)], the key in that order. Store their AUC at [i, j]: metrics.auc(scores, "
+            "is_member) computes it, or count it yourself: subtract every non-member's score from every member's "
+            "(broadcast a column of member scores against a row of non-member scores), then average 1 for a "
+            "positive difference, 1/2 for a zero and 0 for a negative one."),
 }
 
 

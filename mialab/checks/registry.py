@@ -74,6 +74,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise("3.1", "top_k_features", "top_k_features", 1, _MLLEAKS),
     Exercise("3.2", "entropy_attack", "entropy_attack", 1, _MLLEAKS),
     Exercise("3.3", "pick_threshold", "pick_threshold", 1, _MLLEAKS),
+    Exercise("3.4", "transfer_table", "transfer_table", 1, ("families.auc_table",)),
     Exercise("4.1", "loss_attack", "loss_attack", 1),
     Exercise("4.2", "yeom_advantage", "yeom_advantage", 2),
     Exercise("4.3", "modified_entropy", "modified_entropy", 2, ("features.modified_entropy",)),
