@@ -522,3 +522,16 @@ def ex_12_3(evidence):
         if ratio(key) < factor:
             return name
     return "none"
+
+
+# ------------------------------------------------------------------------------------------------ notebook 13
+
+@reference
+def ex_13_1(probs, next_chars, bins):
+    """Exercise 13.1: the share of a user's characters whose rank (1 + the characters strictly more likely) falls in
+    each bin of `bins` (np.histogram's edges): probs (n, V), next_chars (n,) -> (len(bins) - 1,)."""
+    probs = np.asarray(probs, dtype=float)
+    written = probs[np.arange(len(probs)), np.asarray(next_chars, dtype=np.int64)]
+    ranks = np.count_nonzero(probs > written[:, None], axis=1) + 1
+    counts, _ = np.histogram(ranks, bins=np.asarray(bins, dtype=float))
+    return counts / len(ranks)
