@@ -358,10 +358,11 @@ def user_exposures(model, users, n_digits: int = 4) -> np.ndarray:
     Taught in notebook 13."""
     from .. import metrics
     users = _check_users(users)
+    n_digits = sequence._check_digits(n_digits)
     exposures = []
     for user in users:
         prefix = secret_prefix(user)
-        digits = user[-1][len(prefix):len(prefix) + n_digits]
+        digits = user[-1][len(prefix):].rstrip(".")
         if len(digits) != n_digits or not digits.isdigit():
             raise ValueError(f"a user's secret must have {n_digits} digits after {prefix!r}; got {user[-1]!r}.")
         scores = sequence.candidate_log_perplexities(model, prefix, n_digits)
