@@ -17,6 +17,7 @@ _PROBS = np.array([[0.1, 0.6, 0.2, 0.1],
                    [0.3, 0.3, 0.4, 0.0],
                    [0.0, 0.7, 0.0, 0.3]])
 _BINS = np.array([1, 2, 3, 5])
+_LAST_EDGE_CHARS, _LAST_EDGE_BINS = np.array([2, 1, 3, 3]), np.array([1, 2, 4])   # ranks 2, 2, 4, 2
 
 
 def _ranks(probs, next_chars):
@@ -85,13 +86,15 @@ def check_rank_histogram(rank_histogram, probs=None, next_chars=None, bins=None)
         _diagnose("other bins, ranks 1 to 4", rank_histogram, _PROBS, np.array([3, 2, 2, 3]), np.array([1, 3, 5]),
                   "use the `bins` you are given as np.histogram's edges (each bin [low, high), the last one "
                   "closed); do not assume provenance.RANK_BINS.")
+        _diagnose("a rank equal to the last edge", rank_histogram, _PROBS, _LAST_EDGE_CHARS, _LAST_EDGE_BINS,
+                  "the last bin includes its upper edge, as in np.histogram: a rank equal to bins[-1] counts in it.")
         if probs is not None:
             got = call_student(HISTOGRAM, rank_histogram, probs, next_chars, bins)
             want = _histogram(np.asarray(probs, float), np.asarray(next_chars), np.asarray(bins))
             require(_compare(got, want, 1e-9) is None, HISTOGRAM,
                     "right on the small cases, wrong on the target's answers for the notebook's user.", hint)
     where = " and the target's answers for one user" if probs is not None else ""
-    return passed(HISTOGRAM, f"4 small cases{where}")
+    return passed(HISTOGRAM, f"5 small cases{where}")
 
 
 HINTS = {
