@@ -1,4 +1,4 @@
-"""Reference answers to the exercises of notebooks 00-07, for a student stuck on one: the ungraded way past.
+"""Reference answers to the exercises of notebooks 00-13, for a student stuck on one: the ungraded way past.
 
 `mialab.checks.use_reference("2.3")` returns `ex_2_3`, with the signature of the exercise's function. The notebook
 check, given it, says the exercise was skipped and lets the notebook go on; the hidden test blocks `answers.ex_2_3`
@@ -6,7 +6,7 @@ while it grades exercise 2.3 (and the notebook checks block it too), so a skippe
 exercise that calls it (1.4 calls 1.1 and 1.3, 4.2 calls 4.1) is graded on its own code.
 
 Each answer is plain NumPy (2.2 and 2.3 use the package functions the exercise allows), so no other exercise's
-block can stop it. Taught in notebooks 00-07, in each exercise's "Still stuck?" line.
+block can stop it. Taught in notebooks 00-13, in each exercise's "Still stuck?" line.
 """
 
 from __future__ import annotations
@@ -552,3 +552,16 @@ def ex_12_3(evidence):
         if ratio(key) < factor:
             return name
     return "none"
+
+
+# ------------------------------------------------------------------------------------------------ notebook 13
+
+@reference
+def ex_13_1(probs, next_chars, bins):
+    """Exercise 13.1: the share of a user's characters whose rank (1 + the characters strictly more likely) falls in
+    each bin of `bins` (np.histogram's edges): probs (n, V), next_chars (n,) -> (len(bins) - 1,)."""
+    probs = np.asarray(probs, dtype=float)
+    written = probs[np.arange(len(probs)), np.asarray(next_chars, dtype=np.int64)]
+    ranks = np.count_nonzero(probs > written[:, None], axis=1) + 1
+    counts, _ = np.histogram(ranks, bins=np.asarray(bins, dtype=float))
+    return counts / len(ranks)

@@ -18,8 +18,8 @@ from mialab import capstone_targets
 from mialab import generative_models as generative
 from mialab.attacks import augment
 from mialab.attacks import (attribute, calibrated, extraction, families, features, hyperparameters, inversion,
-                            label_only, lira, mlleaks, rmia, shadow, signals, synthesis, thresholds, vulnerable,
-                            whitebox)
+                            label_only, lira, mlleaks, provenance, rmia, shadow, signals, synthesis, thresholds,
+                            vulnerable, whitebox)
 from mialab.attacks import generative as generative_attacks
 from mialab.attacks import loss as loss_attacks
 from mialab.defenses import adversarial, distillation, dp_linear, dpsgd, memguard, relaxloss, stacking
@@ -671,10 +671,47 @@ FAMILIES = [   # issue 28: scikit-learn targets and shadows, the family x family
 ]
 
 
+GRU = sequence.CharGRU(4, 4)
+USERS = [["the cat.", "the pin of bob is 1234."], ["a dog.", "the pin of eve is 0042."]]
+PROBS = np.array([[0.5, 0.3, 0.2], [0.1, 0.1, 0.8]])
+
+PROVENANCE = [   # notebook 13: Song & Shmatikov's user-level audit
+    (lambda: provenance.synthetic_users(0), ValueError, "`n_users` must be an integer >= 1"),
+    (lambda: provenance.synthetic_users(2, [3]), ValueError, "`n_sentences` must be one whole number or one per user"),
+    (lambda: provenance.synthetic_users(2, 1), ValueError, "at least 2 sentences"),
+    (lambda: provenance.synthetic_users(2, personal_rate=2), ValueError, "`personal_rate`"),
+    (lambda: provenance.secret_prefix(["no secret here."]), ValueError, "last sentence holds its secret pin"),
+    (lambda: provenance.NextCharacter("model"), TypeError, "`model` must be a mialab.sequence.CharGRU"),
+    (lambda: provenance.NextCharacter(GRU).predict_proba(np.array([[-1.0, 3.0]])), ValueError,
+     "followed only by -1 padding"),
+    (lambda: provenance.prefix_queries("the cat."), TypeError, "each user of `sentences` must be a list of sentences"),
+    (lambda: provenance.prefix_queries(["The Cat!"]), ValueError, "characters the model cannot read"),
+    (lambda: provenance.prefix_queries(["a."], max_queries=0), ValueError, "`max_queries` must be an integer >= 1"),
+    (lambda: provenance.next_char_ranks(PROBS, [0]), ValueError, "`next_chars` has 1 entries for 2 rows"),
+    (lambda: provenance.next_char_ranks(PROBS, [0, 3]), ValueError, "`next_chars` must hold column indices"),
+    (lambda: provenance.rank_histogram(PROBS, [0, 1], bins=[3, 1]), ValueError, "`bins` must be two or more"),
+    (lambda: provenance.user_ranks(BlackBox(provenance.NextCharacter(GRU)), []), TypeError,
+     "`users` must be a non-empty list of users"),
+    (lambda: provenance.user_ranks(GRU, USERS), TypeError, "`target` must be a mialab.blackbox.BlackBox"),
+    (lambda: provenance.rank_features(np.array([1, 2])), TypeError, "`ranks` must be a non-empty list of rank arrays"),
+    (lambda: provenance.rank_features([np.array([0, 1])]), ValueError, "`ranks` must be ranks, 1"),
+    (lambda: provenance.train_user_models(USERS, n_models=1), ValueError, "`n_models`"),
+    (lambda: provenance.train_user_models(USERS, epochs=BIG), ValueError, "`epochs`"),
+    (lambda: provenance.fit_audit(np.zeros((4, 2)), [True] * 4), ValueError, "both members and non-members"),
+    (lambda: provenance.audit_scores("audit", np.zeros((2, 2))), TypeError, "`audit` must be a fitted audit model"),
+    (lambda: provenance.cross_fit_scores(np.zeros((2, 3, 3)), np.zeros((3, 2), bool)), ValueError,
+     "at least 2 models and 2 users per fold"),
+    (lambda: provenance.cross_fit_scores(np.zeros((2, 4)), np.zeros((4, 2), bool)), ValueError, "`features`"),
+    (lambda: provenance.user_exposures(GRU, [["a.", "b."]]), ValueError, "last sentence holds its secret pin"),
+    (lambda: provenance.user_exposures(GRU, USERS, n_digits=2), ValueError, "must have 2 digits"),
+]
+
+
 TABLES = {"_validation": VALIDATION, "models": MODELS, "data": DATA, "cache": CACHE, "blackbox": BLACKBOX,
           "metrics": METRICS, "download": DOWNLOAD, "attacks": ATTACKS, "ducks": DUCKS, "huge": HUGE,
           "capstone": CAPSTONE, "course": COURSE, "deep": DEEP, "silent": SILENT,
-          "coverage": COVERAGE, "package_shape": PACKAGE_SHAPE, "families": FAMILIES}
+          "coverage": COVERAGE, "package_shape": PACKAGE_SHAPE, "families": FAMILIES,
+          "provenance": PROVENANCE}
 ROWS = [(name, i, *row) for name, table in TABLES.items() for i, row in enumerate(table)]
 
 

@@ -29,11 +29,11 @@ browser = _load("browser")
 SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
 
 
-def test_readme_syllabus_lists_all_13_notebooks_and_marks_exactly_the_missing_ones():
+def test_readme_syllabus_lists_all_14_notebooks_and_marks_exactly_the_missing_ones():
     rows = build.readme_syllabus(ROOT / "README.md")
-    assert sorted(rows) == [f"{n:02d}" for n in range(13)]
+    assert sorted(rows) == [f"{n:02d}" for n in range(14)]
     numbers = re.findall(r"^\|\s*`(\d\d)_", (ROOT / "README.md").read_text(encoding="utf-8"), re.M)
-    assert len(numbers) == 13, f"README's course table has {len(numbers)} rows for 13 notebooks: one row each"
+    assert len(numbers) == 14, f"README's course table has {len(numbers)} rows for 14 notebooks: one row each"
     on_disk = {p.name[:2] for p in SOLUTIONS}
     for number, entry in rows.items():
         coming = entry.time == "in preparation"
@@ -49,11 +49,11 @@ def test_the_landing_page_links_the_notebooks_whose_files_exist_and_no_other(tmp
     shutil.copy2(ROOT / "README.md", root / "README.md")
     shutil.copy2(SOLUTIONS[0], root / "solutions" / SOLUTIONS[0].name)  # only the first notebook exists
     entries = build.syllabus(root)
-    assert len(entries) == 13 and [e.exists for e in entries] == [True] + [False] * 12
+    assert len(entries) == 14 and [e.exists for e in entries] == [True] + [False] * 13
     index = build._index(entries)
     assert f"](notebooks/{SOLUTIONS[0].stem})" in index
-    assert index.count("](notebooks/") == 1 and index.count("*in preparation*") == 12
-    assert "1 of the 13 notebooks are ready" in index
+    assert index.count("](notebooks/") == 1 and index.count("*in preparation*") == 13
+    assert "1 of the 14 notebooks are ready" in index
     assert "not released yet" in index  # no student notebook in notebooks/: nothing to download
 
 

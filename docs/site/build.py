@@ -8,7 +8,7 @@ execution off), so the build is fast and offline. The pages are staged first, th
     OUT/warnings.txt  Sphinx's warnings (tests/test_site.py fails on any)
 
 The notebook pages come from a glob of `solutions/[0-9][0-9]_*.ipynb`, so a notebook appears on the site once
-its file exists; the syllabus (README's course table, all 13 notebooks) marks the others "in preparation".
+its file exists; the syllabus (README's course table, all 14 notebooks) marks the others "in preparation".
 Why Sphinx + myst-nb rather than jupyter-book: see docs/site/README.md.
 """
 

@@ -29,7 +29,9 @@ Shared steps: `signals` (the records x models signal matrix, leave-one-out over 
 shadows of scikit-learn's model families and the family x family transfer table, Truex et al., notebook 03),
 `extraction` and `hyperparameters` (stealing a model or its regularisation, notebook 09: they return models, not
 scores), `inversion` (model inversion and MAP attribute inference, Fredrikson et al. 2014 and 2015, notebook 08:
-they return attribute values and images, not scores).
+they return attribute values and images, not scores), `provenance` (Song & Shmatikov 2019, notebook 13: user-level
+membership in a text model, as plain functions: rank histograms of a user's texts, shadow models and an audit
+model that scores users, not records).
 """
 
 from .base import Attack, NotFittedError, TrainingRecipe

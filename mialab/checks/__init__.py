@@ -5,7 +5,7 @@ known cases first, then (optionally) on the notebook's real data. It prints one 
 raises `NotDoneError` / `CheckError` (both AssertionError, so nbgrader counts them as a failed test)
 otherwise; IPython shows either as its message alone, without a traceback.
 
-A student stuck on an exercise of notebooks 00-12 may put `func = use_reference("2.3")` in the exercise cell:
+A student stuck on an exercise of notebooks 00-13 may put `func = use_reference("2.3")` in the exercise cell:
 the check then says ⏭ (skipped) without raising, so Run All goes on, and grading gives the exercise 0
 (see mialab.answers).
 
@@ -238,7 +238,7 @@ def passed(exercise: str, detail: str = "") -> None:
 
 
 def use_reference(exercise: str) -> Callable:
-    """The package's reference answer to an exercise of notebooks 00-12 ("2.3"), to put in place of your function
+    """The package's reference answer to an exercise of notebooks 00-13 ("2.3"), to put in place of your function
     when you are stuck: the notebook check then says the exercise was skipped and the notebook runs on, but the
     exercise scores 0 when it is graded."""
     from .. import answers  # deferred: the answers are loaded only for a student who asks for one

@@ -115,6 +115,8 @@ EXERCISES: tuple[Exercise, ...] = (
              ("capstone.audit_table", "capstone.operating_point", *_EPSILON)),
     Exercise("12.3", "diagnose", "diagnose", 2, ("capstone.diagnose",)),
     Exercise("12.4", "", "", 2, manual=True),
+    Exercise("13.1", "rank_histogram", "rank_histogram", 2,
+             ("provenance.next_char_ranks", "provenance.rank_histogram")),
 )
 
 BY_ID = {row.id: row for row in EXERCISES}
