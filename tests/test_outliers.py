@@ -71,9 +71,10 @@ def test_lira_measure_is_each_records_per_record_tpr_and_needs_two_in_and_two_ou
     assert np.allclose(exposure, leak.tpr)
     pooled_tpr = ((scores >= leak.threshold) & is_member).sum() / is_member.sum()
     assert np.isclose(np.average(exposure, weights=is_member.sum(axis=1)), pooled_tpr)
-    # the two measures agree on who is exposed
-    influence_top = set(outliers.flag_exposed(outliers.record_leakage(values, masks), 30))
-    assert len(influence_top & set(outliers.flag_exposed(exposure, 30))) >= 20
+    # the two measures agree on who is exposed (the per-record TPR saturates at 1, so compare means, not top sets)
+    influence_top = outliers.flag_exposed(outliers.record_leakage(values, masks), 30)
+    rest = np.setdiff1d(np.arange(300), influence_top)
+    assert exposure[influence_top].mean() >= 0.95 and exposure[rest].mean() <= 0.8
     with pytest.raises(ValueError, match="IN for at least 2"):
         outliers.record_leakage(values[:, :2], masks[:, :2], measure="lira")
 
@@ -139,20 +140,22 @@ def test_removed_records_were_the_most_exposed_and_are_safe_after_retraining(rem
     assert after[~r["is_member"]].mean() == pytest.approx(0.05, abs=0.01)
 
 
-def test_the_remaining_records_stay_exposed_and_some_become_newly_exposed(removal):
-    """The onion effect, measured: the defence protects the records it removes, not the others. Their per-record
-    leakage after removal stays far above the FPR and within 0.15 of what it was (here it falls a little); and
-    records that no target caught before are caught by some after."""
+def test_the_remaining_records_stay_exposed_and_some_safe_ones_become_exposed(removal):
+    """The onion effect, measured per record: the defence protects the records it removes, not the others. Their
+    leakage after removal stays far above the FPR and within 0.15 of what it was on average (at this small scale it
+    falls a little: 0.71 -> 0.60 caught per target), and the ranking reshuffles both ways: some records that at most
+    a quarter of the targets caught before are caught by at least half after (the next layer), others the reverse.
+    Notebook 11 measures it at the course's scale, against removing as many records at random."""
     r = removal
     before, after = _caught(r["before"], r["is_member"]), _caught(r["after"], r["is_member"])
     kept = r["kept"]
     assert after[kept].mean() >= 0.5
     assert abs(after[kept].mean() - before[kept].mean()) <= 0.15
-    newly = (before[kept] == 0) & (after[kept] > 0)
-    assert newly.sum() >= 1
-    tpr_after = metrics.tpr_at_fpr(r["after"][kept].ravel().tolist() + r["after"][~r["is_member"]].ravel().tolist(),
-                                   np.r_[np.ones(len(kept) * N_TARGETS), np.zeros((~r["is_member"]).sum() * N_TARGETS)]
-                                   .astype(bool), 0.05)
+    newly_exposed = (before[kept] <= 0.25) & (after[kept] >= 0.5)
+    newly_safe = (before[kept] >= 0.75) & (after[kept] <= 0.25)
+    assert newly_exposed.sum() >= 1 and newly_safe.sum() >= 1
+    members = np.r_[np.ones(len(kept) * N_TARGETS), np.zeros((~r["is_member"]).sum() * N_TARGETS)].astype(bool)
+    tpr_after = metrics.tpr_at_fpr(np.r_[r["after"][kept].ravel(), r["after"][~r["is_member"]].ravel()], members, 0.05)
     assert tpr_after >= 0.5
 
 

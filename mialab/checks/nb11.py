@@ -207,6 +207,10 @@ def check_empirical_epsilon(empirical_epsilon, tpr=None, fpr=None) -> None:
     return passed(EPSILON, f"{len(cases)} small cases{' and the measured attack' if tpr is not None else ''}")
 
 
+_THIRTY = np.array([0.51, 0.95, 0.14, 0.95, 0.31, 0.42, 0.83, 0.41, 0.55, 0.03, 0.75, 0.54, 0.33, 0.79, 0.3, 0.45,
+                    0.13, 0.4, 0.2, 0.26, 0.75, 0.28, 0.49, 0.98, 0.96, 0.72, 0.54, 0.28, 0.16, 0.97])
+
+
 def _top(leakage, k):
     leakage = np.asarray(leakage, dtype=float)
     return np.lexsort((np.arange(len(leakage)), -leakage))[:k].astype(np.int64)
@@ -230,6 +234,9 @@ def check_records_to_remove(records_to_remove, leakage=None, k=None) -> None:
         Case("ties at the cut, k = 3", (np.array([0.5, 0.9, 0.5, 0.5, -1.0]), 3), np.array([1, 0, 2]), ties),
         Case("k = 0 (remove nothing)", (np.array([0.3, 0.1]), 0), np.zeros(0, np.int64),
              "with k = 0 return an empty array of indices (careful: x[-0:] is the whole array)."),
+        Case("30 records, k = 12", (_THIRTY, 12), _top(_THIRTY, 12),
+             "the k records must come in order, the most exposed first: np.argpartition finds the right ones but "
+             "leaves them unordered."),
     ]
     run_cases(REMOVE, records_to_remove, cases)
     if leakage is not None:
