@@ -498,6 +498,15 @@ def ex_11_4(tpr, fpr, delta):
     return max(terms)
 
 
+@reference
+def ex_11_5(leakage, k):
+    """Exercise 11.5: the indices (k,) of the k records with the highest leakage, the most exposed first; ties: the
+    lower index first."""
+    leakage = np.asarray(leakage, dtype=float)
+    order = sorted(range(len(leakage)), key=lambda i: (-leakage[i], i))
+    return np.array(order[:k], dtype=np.int64)
+
+
 # ------------------------------------------------------------------------------------------------ notebook 12
 
 def _epsilon_bound(tp, n1, fp, n0, delta):

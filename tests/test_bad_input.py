@@ -22,7 +22,7 @@ from mialab.attacks import (attribute, calibrated, extraction, families, feature
                             vulnerable, whitebox)
 from mialab.attacks import generative as generative_attacks
 from mialab.attacks import loss as loss_attacks
-from mialab.defenses import adversarial, distillation, dp_linear, dpsgd, memguard, relaxloss, stacking
+from mialab.defenses import adversarial, distillation, dp_linear, dpsgd, memguard, outliers, relaxloss, stacking
 from mialab.attacks.label_only import GapAttack, NoiseRobustnessAttack
 from mialab.attacks.loss import CorrectnessAttack, LossAttack
 from mialab.blackbox import BlackBox
@@ -514,6 +514,17 @@ COVERAGE = [   # one row (at least) for each public callable the tables above di
     (lambda: dpsgd.empirical_epsilon_ci(5, 4, 0, 4), ValueError, "true_positives"),
     (lambda: relaxloss.relaxloss_objective(np.zeros((2, 3)), [0, 1], alpha=-1.0, epoch=0), ValueError, "`alpha`"),
     (lambda: stacking.train_stacked(X4, Y3, second_fraction=1.5), ValueError, "`second_fraction`"),
+    (lambda: outliers.record_leakage(np.zeros((2, 2)), np.zeros((2, 3), bool)), ValueError, "`masks`"),
+    (lambda: outliers.record_leakage(np.zeros((3, 2)), MASKS[:3], measure="dtp"), ValueError, "`measure`"),
+    (lambda: outliers.record_leakage(np.zeros((6, 2)), MASKS, measure="lira"), ValueError,
+     "IN for at least 2 reference models"),
+    (lambda: outliers.flag_exposed([0.1, NAN], 1), ValueError, "`leakage`.*NaN"),
+    (lambda: outliers.flag_exposed([0.1, 0.2], 3), ValueError, "`k` must be a whole number in \\[0, 2\\]"),
+    (lambda: outliers.kept_indices([[0.1, 0.2]], 1), ValueError, "`leakage` must have one value per record"),
+    (lambda: outliers.kept_indices([0.1, 0.2], 0.5), TypeError, "`k` must be a whole number"),
+    (lambda: outliers.train_without_exposed(_mlp(), X4, Y3, np.zeros(5), 1), ValueError,
+     "`leakage` must hold one value per training record \\(6\\)"),
+    (lambda: outliers.train_without_exposed(_mlp(), X4, Y3, np.zeros(6), 6), ValueError, "removes every"),
     (lambda: diagrams.shadow_pipeline(ax="axes"), TypeError, "`ax`"),
     (lambda: diagrams.model_stacking(ax=3), TypeError, "`ax`"),
     (lambda: diagrams.lira_gaussians([0.1], [0.2], 0.1, 0.0, -1.0, 0.0, 1.0), ValueError, "`std_in`"),

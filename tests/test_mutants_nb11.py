@@ -293,6 +293,43 @@ def empirical_epsilon(tpr, fpr, delta):
     return best
 """,
     },
+    "11.5": {
+        "ascending order: the right records, least exposed first": """
+def records_to_remove(leakage, k):
+    return np.argsort(leakage, kind="stable")[len(leakage) - k:]
+""",
+        "a reversed ascending sort: ties go to the higher index": """
+def records_to_remove(leakage, k):
+    return np.argsort(leakage, kind="stable")[::-1][:k]
+""",
+        "np.argpartition: the right records in no particular order": """
+def records_to_remove(leakage, k):
+    if k == 0:
+        return np.zeros(0, dtype=int)
+    return np.argpartition(-np.asarray(leakage), k - 1)[:k]
+""",
+        "the right records listed by index, not by exposure": """
+def records_to_remove(leakage, k):
+    return np.sort(np.argsort(-np.asarray(leakage), kind="stable")[:k])
+""",
+        "the least exposed records": """
+def records_to_remove(leakage, k):
+    return np.argsort(leakage, kind="stable")[:k]
+""",
+        "the largest magnitudes (abs), not the largest values": """
+def records_to_remove(leakage, k):
+    return np.argsort(-np.abs(leakage), kind="stable")[:k]
+""",
+        "the records to keep instead of those to remove": """
+def records_to_remove(leakage, k):
+    return np.argsort(-np.asarray(leakage), kind="stable")[k:]
+""",
+        "x[-k:] of a descending sort (k = 0 returns every record)": """
+def records_to_remove(leakage, k):
+    order = np.argsort(leakage, kind="stable")
+    return order[-k:][::-1] if k else order[-k:]
+""",
+    },
 }
 
 RIGHT = {
@@ -446,6 +483,33 @@ def empirical_epsilon(tpr, fpr, delta):
         except ZeroDivisionError:
             candidates.append(math.inf)
     return max(candidates)
+""",
+    },
+    "11.5": {
+        "sorted() with a (-leakage, index) key": """
+def records_to_remove(leakage, k):
+    order = sorted(range(len(leakage)), key=lambda i: (-leakage[i], i))
+    return np.array(order[:k], dtype=int)
+""",
+        "np.lexsort with the index as the tie-breaking key": """
+def records_to_remove(leakage, k):
+    leakage = np.asarray(leakage)
+    return np.lexsort((np.arange(len(leakage)), -leakage))[:k]
+""",
+        "np.argmax k times (the first maximum), masking each pick": """
+def records_to_remove(leakage, k):
+    values = np.array(leakage, dtype=float)
+    picked = []
+    for _ in range(k):
+        i = int(np.argmax(values))
+        picked.append(i)
+        values[i] = -np.inf
+    return np.array(picked, dtype=int)
+""",
+        "pandas: a stable descending sort_values": """
+def records_to_remove(leakage, k):
+    import pandas as pd
+    return pd.Series(leakage).sort_values(ascending=False, kind="stable").index.to_numpy()[:k]
 """,
     },
 }

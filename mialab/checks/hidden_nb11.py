@@ -101,3 +101,29 @@ def test_empirical_epsilon(empirical_epsilon) -> None:
     for tpr, fpr, delta in draws:
         got = _call("Exercise 11.4", empirical_epsilon, tpr, fpr, delta, block=("dpsgd.empirical_epsilon",))
         _agree("Exercise 11.4", got, _quiet(reference, tpr, fpr, delta), tol=1e-7)
+
+
+def test_records_to_remove(records_to_remove) -> None:
+    """Exercise 11.5 on fresh leakage arrays: ties straddling the cut (rounded values), negative values, k from 0 to
+    n, all records tied."""
+    from ..defenses.outliers import flag_exposed as reference
+    rng = _fresh_rng()
+    draws = []
+    for trial in range(8):
+        n = int(rng.integers(5, 400))
+        leakage = np.round(rng.normal(loc=rng.uniform(-2, 2), size=n), int(rng.integers(0, 3)))   # many ties
+        k = int(rng.integers(1, n + 1))
+        if trial == 0:                                   # a tie at the cut: the k-th and (k+1)-th records equal
+            order = np.argsort(-leakage, kind="stable")
+            k = int(rng.integers(1, n - 1))
+            leakage[order[k]] = leakage[order[k - 1]]
+        draws.append((leakage, k))
+    n = int(rng.integers(5, 50))
+    draws += [(np.full(n, float(rng.normal())), int(rng.integers(1, n))),          # every record tied
+              (-np.abs(rng.normal(size=n)) - 1, int(rng.integers(1, n))),          # all negative
+              (rng.normal(size=n), 0), (rng.normal(size=n), n)]                     # nothing, everything
+    for leakage, k in draws:
+        expected = _quiet(reference, leakage, k)
+        got = _call("Exercise 11.5", records_to_remove, leakage.copy(), k,
+                    block=("outliers.flag_exposed", "outliers.kept_indices"))
+        _agree("Exercise 11.5", got, expected, tol=0)

@@ -1,4 +1,5 @@
-"""Checks for notebook 11 (defences measured by strong attacks: RelaxLoss, MemGuard-style softening, DP-SGD)."""
+"""Checks for notebook 11 (defences measured by strong attacks: RelaxLoss, MemGuard-style softening, DP-SGD, removing
+the most exposed records)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import math
 import numpy as np
 
 from . import Case, call_student, explicit_hints, passed, require, run_cases, skippable
+from .compare import compare as _compare_answer
 from . import use_reference  # noqa: F401 (a notebook imports it from here, as it does hint)
 from .._reference import blocked
 
@@ -14,6 +16,7 @@ RELAX = "Exercise 11.1 (the RelaxLoss objective)"
 CAP = "Exercise 11.2 (a label-keeping softening)"
 DPSGD = "Exercise 11.3 (one DP-SGD step)"
 EPSILON = "Exercise 11.4 (an empirical epsilon)"
+REMOVE = "Exercise 11.5 (the records to remove)"
 
 _CERTAIN = np.array([[800.0, 0.0], [0.0, 900.0]])   # logits whose softmax overflows without the max shift
 
@@ -204,6 +207,48 @@ def check_empirical_epsilon(empirical_epsilon, tpr=None, fpr=None) -> None:
     return passed(EPSILON, f"{len(cases)} small cases{' and the measured attack' if tpr is not None else ''}")
 
 
+_THIRTY = np.array([0.51, 0.95, 0.14, 0.95, 0.31, 0.42, 0.83, 0.41, 0.55, 0.03, 0.75, 0.54, 0.33, 0.79, 0.3, 0.45,
+                    0.13, 0.4, 0.2, 0.26, 0.75, 0.28, 0.49, 0.98, 0.96, 0.72, 0.54, 0.28, 0.16, 0.97])
+
+
+def _top(leakage, k):
+    leakage = np.asarray(leakage, dtype=float)
+    return np.lexsort((np.arange(len(leakage)), -leakage))[:k].astype(np.int64)
+
+
+@skippable(REMOVE)
+def check_records_to_remove(records_to_remove, leakage=None, k=None) -> None:
+    """Check `records_to_remove(leakage, k) -> (k,)` indices, most exposed first, ties to the lower index; then on
+    the notebook's per-record leakage."""
+    __tracebackhide__ = True
+    hint = ("the records to remove are those with the LARGEST leakage (the values, not their sizes), listed from "
+            "the most exposed down, k of them.")
+    ties = ("equal leakages are listed lowest index first: a stable sort of the negated leakage keeps that order; "
+            "reversing an ascending sort puts the higher index first.")
+    cases = [
+        Case("5 records, k = 2", (np.array([0.1, 0.7, 0.3, 0.9, 0.2]), 2), np.array([3, 1]), hint),
+        Case("3 records, k = 3 (all of them, most exposed first)", (np.array([0.2, 0.6, 0.4]), 3),
+             np.array([1, 2, 0]), hint),
+        Case("negative leakages, k = 2", (np.array([-3.0, -1.0, -2.5, -2.0]), 2), np.array([1, 3]),
+             "a record whose leakage is -3 is LESS exposed than one at -1: rank the values themselves."),
+        Case("ties at the cut, k = 3", (np.array([0.5, 0.9, 0.5, 0.5, -1.0]), 3), np.array([1, 0, 2]), ties),
+        Case("k = 0 (remove nothing)", (np.array([0.3, 0.1]), 0), np.zeros(0, np.int64),
+             "with k = 0 return an empty array of indices (careful: x[-0:] is the whole array)."),
+        Case("30 records, k = 12", (_THIRTY, 12), _top(_THIRTY, 12),
+             "the k records must come in order, the most exposed first: np.argpartition finds the right ones but "
+             "leaves them unordered."),
+    ]
+    run_cases(REMOVE, records_to_remove, cases)
+    if leakage is not None:
+        leakage = np.asarray(leakage, dtype=float)
+        got = call_student(REMOVE, records_to_remove, leakage.copy(), int(k))
+        problem = _compare_answer(got, _top(leakage, int(k)))
+        require(problem is None, REMOVE, f"right on the small cases, but on the notebook's {len(leakage)} members "
+                f"with k = {k} your function {problem}.", ties)
+    extra = f" and the {len(leakage)} members' leakage" if leakage is not None else ""
+    return passed(REMOVE, f"{len(cases)} small cases{extra}")
+
+
 HINTS = {
     "11.1": ("Shift the logits by each row's max (logits.max(axis=1, keepdims=True)); the log-softmax is the shifted "
              "row minus the log of its summed exponentials; L is minus its mean at the true labels (index with "
@@ -219,6 +264,9 @@ HINTS = {
              "min(1, C / norm), guarded against a zero norm. Sum the scaled rows over axis 0; add "
              "noise_multiplier * max_grad_norm * noise only when noise_multiplier > 0; divide by the number of rows "
              "and multiply by -lr."),
+    "11.5": ("Sort the records by DEcreasing leakage with a sort that keeps equal values in their index order "
+             "(np.argsort(..., kind=\"stable\") of minus the leakage, or np.lexsort with the index as the second "
+             "key); then keep the first k positions of that order. Return indices, not leakage values."),
     "11.4": ("Two candidates: the TPR side (tpr - delta over fpr) and the false-negative side (1 - delta - fpr over "
              "1 - tpr). Loop over the two (numerator, denominator) pairs: skip a pair whose numerator is <= 0; a "
              "zero denominator gives math.inf; otherwise math.log of the ratio. Keep the largest, starting from 0."),

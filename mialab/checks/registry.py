@@ -110,6 +110,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise("11.2", "cap_confidence", "cap_confidence", 1, ("memguard.cap_confidence",)),
     Exercise("11.3", "dp_sgd_step", "dp_sgd_step", 2, ("dpsgd.dp_sgd_step",)),
     Exercise("11.4", "empirical_epsilon", "empirical_epsilon", 1, _EPSILON),
+    Exercise("11.5", "records_to_remove", "records_to_remove", 1, ("outliers.flag_exposed", "outliers.kept_indices")),
     Exercise("12.1", "epsilon_lower_bound", "epsilon_lower_bound", 2, _EPSILON),
     Exercise("12.2", "audit_table", "audit_table", 2,
              ("capstone.audit_table", "capstone.operating_point", *_EPSILON)),
