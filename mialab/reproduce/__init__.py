@@ -123,6 +123,10 @@ def _table(rows: list) -> str:
     return "\n".join(lines)
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _minutes(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
@@ -163,12 +167,12 @@ def render(folder=None) -> str:
             continue
         parts += [
             f"**Claim.** {r['claim']}", "",
-            f"**Paper.** {r['paper']} (source: {r['source']}).", "",
-            f"**At course scale** (notebook {', '.join(r['notebooks'])}). {r['course']}", "",
-            f"**What changes at scale.** {r['at_scale']}", "",
-            f"**Scale run here** (`{r['size']}`, seed {r['seed']}, {r['device']}): {r['scale']}", "",
+            f"**Paper** ({r['source']}): {r['paper']}.", "",
+            f"**At course scale** (notebook {', '.join(r['notebooks'])}): {r['course']}", "",
+            f"**What changes at scale:** {r['at_scale']}", "",
+            f"**Scale run here** (`{r['size']}`, seed {r['seed']}, {r['device']}): {r['scale']}.", "",
             _table(r["table"]), "",
-            f"**Verdict: {r['verdict']}.** {r['summary']}", "",
+            f"**Verdict: {r['verdict']}.** {_sentence(r['summary'])}", "",
             f"![{chosen.title}]({r['figure']})", "",
             f"<sub>{_minutes(r['seconds'])} on {r['cpu']} (Python {r['python']}, torch {r['torch']}); "
             f"source hash `{r['source_hash']}`; `python -m mialab.reproduce {name}`.</sub>",
