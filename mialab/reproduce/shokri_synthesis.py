@@ -104,7 +104,7 @@ ENTRY = Entry(
     course="target on 1,000 records, 2 shadows: precision marginal 0.83, model-based 0.66 (recall 0.82 vs 0.98).",
     at_scale="a target trained on more records and an attacker with more shadows per data source, closer to the "
              "paper's 10,000-record target and many shadows.",
-    sizes={"tiny": {"n_train": 100, "epochs": 20, "shadows": 1, "n_boot": 20},
+    sizes={"tiny": {"n_train": 150, "epochs": 30, "shadows": 1, "n_boot": 20},
            "full": {"n_train": 2500, "epochs": 30, "shadows": 8, "n_boot": 200}},
     experiment=_experiment,
     module="shokri_synthesis",
