@@ -92,6 +92,7 @@ def _experiment(scale: dict, *, device, seed: int) -> Outcome:
         high = np.array([r.ci["auc"][1] for r in results])
         ax.errorbar(np.arange(1, k + 1), values, yerr=[values - low, high - values], fmt="o-", capsize=3, label=name)
     ax.axhline(attack_results["loss only (black-box)"].auc, color="k", ls=":", lw=1, label="loss attack (black-box)")
+    ax.set_xticks(np.arange(1, len(deep.hidden) + 2))
     ax.set(xlabel="linear layer (1 = input side)", ylabel="AUC of minus the gradient norm",
            title="Nasr et al.: which layer's gradient reveals membership")
     ax.legend(fontsize=8)

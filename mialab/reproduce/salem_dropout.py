@@ -80,8 +80,8 @@ def _experiment(scale: dict, *, device, seed: int) -> Outcome:
     good = [name for name, (drop, cost, excess, _) in verdicts.items() if drop[0] >= excess / 2 and cost <= 0.03]
     reproduced = bool(good)
     parts = [f"{name}: the strongest attack ({best.split(' (')[0]}) loses {cell(*drop, digits=3)} AUC of its "
-             f"{excess:.2f} above chance for {cost:+.2f} test accuracy" for name, (drop, cost, excess, best)
-             in verdicts.items()]
+             f"{excess:.2f} above chance, and the model's test accuracy changes by {-cost:+.2f}"
+             for name, (drop, cost, excess, best) in verdicts.items()]
     summary = "; ".join(parts) + (". Dropout brings the attack half-way to chance or more at a small cost in: "
                                   + ", ".join(good) + "." if good else
                                   ". Nowhere does dropout remove half the excess AUC for at most 3 points of "
@@ -97,7 +97,7 @@ def _experiment(scale: dict, *, device, seed: int) -> Outcome:
     ax.axhline(0.5, color="grey", ls="--", lw=1)
     ax.set_xticks(x, names, fontsize=8)
     ax.set(ylabel="attack AUC", title="Salem et al.: dropout 0.5 against the ML-Leaks adversaries")
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.12))
     return Outcome(rows=rows, reproduced=reproduced, summary=summary, figure=fig,
                    scale=f"purchase-100, targets {', '.join(names)}, {scale['epochs']} epochs each, with and without "
                          f"dropout 0.5; {candidates_per_side} members and as many non-members as candidates "
