@@ -169,7 +169,8 @@ def render(folder=None) -> str:
         parts += [
             f"**Claim.** {r['claim']}", "",
             f"**Paper** ({r['source']}): {r['paper']}.", "",
-            f"**At course scale** (notebook {', '.join(r['notebooks'])}): {r['course']}", "",
+            f"**At course scale** (notebook{'s' * (len(r['notebooks']) > 1)} {', '.join(r['notebooks'])}): "
+            f"{r['course']}", "",
             f"**What changes at scale:** {r['at_scale']}", "",
             f"**Scale run here** (`{r['size']}`, seed {r['seed']}, {r['device']}): {r['scale']}.", "",
             _table(r["table"]), "",

@@ -70,7 +70,7 @@ def _experiment(scale: dict, *, device, seed: int) -> Outcome:
             train_acc, test_acc = accuracy[name, p]
             rows.append(row(f"{name}, dropout {p:g} (train {train_acc:.2f}, test {test_acc:.2f})",
                             "near chance (qualitative)" if p else "-",
-                            " · ".join(f"{a.split(' (')[0]} {result_cell(res[a][1])}" for a in ATTACKS)))
+                            "AUC " + " · ".join(f"{a.split(' (')[0]} {result_cell(res[a][1])}" for a in ATTACKS)))
         best = max(ATTACKS, key=lambda a: base[a][1].auc)
         drop = auc_difference(base[best][0], defended[best][0], base["is_member"], scale["n_boot"], seed)
         cost = accuracy[name, 0.0][1] - accuracy[name, 0.5][1]
@@ -100,7 +100,7 @@ def _experiment(scale: dict, *, device, seed: int) -> Outcome:
     ax.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.12))
     return Outcome(rows=rows, reproduced=reproduced, summary=summary, figure=fig,
                    scale=f"purchase-100, targets {', '.join(names)}, {scale['epochs']} epochs each, with and without "
-                         f"dropout 0.5; {candidates_per_side} members and as many non-members as candidates "
+                         f"dropout 0.5; {candidates_per_side:,} members and as many non-members as candidates "
                          "(notebooks 03 and 11: 256 tanh, 1,000-2,500 members)",
                    numbers={f"{name} | dropout {p:g}": {"accuracy": accuracy[name, p],
                                                         **{a: results[name, p][a][1].auc for a in ATTACKS}}
