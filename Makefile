@@ -37,7 +37,7 @@ TEST_ENV := MIALAB_PROGRESS=0
 TEST_WORKERS ?= 2
 PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
-.PHONY: setup torch student-tools lab test lint test-unit test-notebooks release execute benchmark site clean
+.PHONY: setup torch student-tools lab test lint test-unit test-notebooks release execute benchmark reproduce site clean
 
 setup: $(STAMP)
 
@@ -112,6 +112,13 @@ execute: $(STAMP)
 # keeps a student's edited notebooks (it says which); FORCE=1 replaces them after a copy to notebooks/backups/
 release: $(STAMP)
 	$(PY) -m mialab.course release $(if $(FORCE),--force)
+
+# the paper-scale reproductions, one after another (minutes each, docs/reproduction.md says how long): each writes
+# docs/reproduction/NAME.json and .png, then docs/reproduction.md is regenerated from all of them. One entry:
+# `$(PY) -m mialab.reproduce NAME`; DEVICE=cuda trains on a GPU where torch has one.
+DEVICE ?= cpu
+reproduce: $(STAMP)
+	$(PY) -m mialab.reproduce --all --device $(DEVICE)
 
 # the course website, from the stored outputs (nothing runs), into build/site/html; `make test` also checks it in
 # headless Chromium (tests/test_site.py)

@@ -14,7 +14,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from mialab import (_validation, aggregates, blackbox, cache, capstone, data, diagrams, download, federated, metrics,
                     models, plots, recipe, sequence, threads, warfarin)
-from mialab import capstone_targets
+from mialab import capstone_targets, reproduce
 from mialab import generative_models as generative
 from mialab.attacks import augment
 from mialab.attacks import (attribute, calibrated, extraction, families, features, hyperparameters, inversion,
@@ -718,11 +718,24 @@ PROVENANCE = [   # notebook 13: Song & Shmatikov's user-level audit
 ]
 
 
+REPRODUCE = [   # issue 30: python -m mialab.reproduce
+    (lambda: reproduce.entry("no-such-entry"), ValueError, "unknown reproduction 'no-such-entry'; the known ones"),
+    (lambda: reproduce.entry(3), ValueError, "unknown reproduction 3"),
+    (lambda: reproduce.source_hash("salem_dropout"), ValueError, "known ones are: .*salem-dropout"),
+    (lambda: reproduce.run("salem-dropout", "huge"), ValueError, "`size` must be one of"),
+    (lambda: reproduce.run("salem-dropout", "tiny", device="tpu"), ValueError, "`device`"),
+    (lambda: reproduce.run("salem-dropout", "tiny", seed=2 ** 70), ValueError, "`seed`"),
+    (lambda: reproduce.render(3), TypeError, "`folder` must be a path"),
+    (lambda: reproduce.write_report(3), TypeError, "`docs` must be a path"),
+]
+
+
 TABLES = {"_validation": VALIDATION, "models": MODELS, "data": DATA, "cache": CACHE, "blackbox": BLACKBOX,
           "metrics": METRICS, "download": DOWNLOAD, "attacks": ATTACKS, "ducks": DUCKS, "huge": HUGE,
           "capstone": CAPSTONE, "course": COURSE, "deep": DEEP, "silent": SILENT,
           "coverage": COVERAGE, "package_shape": PACKAGE_SHAPE, "families": FAMILIES,
-          "provenance": PROVENANCE}
+          "provenance": PROVENANCE,
+          "reproduce": REPRODUCE}
 ROWS = [(name, i, *row) for name, table in TABLES.items() for i, row in enumerate(table)]
 
 
@@ -742,6 +755,8 @@ def test_bad_input_fails_at_once_with_a_message_that_says_what_to_do(module, i, 
 # callables that take no argument, and records (dataclasses, named tuples: results the package builds).
 EXEMPT = {
     "mialab.course.grading": "being rewritten by the lead (grading); tests/test_grading.py covers its input",
+    "mialab.reproduce.main": "the argparse front end of `python -m mialab.reproduce`; tests/test_reproduce.py checks "
+                             "that it refuses unknown names, sizes and devices before running anything",
     "mialab.progress.progress": "a thin tqdm wrapper: whatever tqdm accepts, and tqdm's own errors",
     "mialab.threads.limited": "a context manager over set_torch_threads, which has rows",
     "mialab.attacks.signals.SignalAttack": "a typing.Protocol (the signature of a signal attack): never called",

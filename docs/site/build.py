@@ -153,7 +153,8 @@ notebooks are nbgrader assignments for a graded course.
   and the [instructor guide](guide/instructor_guide.md) (nbgrader, step by step).
 - **Researchers:** the [API reference](api/index.md) of the helper package and [how it is
   built](guide/architecture.md) (its layers, the path from queries to metrics, how to add an attack); each notebook
-  ends with the paper's numbers beside ours.
+  ends with the paper's numbers beside ours, and the [reproductions at paper scale](guide/reproduction.md) run the
+  trends the notebooks could not show at laptop scale.
 
 ## Syllabus
 
@@ -193,6 +194,7 @@ guide/instructor_guide
 datasets/index
 api/index
 guide/architecture
+guide/reproduction
 ```
 
 ## Licence
@@ -265,8 +267,11 @@ def stage(src: Path, root: Path = ROOT) -> list[Entry]:
             shutil.copy2(e.student, src / "_files" / "student" / e.student.name)
     (src / "index.md").write_text(_index(entries), encoding="utf-8")
     (src / "guide").mkdir()
-    for name in ("teach.md", "instructor_guide.md", "architecture.md"):
+    for name in ("teach.md", "instructor_guide.md", "architecture.md", "reproduction.md"):
         shutil.copy2(root / "docs" / name, src / "guide" / name)
+    (src / "guide" / "reproduction").mkdir()   # the figures docs/reproduction.md shows (python -m mialab.reproduce)
+    for figure in sorted((root / "docs" / "reproduction").glob("*.png")):
+        shutil.copy2(figure, src / "guide" / "reproduction" / figure.name)
     (src / "datasets").mkdir()
     sheets = sorted(p.stem for p in (root / "datasets").glob("*.md"))
     for name in sheets:
