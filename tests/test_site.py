@@ -159,3 +159,22 @@ def test_every_ready_notebook_has_a_time_in_minutes_on_the_syllabus():
     for entry in build.syllabus(ROOT):
         if entry.solution is not None:
             assert re.fullmatch(r"\d+ min", entry.time), f"notebook {entry.number}: time {entry.time!r}"
+
+
+def test_each_not_reproduced_line_links_its_reproduction_entry_and_the_link_works_on_the_site(site):
+    """Issue 30: a notebook's "at paper scale" line links docs/reproduction.md's entry (in JupyterLab) and, on the
+    site, the guide page's anchor of that entry."""
+    linked = {}
+    for solution in SOLUTIONS:
+        text = solution.read_text(encoding="utf-8")
+        linked[solution.stem[:2]] = set(re.findall(r"\.\./docs/reproduction\.md#([\w-]+)", text))
+    assert {"02", "03", "06", "07", "08", "09", "11"} <= {k for k, v in linked.items() if v}
+    page = (ROOT / "docs" / "reproduction.md").read_text(encoding="utf-8")
+    html = site[0] / "html"
+    guide = (html / "guide" / "reproduction.html").read_text(encoding="utf-8")
+    for number, anchors in linked.items():
+        for anchor in anchors:
+            assert f'<a id="{anchor}"></a>' in page and f'id="{anchor}"' in guide, anchor
+        if anchors:
+            notebook = next((html / "notebooks").glob(f"{number}_*.html")).read_text(encoding="utf-8")
+            assert all(f'href="../guide/reproduction.html#{anchor}"' in notebook for anchor in anchors), number

@@ -93,6 +93,16 @@ _NBVAL = re.compile(r"^# NBVAL_\w+[ \t]*\n", re.M)
 _SOLUTION_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|$)", re.M)
 
 
+_REPRODUCTION = re.compile(r"\[([^\]]+)\]\(\.\./docs/reproduction\.md#([\w-]+)\)")
+
+
+def _reproduction_link(match) -> str:
+    """A notebook's [text](../docs/reproduction.md#entry) as a link to the site's page (raw HTML: the entries'
+    anchors are raw HTML too)."""
+    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", match.group(1))
+    return f'<a href="../guide/reproduction.html#{match.group(2)}">{text}</a>'
+
+
 def _reading_copy(entry: Entry) -> dict:
     """The solution notebook as a reader sees it: hidden tests, nbval markers and nbgrader's solution markers out (the
     solution's code stays), a download note in."""
@@ -103,6 +113,9 @@ def _reading_copy(entry: Entry) -> dict:
             cell["source"] = _SOLUTION_MARKER.sub("", text)
         elif _SOLUTION_MARKER.search(_cell_text(cell)):
             cell["source"] = _SOLUTION_MARKER.sub("", _cell_text(cell))
+        if cell["cell_type"] == "markdown" and _REPRODUCTION.search(_cell_text(cell)):
+            # docs/reproduction.md is the site's guide/reproduction page; its entries are raw-HTML anchors
+            cell["source"] = _REPRODUCTION.sub(_reproduction_link, _cell_text(cell))
     links = []
     if entry.student is not None:
         links.append(f"{{download}}`the student notebook <../_files/student/{entry.student.name}>` "
