@@ -195,11 +195,12 @@ def _gauss_log(y, mean, var):
     return -0.5 * np.log(2 * np.pi * var) - (y - mean) ** 2 / (2 * var)
 
 
-def _backes(target, study_means, mu, sd, n, *, var_in=None, keep_constants=True):
-    """The log-likelihood ratio of the published means, summed over features; the keywords make known mistakes."""
+def _backes(target, study_means, mu, sd, n, *, var_in=None, keep_constants=True, power=1):
+    """The log-likelihood ratio of the published means, summed over features; the keywords make known mistakes
+    (power=2: each variance squared, as when a variance is passed where a standard deviation goes)."""
     var_in = (n - 1) * sd ** 2 / n ** 2 if var_in is None else var_in
-    log_in = _gauss_log(study_means, mu + (target - mu) / n, var_in)
-    log_out = _gauss_log(study_means, mu, sd ** 2 / n)
+    log_in = _gauss_log(study_means, mu + (target - mu) / n, var_in ** power)
+    log_out = _gauss_log(study_means, mu, (sd ** 2 / n) ** power)
     if not keep_constants:
         log_in, log_out = log_in + 0.5 * np.log(2 * np.pi * var_in), log_out + 0.5 * np.log(2 * np.pi * sd ** 2 / n)
     return (log_in - log_out).sum(axis=1)
@@ -215,6 +216,9 @@ def _backes_mistakes(target, study_means, mu, sd, n):
                     "in the study MINUS the log density if not."),
         (_backes(target, study_means, mu, np.sqrt(sd), n), scale),
         (_backes(target, study_means, mu, sd ** 2, n), scale),
+        (_backes(target, study_means, mu, sd, n, power=2),
+         "a variance went where a standard deviation goes (scipy's norm takes scale = the standard deviation, "
+         "the square root of the variance)."),
         ((_gauss_log(target, study_means, sd ** 2) - _gauss_log(target, mu, sd ** 2)).sum(axis=1),
          "this asks how likely the candidate's profile is around the study's means rather than the population's; "
          "the test here is about the published means themselves, given the candidate: if the candidate took part, "
