@@ -1,4 +1,4 @@
-"""Membership in aggregate statistics: a person in a pooled DNA mixture, a user in aggregate location counts.
+"""Membership in aggregate statistics: a person in a pooled DNA mixture or a microRNA study, a user in location counts.
 
 - Genomes (Homer et al., 2008; Sankararaman et al., 2009): `genome_pool` simulates a study that publishes the allele
   frequencies of a pool of people, a public reference panel, and candidates half of whom are in the pool;
@@ -6,9 +6,12 @@
 - Locations (Pyrgelis et al., 2018): `simulate_traces` draws users' hourly regions; `aggregate_counts` turns a group's
   traces into counts per region and hour; `location_membership` trains a classifier on aggregates of groups with and
   without a target user and scores fresh groups. Datasheet: datasets/locations.md.
+- MicroRNA expression (Backes et al., 2016): `microrna_study` simulates a study that publishes its participants' mean
+  expression per miRNA (continuous values, not 0/1 alleles) and a reference sample's means and standard deviations;
+  `backes_statistic` is the likelihood-ratio test of membership, `backes_power` its power by a normal approximation.
+  Datasheet: datasets/microrna.md.
 
-Backes et al. (2016) run the likelihood-ratio idea on microRNA expression; the genome simulator stands for both.
-Taught in notebook 10, sections 4 and 5.
+Taught in notebook 10, sections 4 (genomes), 5 (locations) and 6 (microRNA).
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from ._reference import reference
-from ._validation import as_array, check_positive_int, check_random_state, check_scalar
+from ._validation import as_array, check_fraction, check_positive_int, check_random_state, check_scalar
 
-__all__ = ["GenomePool", "genome_pool", "homer_statistic", "likelihood_ratio_statistic", "simulate_traces",
-           "aggregate_counts", "location_membership", "MAF_RANGE"]
+__all__ = ["GenomePool", "genome_pool", "homer_statistic", "likelihood_ratio_statistic", "MicroRNAStudy",
+           "microrna_study", "backes_statistic", "backes_power", "simulate_traces", "aggregate_counts",
+           "location_membership", "MAF_RANGE", "MIRNA_MEAN_RANGE", "MIRNA_SD_RANGE"]
 
 MAF_RANGE = (0.05, 0.5)
 """Minor-allele frequencies are drawn uniformly from this range (common SNPs, as on genotyping arrays)."""
@@ -117,6 +121,143 @@ def likelihood_ratio_statistic(genotypes, pool_freqs, reference_freqs, eps: floa
     eps = check_scalar(eps, "eps", low=0, high=0.5, closed="neither")
     pool, ref = np.clip(pool_freqs, eps, 1 - eps), np.clip(reference_freqs, eps, 1 - eps)
     return 2 * (genotypes @ np.log(pool / ref) + (1 - genotypes) @ np.log((1 - pool) / (1 - ref)))
+
+
+# --- microRNA expression -----------------------------------------------------------------------------------------
+
+MIRNA_MEAN_RANGE = (2.0, 12.0)
+"""Each miRNA's population mean log2 expression is drawn uniformly from this range (our choice)."""
+MIRNA_SD_RANGE = (0.3, 3.0)
+"""Each miRNA's population standard deviation is drawn log-uniformly from this range (our choice): some miRNAs
+vary little between people, others a lot, so a statistic that forgets to standardise weights them wrongly."""
+
+
+class MicroRNAStudy(NamedTuple):
+    """A simulated microRNA study: what it publishes, what the attacker holds, and who is in it.
+
+    expression (n_candidates, n_features): each candidate's log2 expression of each miRNA; is_member
+    (n_candidates,) bool; study_means (n_features,): the study's published mean expression; reference_means,
+    reference_std (n_features,): a reference sample of other people from the same population; study_size: the
+    number of participants (published with the means); population_means, population_std (n_features,): the
+    population itself, which no attacker holds (for comparisons only)."""
+
+    expression: np.ndarray
+    is_member: np.ndarray
+    study_means: np.ndarray
+    reference_means: np.ndarray
+    reference_std: np.ndarray
+    study_size: int
+    population_means: np.ndarray
+    population_std: np.ndarray
+
+
+def microrna_study(n_features: int = 1000, study_size: int = 100, *, n_reference: int = 1000,
+                   n_candidates: int = 200, random_state: int = 0) -> MicroRNAStudy:
+    """Simulate a microRNA expression study that publishes its participants' mean expression per miRNA, as in the
+    membership attack of Backes et al. (2016). Each miRNA j has a population mean mu_j ~ Uniform(MIRNA_MEAN_RANGE)
+    and a standard deviation sigma_j log-uniform in MIRNA_SD_RANGE; everyone's log2 expression is N(mu_j, sigma_j^2),
+    independently across miRNAs and people. The study has `study_size` participants; `n_candidates` candidates,
+    the first half participants, the second half people in neither the study nor the reference sample; a
+    reference sample of `n_reference` other people gives the attacker means and standard deviations (ddof=1).
+
+    Only the candidates' profiles are drawn one by one: the other participants enter the published means through
+    their sum, drawn from its exact distribution N((N - k) mu, (N - k) sigma^2), and the reference sample through
+    its mean and standard deviation, drawn from theirs (a normal mean and an independent scaled chi-square
+    variance), so a study of 100,000 people costs no more than one of 100.
+
+    What it cannot show (datasheet: datasets/microrna.md): miRNAs that rise and fall together, measurement batches,
+    skewed or heavy-tailed expression, and a study of patients whose expression differs from the reference
+    population's, which makes every patient, participant or not, look closer to the study's means.
+
+    Taught in notebook 10, section 6."""
+    n_features = check_positive_int(n_features, "n_features")
+    study_size = check_positive_int(study_size, "study_size", minimum=2)
+    n_reference = check_positive_int(n_reference, "n_reference", minimum=2)
+    n_candidates = check_positive_int(n_candidates, "n_candidates", minimum=2)
+    rng = check_random_state(random_state)
+    if n_candidates * n_features > _MAX_CELLS:
+        raise ValueError(f"n_candidates x n_features = {n_candidates * n_features:,} values would not fit "
+                         f"comfortably in memory; keep it under {_MAX_CELLS:,} (lower n_candidates or n_features).")
+    n_in = n_candidates // 2
+    if n_in > study_size:
+        raise ValueError(f"half the candidates ({n_in}) must come from the study, but study_size={study_size}; "
+                         "lower n_candidates or raise study_size.")
+    means = rng.uniform(*MIRNA_MEAN_RANGE, size=n_features)
+    std = np.exp(rng.uniform(*np.log(MIRNA_SD_RANGE), size=n_features))
+    members = rng.normal(means, std, size=(n_in, n_features))
+    outsiders = rng.normal(means, std, size=(n_candidates - n_in, n_features))
+    others = study_size - n_in  # participants who are not candidates: only their sum enters the published means
+    others_sum = rng.normal(others * means, np.sqrt(others) * std)
+    study_means = (members.sum(0) + others_sum) / study_size
+    reference_means = rng.normal(means, std / np.sqrt(n_reference))
+    reference_std = std * np.sqrt(rng.chisquare(n_reference - 1, size=n_features) / (n_reference - 1))
+    expression = np.concatenate([members, outsiders])
+    is_member = np.arange(n_candidates) < n_in
+    return MicroRNAStudy(expression, is_member, study_means, reference_means, reference_std, study_size, means, std)
+
+
+def _expression_inputs(target, study_means, reference_means, reference_std, study_size):
+    target = as_array(target, "target", ndim=2)
+    study_means = as_array(study_means, "study_means", ndim=1)
+    reference_means = as_array(reference_means, "reference_means", ndim=1)
+    reference_std = as_array(reference_std, "reference_std", ndim=1)
+    if not target.shape[1] == len(study_means) == len(reference_means) == len(reference_std):
+        raise ValueError(f"`target` has {target.shape[1]} features (columns), `study_means` {len(study_means)}, "
+                         f"`reference_means` {len(reference_means)} and `reference_std` {len(reference_std)}; pass "
+                         "the same miRNAs in the same order.")
+    if reference_std.min() <= 0:
+        raise ValueError(f"`reference_std` must be positive (standard deviations, not variances or logs); its "
+                         f"smallest value is {reference_std.min():g}. Drop the features that do not vary.")
+    study_size = check_scalar(study_size, "study_size", numbers.Integral, low=2)
+    return target, study_means, reference_means, reference_std, study_size
+
+
+@reference
+def backes_statistic(target, study_means, reference_means, reference_std, study_size: int) -> np.ndarray:
+    """Log-likelihood ratio that each candidate is in a study whose mean expression per feature was published:
+    target (n, s), study_means, reference_means, reference_std (s,), study_size N -> (n,); large = in the study.
+
+    The form implemented: the exact Gaussian likelihood ratio of the published means given the candidate's
+    profile x. With mu, sigma the reference's means and standard deviations, a participant contributes x / N to
+    the mean and the other N - 1 participants are a sample of the population, so per feature j
+      in the study:      study_mean_j ~ N(mu_j + (x_j - mu_j) / N, (N - 1) sigma_j^2 / N^2)
+      not in the study:  study_mean_j ~ N(mu_j, sigma_j^2 / N)
+    and the statistic is the sum over features of log density(in) - log density(out). Backes et al. (2016) run a
+    likelihood-ratio test on published mean miRNA expression under this Gaussian model; we could not check the
+    paper's own expression. The plug-in form, sum_j log N(x_j; study_mean_j, sigma_j^2) - log N(x_j; mu_j,
+    sigma_j^2) (how likely the candidate is under the study's means rather than the population's), is (N - 1) / N
+    times this one plus sum_j z_j^2 / (2N) and a constant, with z_j = (x_j - mu_j) / sigma_j: for large N the two
+    rank candidates almost alike.
+    Backes et al. (2016); Sankararaman et al. (2009) for the genomic case. Taught in notebook 10, section 6."""
+    target, study_means, mu, sigma, n = _expression_inputs(target, study_means, reference_means, reference_std,
+                                                            study_size)
+    z = (target - mu) / sigma          # (n, s): the candidate, in population standard deviations
+    d = (study_means - mu) / sigma     # (s,): the published mean, likewise
+    per_feature = 0.5 * np.log(n / (n - 1)) + (2 * n * d * z - z ** 2 - n * d ** 2) / (2 * (n - 1))
+    return per_feature.sum(axis=1)
+
+
+def backes_power(n_features, study_size, fpr: float = 0.01):
+    """The power (true-positive rate) of `backes_statistic` at false-positive rate `fpr`, by a normal approximation:
+    n_features s and study_size N (numbers or arrays that broadcast) -> float or array.
+
+    With the population's means and standard deviations known exactly, the statistic sums s independent terms
+    whose mean is 1 / (N - 1) higher for a participant, with variance (N + 1) / (N - 1)^2 for a non-participant
+    and 1 / N for a participant; for large N the power is about Phi(sqrt(s / N) - z_(1 - fpr)). A finite
+    reference sample adds noise and lowers it. Taught in notebook 10, section 6."""
+    from scipy.stats import norm
+
+    fpr = check_fraction(fpr, "fpr")
+    s = as_array(n_features, "n_features", allow_empty=False)
+    n = as_array(study_size, "study_size", allow_empty=False)
+    if s.min() < 1 or not np.all(s == np.round(s)):
+        raise ValueError(f"`n_features` must hold whole numbers >= 1; got values from {s.min():g} to {s.max():g}.")
+    if n.min() < 2 or not np.all(n == np.round(n)):
+        raise ValueError(f"`study_size` must hold whole numbers >= 2; got values from {n.min():g} to {n.max():g}.")
+    gap = s / (n - 1)
+    sd_out, sd_in = np.sqrt(s * (n + 1)) / (n - 1), np.sqrt(s / n)
+    power = norm.sf((norm.isf(fpr) * sd_out - gap) / sd_in)
+    return float(power) if np.ndim(power) == 0 else power
 
 
 # --- locations ---------------------------------------------------------------------------------------------------

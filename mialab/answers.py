@@ -439,6 +439,17 @@ def ex_10_4(traces, n_regions):
     return counts
 
 
+@reference
+def ex_10_5(target, study_means, reference_means, reference_std, study_size):
+    """Exercise 10.5: the log-likelihood ratio of the published means, in the study vs not, summed over the features:
+    (n, s), (s,), (s,), (s,), N -> (n,)."""
+    n = int(study_size)
+    mu, sd = np.asarray(reference_means, dtype=float), np.asarray(reference_std, dtype=float)
+    z = (np.asarray(target, dtype=float) - mu) / sd
+    d = (np.asarray(study_means, dtype=float) - mu) / sd
+    return (0.5 * np.log(n / (n - 1)) + (2 * n * d * z - z ** 2 - n * d ** 2) / (2 * (n - 1))).sum(axis=1)
+
+
 # ------------------------------------------------------------------------------------------------ notebook 11
 
 def _log_softmax(logits):

@@ -151,6 +151,91 @@ def aggregate_counts(traces, n_regions):
     return out
 """,
     },
+    "10.5": {
+        "the sign flipped (out minus in)": """
+def backes_statistic(target, study_means, reference_means, reference_std, study_size):
+    from scipy.stats import norm
+    n = study_size
+    log_in = norm.logpdf(study_means, reference_means + (target - reference_means) / n,
+                         reference_std * np.sqrt(n - 1) / n)
+    log_out = norm.logpdf(study_means, reference_means, reference_std / np.sqrt(n))
+    return (log_out - log_in).sum(axis=1)
+""",
+        "reference_std used as a variance": """
+def backes_statistic(target, study_means, reference_means, reference_std, study_size):
+    n = study_size
+    var_in, var_out = (n - 1) * reference_std / n ** 2, reference_std / n
+    mean_in = reference_means + (target - reference_means) / n
+    log_in = -0.5 * np.log(2 * np.pi * var_in) - (study_means - mean_in) ** 2 / (2 * var_in)
+    log_out = -0.5 * np.log(2 * np.pi * var_out) - (study_means - reference_means) ** 2 / (2 * var_out)
+    return (log_in - log_out).sum(axis=1)
+""",
+        "the variance passed as norm's scale (a standard deviation)": """
+def backes_statistic(target, study_means, reference_means, reference_std, study_size):
+    from scipy.stats import norm
+    n = study_size
+    log_in = norm.logpdf(study_means, reference_means + (target - reference_means) / n,
+                         (n - 1) * reference_std ** 2 / n ** 2)
+    log_out = norm.logpdf(study_means, reference_means, reference_std ** 2 / n)
+    return (log_in - log_out).sum(axis=1)
+""",
+        "no study size: the candidate's density around the study's vs the population's means": """
+def backes_statistic(target, study_means, reference_means, reference_std, study_size):
+    from scipy.stats import norm
+    return (norm.logpdf(target, study_means, reference_std) - norm.logpdf(target, reference_means,
+                                                                          reference_std)).sum(axis=1)
+""",
+        "the same variance sd**2 / N in and out": """
+def backes_statistic(target, study_means, reference_means, reference_std, study_size):
+    n = study_size
+    var = reference_std ** 2 / n
+    mean_in = reference_means + (target - reference_means) / n
+    return (((study_means - reference_means) ** 2 - (study_means - mean_in) ** 2) / (2 * var)).sum(axis=1)
+""",
+        "the normalising constants dropped": """
+def backes_statistic(target, study_means, reference_means, reference_std, study_size):
+    n = study_size
+    var_in, var_out = (n - 1) * reference_std ** 2 / n ** 2, reference_std ** 2 / n
+    mean_in = reference_means + (target - reference_means) / n
+    return (-(study_means - mean_in) ** 2 / (2 * var_in)
+            + (study_means - reference_means) ** 2 / (2 * var_out)).sum(axis=1)
+""",
+        "the mean over the miRNAs, not the sum": """
+def backes_statistic(target, study_means, reference_means, reference_std, study_size):
+    from scipy.stats import norm
+    n = study_size
+    log_in = norm.logpdf(study_means, reference_means + (target - reference_means) / n,
+                         reference_std * np.sqrt(n - 1) / n)
+    log_out = norm.logpdf(study_means, reference_means, reference_std / np.sqrt(n))
+    return (log_in - log_out).mean(axis=1)
+""",
+        "the study's and the reference's means swapped": """
+def backes_statistic(target, study_means, reference_means, reference_std, study_size):
+    from scipy.stats import norm
+    n = study_size
+    log_in = norm.logpdf(reference_means, study_means + (target - study_means) / n,
+                         reference_std * np.sqrt(n - 1) / n)
+    log_out = norm.logpdf(reference_means, study_means, reference_std / np.sqrt(n))
+    return (log_in - log_out).sum(axis=1)
+""",
+        "the candidate's whole value in the mean (no 1 / N share)": """
+def backes_statistic(target, study_means, reference_means, reference_std, study_size):
+    from scipy.stats import norm
+    n = study_size
+    log_in = norm.logpdf(study_means, target, reference_std * np.sqrt(n - 1) / n)
+    log_out = norm.logpdf(study_means, reference_means, reference_std / np.sqrt(n))
+    return (log_in - log_out).sum(axis=1)
+""",
+        "summed over the candidates (axis=0)": """
+def backes_statistic(target, study_means, reference_means, reference_std, study_size):
+    from scipy.stats import norm
+    n = study_size
+    log_in = norm.logpdf(study_means, reference_means + (target - reference_means) / n,
+                         reference_std * np.sqrt(n - 1) / n)
+    log_out = norm.logpdf(study_means, reference_means, reference_std / np.sqrt(n))
+    return (log_in - log_out).sum(axis=0)
+""",
+    },
 }
 
 RIGHT = {
@@ -239,6 +324,47 @@ def aggregate_counts(traces, n_regions):
     counts = np.zeros((n_regions, traces.shape[1]), dtype=np.int64)
     np.add.at(counts, (traces, np.broadcast_to(np.arange(traces.shape[1]), traces.shape)), 1)
     return counts
+""",
+    },
+    "10.5": {
+        "scipy's norm.logpdf, vectorised": """
+def backes_statistic(target, study_means, reference_means, reference_std, study_size):
+    from scipy.stats import norm
+    n = study_size
+    log_in = norm.logpdf(study_means, reference_means + (target - reference_means) / n,
+                         reference_std * np.sqrt(n - 1) / n)
+    log_out = norm.logpdf(study_means, reference_means, reference_std / np.sqrt(n))
+    return (log_in - log_out).sum(axis=1)
+""",
+        "the log of a ratio of densities": """
+def backes_statistic(target, study_means, reference_means, reference_std, study_size):
+    from scipy.stats import norm
+    n = study_size
+    p_in = norm.pdf(study_means, reference_means + (target - reference_means) / n, reference_std * np.sqrt(n - 1) / n)
+    p_out = norm.pdf(study_means, reference_means, reference_std / np.sqrt(n))
+    return np.log(p_in / p_out).sum(axis=1)
+""",
+        "a loop over candidates and miRNAs with math": """
+def backes_statistic(target, study_means, reference_means, reference_std, study_size):
+    import math
+    n = study_size
+    out = []
+    for person in target:
+        total = 0.0
+        for x, m, mu, sd in zip(person, study_means, reference_means, reference_std):
+            v_in, v_out = (n - 1) * sd * sd / (n * n), sd * sd / n
+            total += -0.5 * math.log(2 * math.pi * v_in) - (m - (mu + (x - mu) / n)) ** 2 / (2 * v_in)
+            total -= -0.5 * math.log(2 * math.pi * v_out) - (m - mu) ** 2 / (2 * v_out)
+        out.append(total)
+    return np.array(out)
+""",
+        "the closed form in standardised units": """
+def backes_statistic(target, study_means, reference_means, reference_std, study_size):
+    n = study_size
+    z = (target - reference_means) / reference_std
+    d = (study_means - reference_means) / reference_std
+    per_mirna = 0.5 * np.log(n / (n - 1)) + (2 * n * d * z - z ** 2 - n * d ** 2) / (2 * (n - 1))
+    return per_mirna.sum(axis=1)
 """,
     },
 }

@@ -81,3 +81,28 @@ def test_aggregate_counts(aggregate_counts) -> None:
         if np.shape(got) != (regions, hours):
             raise CheckError("Exercise 10.4: the output has the wrong shape on fresh inputs drawn at grading time.")
         _agree("Exercise 10.4", got, reference(traces, regions))
+
+
+def test_backes_statistic(backes_statistic) -> None:
+    """Exercise 10.5 on the check's small case, then fresh random studies drawn from the Gaussian model: profiles,
+    published means (with a participant's share in half of them) and reference statistics, studies of 2 to 2,000."""
+    from ..aggregates import backes_statistic as reference
+    from .nb10 import _EXPRESSION, _REF_MEANS, _REF_STD, _STUDY_MEANS, _STUDY_SIZE
+    rng = _fresh_rng()
+    cases = [(_EXPRESSION, _STUDY_MEANS, _REF_MEANS, _REF_STD, _STUDY_SIZE)]
+    for i in range(5):
+        n, s = int(rng.integers(1, 50)), int(rng.integers(2, 400))
+        size = 2 if i == 0 else int(rng.integers(3, 2000))
+        mu, sd = rng.uniform(2, 12, s), np.exp(rng.uniform(np.log(0.3), np.log(3.0), s))
+        target = rng.normal(mu, sd, size=(n, s))
+        study_means = mu + sd / np.sqrt(size) * rng.normal(size=s)
+        if i % 2:  # the first candidate took part
+            study_means += (target[0] - mu) / size
+        ref_means, ref_std = mu + 0.03 * sd * rng.normal(size=s), sd * rng.uniform(0.95, 1.05, s)
+        cases.append((target, study_means, ref_means, ref_std, size))
+    for target, study_means, ref_means, ref_std, size in cases:
+        got = _call("Exercise 10.5", backes_statistic, target.copy(), study_means.copy(), ref_means.copy(),
+                    ref_std.copy(), size, block=("aggregates.backes_statistic",))
+        if np.shape(got) != (len(target),):
+            raise CheckError("Exercise 10.5: the output has the wrong shape on fresh inputs drawn at grading time.")
+        _agree("Exercise 10.5", got, reference(target, study_means, ref_means, ref_std, size), tol=1e-6)

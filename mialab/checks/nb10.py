@@ -12,6 +12,7 @@ RANK = "Exercise 10.1 (the canary's rank)"
 EXPOSURE = "Exercise 10.2 (exposure from a sample)"
 HOMER = "Exercise 10.3 (Homer's statistic)"
 COUNTS = "Exercise 10.4 (aggregate counts)"
+BACKES = "Exercise 10.5 (the likelihood-ratio test on published microRNA means)"
 
 _SCORES = np.array([3.0, 1.0, 2.0, 5.0, 2.0])
 
@@ -182,6 +183,88 @@ def check_aggregate_counts(aggregate_counts, traces=None, n_regions=None) -> Non
     return passed(COUNTS)
 
 
+# a study of 4 participants publishes the means of 3 miRNAs; two candidates
+_EXPRESSION = np.array([[8.0, 3.5, 6.0], [7.0, 5.0, 4.0]])
+_STUDY_MEANS = np.array([7.8, 4.4, 5.1])
+_REF_MEANS = np.array([7.5, 4.0, 5.0])
+_REF_STD = np.array([0.5, 1.0, 2.0])
+_STUDY_SIZE = 4
+
+
+def _gauss_log(y, mean, var):
+    return -0.5 * np.log(2 * np.pi * var) - (y - mean) ** 2 / (2 * var)
+
+
+def _backes(target, study_means, mu, sd, n, *, var_in=None, keep_constants=True, power=1):
+    """The log-likelihood ratio of the published means, summed over features; the keywords make known mistakes
+    (power=2: each variance squared, as when a variance is passed where a standard deviation goes)."""
+    var_in = (n - 1) * sd ** 2 / n ** 2 if var_in is None else var_in
+    log_in = _gauss_log(study_means, mu + (target - mu) / n, var_in ** power)
+    log_out = _gauss_log(study_means, mu, (sd ** 2 / n) ** power)
+    if not keep_constants:
+        log_in, log_out = log_in + 0.5 * np.log(2 * np.pi * var_in), log_out + 0.5 * np.log(2 * np.pi * sd ** 2 / n)
+    return (log_in - log_out).sum(axis=1)
+
+
+def _backes_mistakes(target, study_means, mu, sd, n):
+    """(wrong answer, hint) for the known mistakes on one case."""
+    expected = _backes(target, study_means, mu, sd, n)
+    scale = ("`reference_std` holds standard deviations: the variance of the published mean is std**2 / N if the "
+             "candidate is not in the study and (N - 1) * std**2 / N**2 if it is; square the std once.")
+    return [
+        (-expected, "the sign matters: a participant must score HIGH, so take the log density if the candidate is "
+                    "in the study MINUS the log density if not."),
+        (_backes(target, study_means, mu, np.sqrt(sd), n), scale),
+        (_backes(target, study_means, mu, sd ** 2, n), scale),
+        (_backes(target, study_means, mu, sd, n, power=2),
+         "a variance went where a standard deviation goes (scipy's norm takes scale = the standard deviation, "
+         "the square root of the variance)."),
+        ((_gauss_log(target, study_means, sd ** 2) - _gauss_log(target, mu, sd ** 2)).sum(axis=1),
+         "this asks how likely the candidate's profile is around the study's means rather than the population's; "
+         "the test here is about the published means themselves, given the candidate: if the candidate took part, "
+         "the mean is the candidate's value over N plus the mean of N - 1 others, so the study size N sets both "
+         "distributions."),
+        (_backes(target, study_means, mu, sd, n, var_in=sd ** 2 / n),
+         "if the candidate took part, its own value is known: only the other N - 1 participants are random, so "
+         "the variance of the published mean is (N - 1) * std**2 / N**2, not std**2 / N."),
+        (_backes(target, study_means, mu, sd, n, keep_constants=False),
+         "the two Gaussians have different variances, so their -0.5 * log(2 * pi * variance) terms do not cancel: "
+         "keep them in the log densities."),
+        (expected / target.shape[1], "add the per-miRNA log ratios up over the miRNAs (axis=1): a likelihood "
+                                     "ratio of independent features multiplies, so its log sums; do not average."),
+        (_backes(target, mu, study_means, sd, n), "`study_means` is what the study published and "
+                                                  "`reference_means` the population's means: do not swap them."),
+    ]
+
+
+@skippable(BACKES)
+def check_backes_statistic(backes_statistic, target=None, study_means=None, reference_means=None,
+                           reference_std=None, study_size=None) -> None:
+    """Check `backes_statistic(target, study_means, reference_means, reference_std, study_size) -> (n,)`."""
+    __tracebackhide__ = True
+    hint = ("per miRNA, write the Gaussian log density of the published mean twice: if the candidate took part "
+            "(mean: reference mean + (candidate - reference mean) / N, variance (N - 1) std**2 / N**2) and if not "
+            "(mean: reference mean, variance std**2 / N); subtract (in minus out) and sum over the miRNAs.")
+    args = (_EXPRESSION, _STUDY_MEANS, _REF_MEANS, _REF_STD, _STUDY_SIZE)
+    expected = _backes(*args)
+    smallest = (_EXPRESSION, _STUDY_MEANS, _REF_MEANS, _REF_STD, 2)
+    with blocked("aggregates.backes_statistic"):
+        _diagnose(BACKES, backes_statistic, "2 candidates, 3 miRNAs and a study of 4", args, expected, hint,
+                  [(wrong, text) for wrong, text in _backes_mistakes(*args)])
+        _diagnose(BACKES, backes_statistic, "the smallest study (N = 2)", smallest, _backes(*smallest), hint,
+                  [(wrong, text) for wrong, text in _backes_mistakes(*smallest)])
+        run_cases(BACKES, backes_statistic, [
+            Case("one candidate", (_EXPRESSION[:1], _STUDY_MEANS, _REF_MEANS, _REF_STD, _STUDY_SIZE), expected[:1],
+                 "sum over the miRNAs (axis=1), one value per candidate, shape (n,) even for n = 1.")])
+        if target is not None:
+            got = call_student(BACKES, backes_statistic, target, study_means, reference_means, reference_std,
+                               study_size)
+            want = _backes(np.asarray(target), study_means, reference_means, reference_std, study_size)
+            require(_compare(got, want, 1e-6) is None, BACKES,
+                    "right on the small cases, wrong on the notebook's study.", hint)
+    return passed(BACKES)
+
+
 HINTS = {
     "10.1": ("Compare the whole array with the canary's own value, log_perplexities[secret], using a strict <; "
              "the number of True entries is how many candidates are ahead; add 1 and return it as an int."),
@@ -192,6 +275,11 @@ HINTS = {
              "mean / (std / np.sqrt(s))."),
     "10.4": ("Start from np.zeros((n_regions, n_hours), dtype=int). For each hour h, "
              "np.bincount(traces[:, h], minlength=n_regions) counts the users per region: it is column h."),
+    "10.5": ("Let N = study_size and sd = reference_std. If the candidate took part, the published mean of a miRNA "
+             "has mean reference_means + (target - reference_means) / N (shape (n, s) by broadcasting) and variance "
+             "(N - 1) * sd**2 / N**2; if not, mean reference_means and variance sd**2 / N. A Gaussian's log density "
+             "at y is -0.5 * np.log(2 * np.pi * var) - (y - mean)**2 / (2 * var), with y = study_means. Subtract "
+             "the second from the first and .sum(axis=1)."),
 }
 
 

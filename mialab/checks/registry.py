@@ -105,6 +105,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise("10.2", "exposure_from_sample", "exposure_from_sample", 1, ("metrics.exposure_interpolated",)),
     Exercise("10.3", "homer_statistic", "homer_statistic", 2, ("aggregates.homer_statistic",)),
     Exercise("10.4", "aggregate_counts", "aggregate_counts", 1, ("aggregates.aggregate_counts",)),
+    Exercise("10.5", "backes_statistic", "backes_statistic", 2, ("aggregates.backes_statistic",)),
     Exercise("11.1", "relaxloss_objective", "relaxloss_objective", 2,
              ("relaxloss.relaxloss_objective", "relaxloss.relaxloss")),
     Exercise("11.2", "cap_confidence", "cap_confidence", 1, ("memguard.cap_confidence",)),
